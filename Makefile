@@ -1,0 +1,71 @@
+# segue — every entry point a user or CI needs. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PROTOS := $(wildcard protos/segue/v1/*.proto)
+GEN    := gen/.generated
+
+.PHONY: all venv protos demo up test test-unit test-integration test-sim lint bench bench-quick constraints clean
+
+all: protos
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(PY) scripts/link_gen.py
+	touch $@
+
+venv: $(STAMP)
+
+# Stubs are generated, never committed: gen/ is on the venv's path through a .pth file.
+$(GEN): $(PROTOS) $(STAMP)
+	rm -rf gen && mkdir -p gen
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=gen --grpc_python_out=gen \
+		--plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy --mypy_out=gen \
+		--plugin=protoc-gen-mypy_grpc=$(VENV)/bin/protoc-gen-mypy_grpc --mypy_grpc_out=gen $(PROTOS)
+	touch gen/segue/__init__.py gen/segue/v1/__init__.py gen/segue/py.typed
+	touch $@
+
+protos: $(GEN)
+
+demo: protos
+	$(PY) -m segue_cli demo
+
+up: protos
+	$(PY) -m segue_cli up
+
+test: protos
+	$(PY) scripts/run_pytest.py $(PYTEST_ARGS)
+
+test-unit: protos
+	$(PY) scripts/run_pytest.py tests/unit tests/sim $(PYTEST_ARGS)
+
+test-integration: protos
+	$(PY) scripts/run_pytest.py tests/integration $(PYTEST_ARGS)
+
+test-sim: protos
+	$(PY) scripts/run_pytest.py tests/sim $(PYTEST_ARGS)
+
+lint: protos
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: protos
+	$(PY) -m bench
+
+bench-quick: protos
+	$(PY) -m bench --quick
+
+# Re-resolve every pin from pyproject.toml into constraints.txt.
+constraints:
+	rm -rf .venv-resolve && $(PYTHON) -m venv .venv-resolve
+	.venv-resolve/bin/pip install --quiet --disable-pip-version-check '.[dev]'
+	(echo '# Exact versions of every package, resolved together (pip install -c constraints.txt).'; \
+	 echo '# Regenerate with: make constraints'; \
+	 .venv-resolve/bin/pip freeze --exclude-editable | grep -v '^segue') > constraints.txt
+	rm -rf .venv-resolve
+
+clean:
+	rm -rf gen $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
