@@ -1,0 +1,166 @@
+"""The shared cache: Redis when REDIS_URL is set, an in-process LRU otherwise.
+
+A cache failure never fails a request: a Redis error reads as a miss and a skipped write, counted
+in `segue_cache_errors_total`. Keys are namespaced `segue:<namespace>:...` and must never contain
+secrets (hash anything user-supplied and long; never put a token in a key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Protocol, TypeVar
+
+import redis.asyncio as aioredis
+from google.protobuf.message import Message
+from redis.exceptions import RedisError
+
+from services.common.metrics import CacheMetrics
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=Message)
+
+
+class Store(Protocol):
+    kind: str
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None: ...
+    async def delete(self, key: str) -> None: ...
+    async def close(self) -> None: ...
+
+
+class MemoryStore:
+    """LRU with per-entry expiry, for a single process (the default when there is no Redis)."""
+
+    kind = "memory"
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._max = max_entries
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        now = time.monotonic()
+        out: list[bytes | None] = []
+        for key in keys:
+            entry = self._data.get(key)
+            if entry is None or entry[0] <= now:
+                self._data.pop(key, None)
+                out.append(None)
+            else:
+                self._data.move_to_end(key)
+                out.append(entry[1])
+        return out
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None:
+        expires = time.monotonic() + ttl_s
+        for key, value in items.items():
+            self._data[key] = (expires, value)
+            self._data.move_to_end(key)
+        while len(self._data) > self._max:
+            self._data.popitem(last=False)
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+class RedisStore:
+    kind = "redis"
+
+    def __init__(self, url: str) -> None:
+        self._redis = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+
+    @property
+    def client(self) -> aioredis.Redis:
+        return self._redis
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        values = await self._redis.mget(list(keys))
+        return [v if isinstance(v, bytes) else None for v in values]
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None:
+        if not items:
+            return
+        px = max(1, int(ttl_s * 1000))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, value in items.items():
+                pipe.set(key, value, px=px)
+            await pipe.execute()
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(key)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+class Cache:
+    """A namespaced view of a store with hit/miss accounting. Errors degrade to misses."""
+
+    def __init__(self, store: Store, namespace: str, metrics: CacheMetrics | None = None) -> None:
+        self.store = store
+        self.namespace = namespace
+        self._metrics = metrics
+
+    def key(self, *parts: str) -> str:
+        return ":".join(("segue", self.namespace, *parts))
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        try:
+            values = await self.store.get_many(keys)
+        except (RedisError, OSError) as exc:
+            self._error("get", exc)
+            values = [None] * len(keys)
+        if self._metrics is not None:
+            hits = sum(v is not None for v in values)
+            self._metrics.lookups.labels(self.namespace, "hit").inc(hits)
+            self._metrics.lookups.labels(self.namespace, "miss").inc(len(values) - hits)
+        return values
+
+    async def get(self, key: str) -> bytes | None:
+        return (await self.get_many([key]))[0]
+
+    async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None:
+        try:
+            await self.store.set_many(items, ttl_s)
+        except (RedisError, OSError) as exc:
+            self._error("set", exc)
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        await self.set_many({key: value}, ttl_s)
+
+    async def get_messages(self, keys: Sequence[str], cls: type[M]) -> list[M | None]:
+        return [None if raw is None else cls.FromString(raw) for raw in await self.get_many(keys)]
+
+    async def get_message(self, key: str, cls: type[M]) -> M | None:
+        return (await self.get_messages([key], cls))[0]
+
+    async def set_message(self, key: str, message: Message, ttl_s: float) -> None:
+        await self.set(key, message.SerializeToString(), ttl_s)
+
+    def _error(self, operation: str, exc: Exception) -> None:
+        log.warning("cache %s failed, continuing without it: %s", operation, exc.__class__.__name__)
+        if self._metrics is not None:
+            self._metrics.errors.labels(operation).inc()
+
+
+def make_store(redis_url: str) -> Store:
+    return RedisStore(redis_url) if redis_url else MemoryStore()
+
+
+def digest(*parts: str) -> str:
+    """A short, stable key component for arbitrary text (prompts, ID lists)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode())
+        h.update(b"\x00")
+    return h.hexdigest()[:32]

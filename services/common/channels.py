@@ -1,0 +1,47 @@
+"""Channels to peer services: round-robin over every resolved address, retries for UNAVAILABLE only.
+
+Retries live in one layer — the gateways' upstream calls — so internal channels retry only a
+connection that never reached a server (UNAVAILABLE), under a throttle, and wait for a ready
+connection instead of failing while a peer starts or restarts.
+"""
+
+from __future__ import annotations
+
+import json
+
+from grpc import aio
+
+from services.common.interceptors import PropagatingClientInterceptor
+
+_SERVICE_CONFIG = json.dumps(
+    {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "methodConfig": [
+            {
+                "name": [{}],
+                "waitForReady": True,
+                "retryPolicy": {
+                    "maxAttempts": 3,
+                    "initialBackoff": "0.05s",
+                    "maxBackoff": "1s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ],
+        "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
+    }
+)
+
+
+def make_channel(target: str, *, default_timeout_s: float = 30.0) -> aio.Channel:
+    """`target` is host:port locally, or `dns:///name-headless.ns.svc.cluster.local:port` in Kubernetes."""
+    return aio.insecure_channel(
+        target,
+        options=[
+            ("grpc.service_config", _SERVICE_CONFIG),
+            ("grpc.enable_retries", 1),
+            ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+        ],
+        interceptors=[PropagatingClientInterceptor(default_timeout_s)],
+    )

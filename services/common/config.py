@@ -1,0 +1,121 @@
+"""Configuration from environment variables: pure functions over a mapping, failing fast.
+
+Each service's `config.from_env(environ)` reads everything through one `EnvReader`, then calls
+`reader.finish()`, which raises a single `ConfigError` naming every bad variable at once — a pod
+that crash-loops should say all that is wrong, not one thing per restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T", int, float)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """One or more environment variables are missing or malformed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration: " + "; ".join(problems))
+        self.problems = problems
+
+
+class EnvReader:
+    """Reads typed values from an environment mapping and collects every problem."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self._problems: list[str] = []
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self._environ.get(name)
+        if value is None or value == "":
+            if default is None:
+                self._problems.append(f"{name} is required")
+                return ""
+            return default
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+        return self._number(name, default, int, minimum, maximum)
+
+    def number(self, name: str, default: float, *, minimum: float | None = None, maximum: float | None = None) -> float:
+        return self._number(name, default, float, minimum, maximum)
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self._environ.get(name)
+        if raw is None:
+            return default
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        self._problems.append(f"{name} must be true or false, got {raw!r}")
+        return default
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name, default).strip().upper()
+        if value not in choices:
+            self._problems.append(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+            return default
+        return value
+
+    def url(self, name: str, default: str) -> str:
+        value = self.text(name, default).rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            self._problems.append(f"{name} must be an http(s) URL, got {value!r}")
+        return value
+
+    def _number(self, name: str, default: T, kind: type[T], minimum: T | None, maximum: T | None) -> T:
+        raw = self._environ.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            value = kind(raw.strip())
+        except ValueError:
+            self._problems.append(f"{name} must be {'an integer' if kind is int else 'a number'}, got {raw!r}")
+            return default
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            bounds = f"{minimum if minimum is not None else '-inf'}..{maximum if maximum is not None else 'inf'}"
+            self._problems.append(f"{name} must be in {bounds}, got {raw!r}")
+            return default
+        return value
+
+    def finish(self) -> None:
+        if self._problems:
+            raise ConfigError(self._problems)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What every service's gRPC server and its surroundings need."""
+
+    grpc_host: str = "[::]"
+    grpc_port: int = 50051
+    metrics_port: int = 9090  # 0 picks a free port; -1 disables the /metrics endpoint
+    log_level: str = "INFO"
+    redis_url: str = ""  # empty: the in-process cache
+    shutdown_grace_s: float = 10.0
+    drain_delay_s: float = 5.0  # NOT_SERVING before stopping, so load balancers move away first
+    max_connection_age_s: float = 300.0  # clients re-resolve DNS and spread over new pods
+    max_concurrent_rpcs: int = 1000
+
+
+def read_server_config(env: EnvReader, *, default_port: int = 50051) -> ServerConfig:
+    return ServerConfig(
+        grpc_host=env.text("GRPC_HOST", "[::]"),
+        grpc_port=env.integer("GRPC_PORT", default_port, minimum=0, maximum=65535),
+        metrics_port=env.integer("METRICS_PORT", 9090, minimum=-1, maximum=65535),
+        log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+        redis_url=env.text("REDIS_URL", ""),
+        shutdown_grace_s=env.number("SHUTDOWN_GRACE_S", 10.0, minimum=0),
+        drain_delay_s=env.number("DRAIN_DELAY_S", 5.0, minimum=0),
+        max_connection_age_s=env.number("MAX_CONNECTION_AGE_S", 300.0, minimum=1),
+        max_concurrent_rpcs=env.integer("MAX_CONCURRENT_RPCS", 1000, minimum=1),
+    )

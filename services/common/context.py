@@ -1,0 +1,52 @@
+"""Per-call context carried through asyncio tasks: the request id and the caller's deadline.
+
+The server interceptor sets both when a call arrives; the client interceptor reads them for every
+downstream call, so ids and deadlines cross each hop without handlers passing them by hand
+(Python gRPC does not propagate deadlines on its own).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+import uuid
+
+REQUEST_ID_HEADER = "x-request-id"
+SPOTIFY_TOKEN_HEADER = "x-spotify-token"
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def request_id() -> str:
+    return _request_id.get()
+
+
+def set_request_id(value: str) -> contextvars.Token[str]:
+    return _request_id.set(value)
+
+
+def set_deadline_in(seconds: float | None) -> contextvars.Token[float | None]:
+    """Record that the current call must finish within `seconds` (None: the caller set no deadline)."""
+    return _deadline.set(None if seconds is None else time.monotonic() + seconds)
+
+
+def time_remaining() -> float | None:
+    """Seconds left before the current call's deadline, or None when it has none."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def budget(default_s: float, margin_s: float = 0.0) -> float:
+    """The timeout for one downstream step: the service's own default, capped by the caller's deadline.
+
+    "No deadline" means the default, never infinity. The margin leaves time to answer after the step.
+    """
+    remaining = time_remaining()
+    if remaining is None:
+        return default_s
+    return max(0.0, min(default_s, remaining - margin_s))

@@ -1,0 +1,234 @@
+"""Server and client interceptors shared by every service.
+
+Server side (outermost first): call context (request id, deadline) → metrics → error mapping.
+grpc.aio interceptors only see the method name and metadata, so each one wraps the method handler
+to reach the servicer context and the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from services.common import context as call_context
+from services.common.errors import DeadlineExceeded, ResourceExhausted, SegueError
+from services.common.metrics import GrpcServerMetrics
+
+log = logging.getLogger(__name__)
+
+UnaryBehavior = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
+StreamBehavior = Callable[[Any, aio.ServicerContext], AsyncIterator[Any]]
+UnaryWrapper = Callable[[UnaryBehavior, str], UnaryBehavior]
+StreamWrapper = Callable[[StreamBehavior, str], StreamBehavior]
+
+
+def _wrap_handler(
+    handler: grpc.RpcMethodHandler | None, method: str, unary: UnaryWrapper, stream: StreamWrapper
+) -> grpc.RpcMethodHandler | None:
+    """Wrap a unary-request handler's behavior. Client-streaming methods (none in segue) pass through."""
+    if handler is None or handler.request_streaming:
+        return handler
+    if handler.response_streaming:
+        return grpc.unary_stream_rpc_method_handler(
+            stream(handler.unary_stream, method),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    return grpc.unary_unary_rpc_method_handler(
+        unary(handler.unary_unary, method),
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+class _HandlerInterceptor(aio.ServerInterceptor):
+    """Base: subclasses provide `around_unary` and `around_stream`."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        return _wrap_handler(handler, handler_call_details.method, self.around_unary, self.around_stream)
+
+    def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
+        raise NotImplementedError
+
+    def around_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        raise NotImplementedError
+
+
+def _metadata_value(ctx: aio.ServicerContext, key: str) -> str:
+    for item in ctx.invocation_metadata() or ():
+        if item.key == key:
+            return str(item.value)
+    return ""
+
+
+class CallContextInterceptor(_HandlerInterceptor):
+    """Adopts the caller's request id (or makes one) and records the call's deadline for downstream hops."""
+
+    def _enter(self, ctx: aio.ServicerContext) -> None:
+        call_context.set_request_id(
+            _metadata_value(ctx, call_context.REQUEST_ID_HEADER) or call_context.new_request_id()
+        )
+        call_context.set_deadline_in(ctx.time_remaining())
+
+    def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
+        async def wrapped(request: Any, ctx: aio.ServicerContext) -> Any:
+            self._enter(ctx)
+            return await behavior(request, ctx)
+
+        return wrapped
+
+    def around_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        async def wrapped(request: Any, ctx: aio.ServicerContext) -> AsyncIterator[Any]:
+            self._enter(ctx)
+            async for item in behavior(request, ctx):
+                yield item
+
+        return wrapped
+
+
+def _split_method(method: str) -> tuple[str, str]:
+    service, _, name = method.lstrip("/").partition("/")
+    return service, name
+
+
+def _outcome(ctx: aio.ServicerContext, exc: BaseException | None) -> str:
+    """The status the client will see. An abort sets the context's code before raising."""
+    if isinstance(exc, asyncio.CancelledError):
+        return "CANCELLED"
+    code = ctx.code()
+    if code is None:
+        return "OK" if exc is None else "UNKNOWN"
+    if isinstance(code, grpc.StatusCode):
+        return str(code.name)
+    # grpc.aio may report the raw integer code
+    names = {status.value[0]: str(status.name) for status in grpc.StatusCode}
+    return names.get(code, "UNKNOWN")
+
+
+class MetricsInterceptor(_HandlerInterceptor):
+    """grpc_server_started_total / handled_total / handling_seconds, with the real status code."""
+
+    def __init__(self, metrics: GrpcServerMetrics) -> None:
+        self._m = metrics
+
+    def _start(self, method: str, grpc_type: str) -> tuple[str, str, str]:
+        service, name = _split_method(method)
+        self._m.started.labels(grpc_type, service, name).inc()
+        return grpc_type, service, name
+
+    def _finish(
+        self, labels: tuple[str, str, str], ctx: aio.ServicerContext, exc: BaseException | None, t0: float
+    ) -> None:
+        self._m.handled.labels(*labels, _outcome(ctx, exc)).inc()
+        self._m.handling_seconds.labels(*labels).observe(time.perf_counter() - t0)
+
+    def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
+        async def wrapped(request: Any, ctx: aio.ServicerContext) -> Any:
+            labels, t0 = self._start(method, "unary"), time.perf_counter()
+            try:
+                response = await behavior(request, ctx)
+            except BaseException as exc:
+                self._finish(labels, ctx, exc, t0)
+                raise
+            self._finish(labels, ctx, None, t0)
+            return response
+
+        return wrapped
+
+    def around_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        async def wrapped(request: Any, ctx: aio.ServicerContext) -> AsyncIterator[Any]:
+            labels, t0 = self._start(method, "server_stream"), time.perf_counter()
+            try:
+                async for item in behavior(request, ctx):
+                    yield item
+            except BaseException as exc:
+                self._finish(labels, ctx, exc, t0)
+                raise
+            self._finish(labels, ctx, None, t0)
+
+        return wrapped
+
+
+class ErrorInterceptor(_HandlerInterceptor):
+    """Maps domain errors to statuses in one place; anything unexpected becomes INTERNAL, logged with its stack."""
+
+    async def _abort(self, ctx: aio.ServicerContext, exc: Exception, method: str) -> None:
+        if isinstance(exc, SegueError):
+            if isinstance(exc, ResourceExhausted) and exc.retry_after_s is not None:
+                ctx.set_trailing_metadata((("grpc-retry-pushback-ms", str(int(exc.retry_after_s * 1000))),))
+            log.info("%s failed: %s", method, exc.message, extra={"grpc_code": exc.code.name})
+            await ctx.abort(exc.code, exc.message)
+        log.exception("%s failed unexpectedly", method)
+        await ctx.abort(
+            grpc.StatusCode.INTERNAL, f"internal error (request id {call_context.request_id() or 'unknown'})"
+        )
+
+    def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
+        async def wrapped(request: Any, ctx: aio.ServicerContext) -> Any:
+            try:
+                return await behavior(request, ctx)
+            except aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._abort(ctx, exc, method)
+
+        return wrapped
+
+    def around_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        async def wrapped(request: Any, ctx: aio.ServicerContext) -> AsyncIterator[Any]:
+            try:
+                async for item in behavior(request, ctx):
+                    yield item
+            except aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._abort(ctx, exc, method)
+
+        return wrapped
+
+
+def server_interceptors(metrics: GrpcServerMetrics) -> list[aio.ServerInterceptor]:
+    return [CallContextInterceptor(), MetricsInterceptor(metrics), ErrorInterceptor()]
+
+
+class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):
+    """Every downstream call carries the request id and a timeout no later than the incoming deadline.
+
+    A call with its own timeout keeps the smaller of the two. A call made with no deadline left fails
+    at once instead of starting work nobody will wait for.
+    """
+
+    def __init__(self, default_timeout_s: float) -> None:
+        self._default = default_timeout_s
+
+    def _details(self, details: aio.ClientCallDetails) -> aio.ClientCallDetails:
+        own = details.timeout if details.timeout is not None else self._default
+        timeout = call_context.budget(own)
+        if timeout <= 0:
+            raise DeadlineExceeded("the caller's deadline passed before a downstream call could start")
+        metadata = aio.Metadata(*(tuple(details.metadata) if details.metadata else ()))
+        rid = call_context.request_id()
+        if rid and call_context.REQUEST_ID_HEADER not in metadata:
+            metadata.add(call_context.REQUEST_ID_HEADER, rid)
+        return aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, details.wait_for_ready)
+
+    async def intercept_unary_unary(
+        self, continuation: Any, client_call_details: aio.ClientCallDetails, request: Any
+    ) -> Any:
+        return await continuation(self._details(client_call_details), request)
+
+    async def intercept_unary_stream(
+        self, continuation: Any, client_call_details: aio.ClientCallDetails, request: Any
+    ) -> Any:
+        return await continuation(self._details(client_call_details), request)

@@ -1,0 +1,144 @@
+"""Server bootstrap shared by every service: interceptors, health, reflection, /metrics, graceful stop.
+
+A service describes itself with a `ServiceDefinition`; `start` runs it (tests call this in-process
+on port 0) and `main` runs it as a process until SIGTERM: NOT_SERVING → drain delay → stop(grace)
+→ close clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry, start_http_server
+
+from services.common import logs
+from services.common.config import ConfigError, ServerConfig
+from services.common.interceptors import server_interceptors
+from services.common.metrics import GrpcServerMetrics
+
+log = logging.getLogger(__name__)
+
+Closer = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class ServiceDefinition:
+    name: str  # for logs, e.g. "reccobeat_gateway"
+    service_names: Sequence[str]  # full proto names, e.g. "segue.v1.ReccoBeatGateway"
+    add_to_server: Callable[[aio.Server], None]
+    closers: Sequence[Closer] = field(default_factory=list)
+
+
+@dataclass
+class RunningService:
+    definition: ServiceDefinition
+    server: aio.Server
+    health: health_aio.HealthServicer
+    port: int
+    metrics_port: int | None
+    _metrics_http: Any = None
+
+    async def shutdown(self, drain_delay_s: float, grace_s: float) -> None:
+        """Stop taking new work, let load balancers notice, finish in-flight calls, release clients."""
+        await self.health.enter_graceful_shutdown()
+        log.info("draining", extra={"drain_delay_s": drain_delay_s, "grace_s": grace_s})
+        if drain_delay_s > 0:
+            await asyncio.sleep(drain_delay_s)
+        await self.server.stop(grace_s)
+        for close in self.definition.closers:
+            try:
+                await close()
+            except Exception:
+                log.exception("closing a client failed")
+        if self._metrics_http is not None:
+            self._metrics_http.shutdown()
+            self._metrics_http.server_close()
+        log.info("stopped")
+
+
+async def start(definition: ServiceDefinition, cfg: ServerConfig, registry: CollectorRegistry) -> RunningService:
+    server = aio.server(
+        interceptors=server_interceptors(GrpcServerMetrics.create(registry)),
+        options=[
+            ("grpc.max_connection_age_ms", int(cfg.max_connection_age_s * 1000)),
+            ("grpc.max_connection_age_grace_ms", int(cfg.shutdown_grace_s * 1000)),
+            # Two servers must never silently share a port.
+            ("grpc.so_reuseport", 0),
+        ],
+        maximum_concurrent_rpcs=cfg.max_concurrent_rpcs,
+    )
+    definition.add_to_server(server)
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    reflection.enable_server_reflection(
+        (
+            *definition.service_names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    port = server.add_insecure_port(f"{cfg.grpc_host}:{cfg.grpc_port}")
+    if port == 0:
+        raise RuntimeError(f"could not bind gRPC port {cfg.grpc_host}:{cfg.grpc_port}")
+    await server.start()
+
+    metrics_http, metrics_port = None, None
+    if cfg.metrics_port >= 0:
+        metrics_http, _thread = start_http_server(
+            cfg.metrics_port, addr=_metrics_addr(cfg.grpc_host), registry=registry
+        )
+        metrics_port = int(metrics_http.server_port)
+
+    for name in ("", *definition.service_names):
+        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("serving", extra={"grpc_port": port, "metrics_port": metrics_port})
+    return RunningService(definition, server, health, port, metrics_port, metrics_http)
+
+
+def _metrics_addr(grpc_host: str) -> str:
+    return "0.0.0.0" if grpc_host in ("[::]", "0.0.0.0", "") else grpc_host.strip("[]")
+
+
+class ServiceConfig(Protocol):
+    @property
+    def server(self) -> ServerConfig: ...
+
+
+C = TypeVar("C", bound=ServiceConfig)
+Builder = Callable[[C, CollectorRegistry], Awaitable[ServiceDefinition]]
+
+
+async def serve_until_signal(cfg: C, build: Builder[C]) -> None:
+    registry = CollectorRegistry()
+    running = await start(await build(cfg, registry), cfg.server, registry)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("signal received, shutting down")
+    await running.shutdown(cfg.server.drain_delay_s, cfg.server.shutdown_grace_s)
+
+
+def main(service: str, load: Callable[[Mapping[str, str]], C], build: Builder[C]) -> None:
+    """Process entry point of `python -m services.<service>`: config, logging, serve until SIGTERM."""
+    try:
+        cfg = load(os.environ)
+    except ConfigError as exc:
+        logs.configure(service)
+        log.error("%s", exc)
+        sys.exit(2)
+    logs.configure(service, cfg.server.log_level)
+    asyncio.run(serve_until_signal(cfg, build))

@@ -1,0 +1,175 @@
+"""The shared server runtime, exercised through a real grpc.aio server on 127.0.0.1:0."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+import httpx
+import pytest
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import CollectorRegistry
+from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
+
+from services.common import context
+from services.common.channels import make_channel
+from services.common.config import ServerConfig
+from services.common.errors import InvalidArgument, ResourceExhausted
+from services.common.server import RunningService, ServiceDefinition, start
+
+
+class ProbeServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
+    """Behaves according to the prompt, so one server can show each outcome."""
+
+    def __init__(self) -> None:
+        self.seen_request_ids: list[str] = []
+        self.seen_remaining: list[float | None] = []
+        self.release = asyncio.Event()
+        self.arrived = asyncio.Event()
+
+    async def AnalyzeMood(
+        self, request: llm_gateway_pb2.AnalyzeMoodRequest, context_: aio.ServicerContext
+    ) -> llm_gateway_pb2.AnalyzeMoodResponse:
+        self.seen_request_ids.append(context.request_id())
+        self.seen_remaining.append(context.time_remaining())
+        if request.prompt == "bad":
+            raise InvalidArgument("prompt must not be 'bad'")
+        if request.prompt == "busy":
+            raise ResourceExhausted("cooling down", retry_after_s=1.5)
+        if request.prompt == "crash":
+            raise RuntimeError("secret internals")
+        if request.prompt == "abort":
+            await context_.abort(grpc.StatusCode.NOT_FOUND, "aborted by handler")
+        if request.prompt == "slow":
+            self.arrived.set()
+            await self.release.wait()
+        return llm_gateway_pb2.AnalyzeMoodResponse(mood=common_pb2.MoodProfile(interpretation=request.prompt))
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[tuple[RunningService, ProbeServicer, CollectorRegistry]]:
+    servicer = ProbeServicer()
+    registry = CollectorRegistry()
+    definition = ServiceDefinition(
+        name="probe",
+        service_names=["segue.v1.LlmGateway"],
+        add_to_server=lambda server: llm_gateway_pb2_grpc.add_LlmGatewayServicer_to_server(servicer, server),
+    )
+    svc = await start(definition, ServerConfig(grpc_host="127.0.0.1", grpc_port=0, metrics_port=0), registry)
+    yield svc, servicer, registry
+    await svc.server.stop(None)
+    if svc._metrics_http is not None:
+        svc._metrics_http.shutdown()
+        svc._metrics_http.server_close()
+
+
+def handled(registry: CollectorRegistry, code: str) -> float:
+    value = registry.get_sample_value(
+        "grpc_server_handled_total",
+        {"grpc_type": "unary", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMood", "grpc_code": code},
+    )
+    return value or 0.0
+
+
+async def call(port: int, prompt: str, **kw: object) -> llm_gateway_pb2.AnalyzeMoodResponse:
+    async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+        return await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt=prompt), timeout=5, **kw)
+
+
+async def test_domain_errors_map_to_status_codes_and_metrics_see_the_real_code(running) -> None:  # type: ignore[no-untyped-def]
+    svc, _, registry = running
+    assert (await call(svc.port, "fine")).mood.interpretation == "fine"
+
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await call(svc.port, "bad")
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad.value.details() == "prompt must not be 'bad'"
+
+    with pytest.raises(grpc.aio.AioRpcError) as busy:
+        await call(svc.port, "busy")
+    assert busy.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert ("grpc-retry-pushback-ms", "1500") in tuple(busy.value.trailing_metadata() or ())
+
+    with pytest.raises(grpc.aio.AioRpcError) as crash:
+        await call(svc.port, "crash")
+    assert crash.value.code() == grpc.StatusCode.INTERNAL
+    assert "secret internals" not in (crash.value.details() or "")
+    assert "request id" in (crash.value.details() or "")
+
+    with pytest.raises(grpc.aio.AioRpcError) as aborted:
+        await call(svc.port, "abort")
+    assert aborted.value.code() == grpc.StatusCode.NOT_FOUND
+
+    assert handled(registry, "OK") == 1
+    assert handled(registry, "INVALID_ARGUMENT") == 1
+    assert handled(registry, "RESOURCE_EXHAUSTED") == 1
+    assert handled(registry, "INTERNAL") == 1
+    assert handled(registry, "NOT_FOUND") == 1
+    started = registry.get_sample_value(
+        "grpc_server_started_total",
+        {"grpc_type": "unary", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMood"},
+    )
+    assert started == 5
+
+
+async def test_metrics_endpoint_serves_the_servers_registry(running) -> None:  # type: ignore[no-untyped-def]
+    svc, _, _ = running
+    await call(svc.port, "fine")
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"http://127.0.0.1:{svc.metrics_port}/metrics")).text
+    assert 'grpc_server_handled_total{grpc_code="OK",grpc_method="AnalyzeMood"' in text
+
+
+async def test_request_id_and_deadline_reach_the_handler(running) -> None:  # type: ignore[no-untyped-def]
+    svc, servicer, _ = running
+    await call(svc.port, "fine", metadata=(("x-request-id", "abc123"),))
+    await call(svc.port, "fine")
+    assert servicer.seen_request_ids[0] == "abc123"
+    assert servicer.seen_request_ids[1] and servicer.seen_request_ids[1] != "abc123"
+    remaining = servicer.seen_remaining[0]
+    assert remaining is not None and 0 < remaining <= 5.1  # gRPC rounds deadlines up slightly
+
+
+async def test_client_interceptor_propagates_request_id_and_caps_timeout(running) -> None:  # type: ignore[no-untyped-def]
+    svc, servicer, _ = running
+    channel = make_channel(f"127.0.0.1:{svc.port}", default_timeout_s=30)
+    try:
+        stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+        context.set_request_id("parent-req")
+        context.set_deadline_in(2.0)
+        await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="fine"))
+        assert servicer.seen_request_ids[-1] == "parent-req"
+        remaining = servicer.seen_remaining[-1]
+        assert remaining is not None and remaining <= 2.1  # capped by the parent deadline, not the 30 s default
+
+        context.set_deadline_in(-1.0)
+        with pytest.raises(Exception, match="deadline passed"):
+            await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="fine"))
+    finally:
+        context.set_deadline_in(None)
+        await channel.close()
+
+
+async def test_health_serving_then_not_serving_while_in_flight_calls_finish(running) -> None:  # type: ignore[no-untyped-def]
+    svc, servicer, _ = running
+    async with aio.insecure_channel(f"127.0.0.1:{svc.port}") as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for name in ("", "segue.v1.LlmGateway"):
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+        stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+        in_flight = asyncio.ensure_future(
+            stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="slow"), timeout=10)
+        )
+        await asyncio.wait_for(servicer.arrived.wait(), 5)
+        shutdown = asyncio.ensure_future(svc.shutdown(drain_delay_s=0.3, grace_s=5))
+        await asyncio.sleep(0.1)
+        reply = await health.Check(health_pb2.HealthCheckRequest(service="segue.v1.LlmGateway"), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        servicer.release.set()
+        assert (await in_flight).mood.interpretation == "slow"
+        await shutdown

@@ -1,0 +1,133 @@
+"""UpstreamClient: the mesh's only retry layer, exercised with httpx.MockTransport."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+
+from services.common import context
+from services.common.errors import UpstreamError, UpstreamRateLimited, UpstreamRejected
+from services.common.metrics import UpstreamMetrics
+from services.common.upstream_http import LocalCooldown, RetryPolicy, UpstreamClient, parse_retry_after
+
+
+def client(
+    handler, *, attempts: int = 3, timeout_s: float = 5.0, pacer=None
+) -> tuple[UpstreamClient, CollectorRegistry]:  # type: ignore[no-untyped-def]
+    registry = CollectorRegistry()
+    c = UpstreamClient(
+        "upstream",
+        "http://upstream.test/v1",
+        timeout_s=timeout_s,
+        metrics=UpstreamMetrics.create(registry),
+        retry=RetryPolicy(max_attempts=attempts, base_delay_s=0.001, max_delay_s=0.002),
+        transport=httpx.MockTransport(handler),
+        pacer=pacer,
+    )
+    return c, registry
+
+
+async def test_success_joins_path_to_base_url_and_counts_outcome() -> None:
+    seen: list[httpx.URL] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json={"ok": True})
+
+    c, registry = client(handler)
+    assert await c.get_json("GET /track", "track", params=[("ids", "a,b")]) == {"ok": True}
+    assert str(seen[0]) == "http://upstream.test/v1/track?ids=a%2Cb"
+    assert (
+        registry.get_sample_value(
+            "segue_upstream_requests_total", {"upstream": "upstream", "endpoint": "GET /track", "outcome": "200"}
+        )
+        == 1
+    )
+    await c.aclose()
+
+
+async def test_5xx_is_retried_then_succeeds() -> None:
+    answers = iter([httpx.Response(503), httpx.Response(500), httpx.Response(200, json=[1])])
+    c, registry = client(lambda request: next(answers))
+    assert await c.get_json("GET /x", "x") == [1]
+    assert registry.get_sample_value("segue_upstream_retries_total", {"upstream": "upstream", "reason": "503"}) == 1
+    assert registry.get_sample_value("segue_upstream_retries_total", {"upstream": "upstream", "reason": "500"}) == 1
+    await c.aclose()
+
+
+async def test_4xx_is_not_retried() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(400, text="seeds must be 1..5")
+
+    c, _ = client(handler)
+    with pytest.raises(UpstreamRejected) as exc:
+        await c.get_json("GET /x", "x")
+    assert calls == 1
+    assert exc.value.status == 400 and "seeds must be 1..5" in exc.value.message
+    await c.aclose()
+
+
+async def test_retries_run_out_as_upstream_error() -> None:
+    c, _ = client(lambda request: httpx.Response(502), attempts=2)
+    with pytest.raises(UpstreamError) as exc:
+        await c.get_json("GET /x", "x")
+    assert exc.value.status == 502
+    await c.aclose()
+
+
+async def test_transport_errors_are_retried() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, json={})
+
+    c, _ = client(handler)
+    assert await c.get_json("GET /x", "x") == {}
+    assert calls == 2
+    await c.aclose()
+
+
+async def test_429_pauses_every_caller_for_retry_after() -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "0.2"}), httpx.Response(200, json={})])
+    pacer = LocalCooldown()
+    c, _ = client(lambda request: next(answers), pacer=pacer)
+    await c.get_json("GET /x", "x")
+    # The pause outlives the call that saw it: a caller with less budget than the pause left fails fast.
+    await pacer.pause("upstream", 5.0)
+    with pytest.raises(UpstreamRateLimited) as exc:
+        await pacer.acquire("upstream", budget_s=1.0)
+    assert exc.value.retry_after_s > 1.0
+    await c.aclose()
+
+
+async def test_429_longer_than_the_deadline_fails_fast_with_retry_after() -> None:
+    c, _ = client(lambda request: httpx.Response(429, headers={"Retry-After": "30"}))
+    context.set_deadline_in(2.0)
+    try:
+        with pytest.raises(UpstreamRateLimited) as exc:
+            await c.get_json("GET /x", "x")
+    finally:
+        context.set_deadline_in(None)
+    assert exc.value.retry_after_s == 30
+    await c.aclose()
+
+
+def test_parse_retry_after_forms() -> None:
+    assert parse_retry_after("4", 1.0) == 4.0
+    assert parse_retry_after("0.15", 1.0) == 0.15
+    assert parse_retry_after(None, 1.5) == 1.5
+    assert parse_retry_after("soon", 2.0) == 2.0
+    future = email.utils.formatdate(time.time() + 60, usegmt=True)
+    assert 55 <= parse_retry_after(future, 1.0) <= 61
