@@ -1,0 +1,117 @@
+"""The path every upstream call takes: count it, apply faults, run the handler, wait the latency, answer.
+
+Order per call: forced outage (503) → random 5xx or timeout (504 after `timeout_s`) from the fault rates →
+the endpoint's handler (auth, rate limit, validation, the answer). Every reply, errors included, waits the
+endpoint's sampled latency plus any extra fault latency plus the reply's own work time (LLM generation),
+all multiplied by the time-scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+
+from aiohttp import web
+
+from sim.endpoints import ENDPOINTS, PREFIXES, Upstream
+from sim.profile import Latency
+from sim.reply import Call, Handler, Reply, ReplyError
+from sim.state import STATE_KEY, SimState
+
+ErrorReply = Callable[[web.Request, int], Reply]
+_RANDOM_ERRORS = (500, 502, 503)
+
+
+@dataclass(frozen=True)
+class UpstreamRoutes:
+    name: Upstream
+    handlers: Mapping[str, Handler]  # endpoint key ("GET /track") → handler
+    error: ErrorReply  # the upstream's own error body for a status (faults, unknown paths)
+    path_prefix: str  # aiohttp path prefix, may hold placeholders (Gemini's API version)
+    placeholder_patterns: Mapping[str, str]  # e.g. {"model": "[^/:]+"}
+
+
+def sample_latency(latency: Latency, rng: random.Random) -> float:
+    """Simulated seconds: lognormal around the median, times the tail factor with the tail probability."""
+    value = latency.median_s * math.exp(latency.spread * rng.gauss(0.0, 1.0)) if latency.spread else latency.median_s
+    if latency.tail_probability and rng.random() < latency.tail_probability:
+        value *= latency.tail_factor
+    return value
+
+
+def _decide(state: SimState, routes: UpstreamRoutes, endpoint: str, call: Call) -> Reply:
+    faults = state.faults[routes.name]
+    if faults.outage:
+        return routes.error(call.request, 503)
+    rng = state.rngs[routes.name]
+    roll = rng.random()
+    if roll < faults.error_rate:
+        return routes.error(call.request, rng.choice(_RANDOM_ERRORS))
+    if roll < faults.error_rate + faults.timeout_rate:
+        timeout_s = state.profile.upstream(routes.name).faults.timeout_s
+        return replace(routes.error(call.request, 504), work_s=timeout_s)
+    try:
+        return routes.handlers[endpoint](call)
+    except ReplyError as exc:
+        return exc.reply
+
+
+async def _send(state: SimState, request: web.Request, reply: Reply, delay_s: float) -> web.StreamResponse:
+    if reply.chunks is None:
+        await asyncio.sleep(state.scaled(delay_s + reply.work_s))
+        return reply.response()
+    await asyncio.sleep(state.scaled(delay_s))
+    response = web.StreamResponse(status=reply.status, headers={"Content-Type": "text/event-stream", **reply.headers})
+    await response.prepare(request)
+    async for wait_s, chunk in reply.chunks():
+        await asyncio.sleep(state.scaled(wait_s))
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+async def _serve(routes: UpstreamRoutes, endpoint: str | None, request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE_KEY]
+    state.stats.start(routes.name, endpoint)
+    status = 500  # what an unexpected exception becomes
+    reply: Reply | None = None
+    try:
+        call = Call(state, request, await request.read())
+        if endpoint is None:
+            reply = routes.error(request, 404)
+            delay = 0.0
+        else:
+            latency = state.profile.upstream(routes.name).latency[endpoint]
+            delay = sample_latency(latency, state.rngs[routes.name]) + state.faults[routes.name].extra_latency_s
+            reply = _decide(state, routes, endpoint, call)
+        status = reply.status
+        return await _send(state, request, reply, delay)
+    finally:
+        state.stats.finish(routes.name, endpoint, status)
+        if reply is not None and (reply.tokens_in or reply.tokens_out):
+            state.stats.add_tokens(routes.name, reply.tokens_in, reply.tokens_out)
+
+
+def _aiohttp_path(template: str, patterns: Mapping[str, str]) -> str:
+    for name, pattern in patterns.items():
+        template = template.replace("{" + name + "}", "{" + name + ":" + pattern + "}")
+    return template
+
+
+def add_upstream(app: web.Application, routes: UpstreamRoutes) -> None:
+    """Register every endpoint of one upstream (static paths before dynamic ones), then a catch-all."""
+    for endpoint in ENDPOINTS[routes.name]:
+        method, template = endpoint.split(" ", 1)
+        path = routes.path_prefix + _aiohttp_path(template, routes.placeholder_patterns)
+        app.router.add_route(method, path, _bind(routes, endpoint))
+    app.router.add_route("*", PREFIXES[routes.name] + "/{tail:.*}", _bind(routes, None))
+
+
+def _bind(routes: UpstreamRoutes, endpoint: str | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await _serve(routes, endpoint, request)
+
+    return handle

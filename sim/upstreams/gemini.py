@@ -1,0 +1,193 @@
+"""The fake Gemini API (google-genai base_url http://host:port/gemini; /v1 and /v1beta both served).
+
+The answers' content comes from sim.gemini (pure functions); this module owns the HTTP side: the
+`x-goog-api-key` check (any non-empty key; `?key=` works too), per-model RPM/TPM limits (429
+RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo), the model's speed (time to first token plus time per
+output token, on top of the endpoint's latency) and token counting for the stats.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from sim import gemini as gem
+from sim.endpoints import PREFIXES
+from sim.pipeline import UpstreamRoutes
+from sim.reply import Call, Handler, Reply, ReplyError
+from sim.vocabulary import vocabulary_for
+
+MODEL = re.compile(r"^(gemini|gemma)[a-z0-9.\-]*$")
+STREAM_CHUNKS = 4  # a streamed answer arrives in this many pieces
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+_MESSAGES = {
+    404: "Requested entity was not found.",
+    500: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+    502: "The service is currently unavailable.",
+    503: "The model is overloaded. Please try again later.",
+    504: "The request timed out. Please try again.",
+}
+
+
+def error(code: int, message: str, **extra: Any) -> Reply:
+    return Reply(code, gem.error_body(code, _STATUS.get(code, "UNKNOWN"), message, **extra))
+
+
+def status_error(_request: web.Request, status: int) -> Reply:
+    return error(status, _MESSAGES.get(status, "Error"))
+
+
+def _check_key(call: Call) -> None:
+    if not (call.request.headers.get("x-goog-api-key") or call.query.get("key")):
+        raise ReplyError(
+            error(
+                403,
+                "Method doesn't allow unregistered callers (callers without established identity). "
+                "Please use API Key or other form of API consumer identity to call this API.",
+            )
+        )
+
+
+def _model(call: Call, method: str) -> str:
+    model = call.path_param("model")
+    if not MODEL.match(model):
+        version = call.path_param("version")
+        raise ReplyError(
+            error(404, f"models/{model} is not found for API version {version}, or is not supported for {method}.")
+        )
+    return model
+
+
+def _body(call: Call) -> dict[str, Any]:
+    try:
+        body = json.loads(call.body or b"{}")
+    except ValueError:
+        raise ReplyError(error(400, "Invalid JSON payload received.")) from None
+    if not isinstance(body, dict):
+        raise ReplyError(error(400, "Invalid JSON payload received. Expected an object."))
+    return body
+
+
+def _response_id(body: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(body).digest()[:16]).decode().rstrip("=")
+
+
+def _answer(call: Call, method: str) -> tuple[str, gem.GeminiAnswer]:
+    """Checks (key, model, body, rate limit) then the model's answer; raises ReplyError on any failure."""
+    _check_key(call)
+    model = _model(call, method)
+    body = _body(call)
+    state = call.state
+    try:
+        prompt_tokens = gem.count_tokens(body)
+    except gem.GeminiRequestError as exc:
+        raise ReplyError(error(400, str(exc))) from None
+    breach = state.limiters.gemini.check(state.sim_now(), model, prompt_tokens)
+    if breach is not None:
+        wait, quota_id = breach
+        raise ReplyError(
+            error(
+                429,
+                "You exceeded your current quota, please check your plan and billing details. "
+                "For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
+                retry_delay_s=state.scaled(wait),
+                quota_id=quota_id,
+            )
+        )
+    try:
+        answer = gem.generate(body, model, vocabulary_for(state.catalog))
+    except gem.GeminiRequestError as exc:
+        raise ReplyError(error(400, str(exc))) from None
+    return model, answer
+
+
+def _generation_s(call: Call, answer: gem.GeminiAnswer) -> float:
+    speed = call.state.profile.gemini.speed
+    return speed.ttft_s + speed.s_per_output_token * answer.output_tokens
+
+
+def generate_content(call: Call) -> Reply:
+    model, answer = _answer(call, "generateContent")
+    return Reply(
+        200,
+        gem.response_envelope(answer, model, _response_id(call.body)),
+        work_s=_generation_s(call, answer),
+        tokens_in=answer.prompt_tokens,
+        tokens_out=answer.output_tokens,
+    )
+
+
+def _pieces(text: str, count: int) -> list[str]:
+    size = max(1, -(-len(text) // count))
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def stream_generate_content(call: Call) -> Reply:
+    """Server-sent events: the first piece after the time to first token, the rest paced per output token."""
+    model, answer = _answer(call, "streamGenerateContent")
+    speed = call.state.profile.gemini.speed
+    response_id = _response_id(call.body)
+    pieces = _pieces(answer.text, STREAM_CHUNKS)
+    envelopes: list[tuple[float, dict[str, Any]]] = []
+    for n, piece in enumerate(pieces):
+        last = n == len(pieces) - 1
+        share = answer.output_tokens * (n + 1) // len(pieces)
+        partial = replace(answer, text=piece, output_tokens=share)
+        envelope = gem.response_envelope(partial, model, response_id)
+        if not last:
+            envelope["candidates"][0].pop("finishReason", None)
+        wait = speed.ttft_s if n == 0 else speed.s_per_output_token * (answer.output_tokens / len(pieces))
+        envelopes.append((wait, envelope))
+    reply = Reply(200, tokens_in=answer.prompt_tokens, tokens_out=answer.output_tokens)
+    if call.query.get("alt") != "sse":  # without alt=sse the API answers one JSON array
+        return replace(reply, body=[e for _, e in envelopes], work_s=sum(w for w, _ in envelopes))
+    return replace(reply, chunks=_sse(envelopes))
+
+
+def _sse(envelopes: list[tuple[float, dict[str, Any]]]) -> Callable[[], AsyncIterator[tuple[float, bytes]]]:
+    async def chunks() -> AsyncIterator[tuple[float, bytes]]:
+        for wait, envelope in envelopes:
+            yield wait, b"data: " + json.dumps(envelope, separators=(",", ":")).encode() + b"\r\n\r\n"
+
+    return chunks
+
+
+def count_tokens(call: Call) -> Reply:
+    _check_key(call)
+    _model(call, "countTokens")
+    try:
+        total = gem.count_tokens(_body(call))
+    except gem.GeminiRequestError as exc:
+        raise ReplyError(error(400, str(exc))) from None
+    return Reply(200, {"totalTokens": total, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": total}]})
+
+
+_HANDLERS: dict[str, Handler] = {
+    "POST /models/{model}:generateContent": generate_content,
+    "POST /models/{model}:countTokens": count_tokens,
+    "POST /models/{model}:streamGenerateContent": stream_generate_content,
+}
+
+ROUTES = UpstreamRoutes(
+    name="gemini",
+    handlers=_HANDLERS,
+    error=status_error,
+    path_prefix=PREFIXES["gemini"] + "/{version:v1beta|v1}",
+    placeholder_patterns={"model": "[^/:]+"},
+)

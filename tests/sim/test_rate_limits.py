@@ -1,0 +1,133 @@
+"""429 + Retry-After from each upstream, recovery after waiting it out, and the time-scale factor.
+
+A tiny-limit profile and a small time-scale keep the waits short; assertions are on status codes, the
+Retry-After values and counters, never on elapsed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sim.testing import RunningSim, running_sim
+from tests.sim.conftest import AUTH, write_profile
+
+TINY = """
+extends = "fast"
+[spotify.rate_limit]
+window_s = 30
+max_requests = 2
+[reccobeats.rate_limit]
+rate_per_s = 0.5
+burst = 2
+cooldown_min_s = 2
+cooldown_max_s = 16
+[gemini.rate_limit]
+rpm = 2
+tpm = 1000000
+"""
+GEMINI_BODY = {"contents": [{"role": "user", "parts": [{"text": "calm jazz for a rainy evening"}]}]}
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    return write_profile(tmp_path, TINY, "tiny")
+
+
+async def spotify_call(http: httpx.AsyncClient, sim: RunningSim) -> httpx.Response:
+    return await http.get(sim.spotify_url + "/me/top/artists", params={"limit": 1}, headers=AUTH)
+
+
+async def reccobeats_call(http: httpx.AsyncClient, sim: RunningSim) -> httpx.Response:
+    return await http.get(sim.reccobeats_url + "/track", params={"ids": sim.catalog.tracks[0].spotify_id})
+
+
+async def gemini_call(http: httpx.AsyncClient, sim: RunningSim) -> httpx.Response:
+    url = sim.gemini_url + "/v1beta/models/gemini-2.5-flash:generateContent"
+    return await http.post(url, json=GEMINI_BODY, headers={"x-goog-api-key": "test-key"})
+
+
+async def test_spotify_rolling_window_429_and_recovery(tiny: Path, http: httpx.AsyncClient) -> None:
+    async with running_sim(tiny, time_scale=0.01) as sim:
+        assert [(await spotify_call(http, sim)).status_code for _ in range(2)] == [200, 200]
+        blocked = await spotify_call(http, sim)
+        assert blocked.status_code == 429
+        assert blocked.json() == {"error": {"status": 429, "message": "API rate limit exceeded"}}
+        wait = float(blocked.headers["Retry-After"])
+        assert 0 < wait <= 30 * 0.01  # at most the scaled 30 s window
+        await asyncio.sleep(wait)
+        assert (await spotify_call(http, sim)).status_code == 200
+        stats = sim.stats()["upstreams"]["spotify"]
+        assert stats["rate_limited"] == 1 and stats["status"] == {"200": 3, "429": 1}
+        assert stats["endpoints"]["GET /me/top/artists"]["rate_limited"] == 1
+
+
+async def test_reccobeats_bucket_429_escalates_while_hammered_then_recovers(
+    tiny: Path, http: httpx.AsyncClient
+) -> None:
+    async with running_sim(tiny, time_scale=0.1) as sim:
+        assert [(await reccobeats_call(http, sim)).status_code for _ in range(2)] == [200, 200]
+        first = await reccobeats_call(http, sim)
+        assert first.status_code == 429
+        assert first.headers["Retry-After"] == "0.2"  # cooldown_min_s 2 × 0.1
+        await asyncio.sleep(0.08)  # retry too early, twice: the block doubles each time
+        second = await reccobeats_call(http, sim)
+        await asyncio.sleep(0.08)
+        third = await reccobeats_call(http, sim)
+        assert [second.status_code, third.status_code] == [429, 429]
+        assert float(first.headers["Retry-After"]) < float(second.headers["Retry-After"])
+        assert float(second.headers["Retry-After"]) < float(third.headers["Retry-After"]) <= 1.6  # bounded
+        await asyncio.sleep(float(third.headers["Retry-After"]))
+        assert (await reccobeats_call(http, sim)).status_code == 200
+        assert sim.stats()["upstreams"]["reccobeats"]["rate_limited"] == 3
+
+
+async def test_gemini_rpm_429_is_resource_exhausted_with_retry_info(tiny: Path, http: httpx.AsyncClient) -> None:
+    async with running_sim(tiny, time_scale=0.01) as sim:
+        assert [(await gemini_call(http, sim)).status_code for _ in range(2)] == [200, 200]
+        blocked = await gemini_call(http, sim)
+        assert blocked.status_code == 429
+        error = blocked.json()["error"]
+        assert (error["code"], error["status"]) == (429, "RESOURCE_EXHAUSTED")
+        kinds = {d["@type"].rsplit(".", 1)[-1]: d for d in error["details"]}
+        assert kinds["QuotaFailure"]["violations"][0]["quotaId"] == "GenerateRequestsPerMinutePerProjectPerModel"
+        delay = float(kinds["RetryInfo"]["retryDelay"].removesuffix("s"))
+        assert 0 < delay <= 60 * 0.01
+        await asyncio.sleep(delay)
+        assert (await gemini_call(http, sim)).status_code == 200
+        assert sim.stats()["upstreams"]["gemini"]["rate_limited"] == 1
+
+
+async def test_time_scale_multiplies_retry_after_and_windows(tiny: Path, http: httpx.AsyncClient) -> None:
+    waits = {}
+    for scale in (0.01, 0.04):
+        async with running_sim(tiny, time_scale=scale) as sim:
+            for _ in range(2):
+                await reccobeats_call(http, sim)
+            waits[scale] = float((await reccobeats_call(http, sim)).headers["Retry-After"])
+            effective = (await http.get(sim.base_url + "/__sim/health")).json()["effective"]
+            assert effective["spotify_window_s"] == pytest.approx(30 * scale)
+            assert effective["gemini_window_s"] == pytest.approx(60 * scale)
+            assert effective["reccobeats_cooldown_min_s"] == pytest.approx(2 * scale)
+    assert waits == {0.01: pytest.approx(0.02), 0.04: pytest.approx(0.08)}
+
+
+async def test_whole_second_retry_after_at_time_scale_one(tiny: Path, http: httpx.AsyncClient) -> None:
+    async with running_sim(tiny, time_scale=1.0) as sim:
+        for _ in range(2):
+            await reccobeats_call(http, sim)
+        assert (await reccobeats_call(http, sim)).headers["Retry-After"] == "2"
+
+
+async def test_reset_clears_rate_limit_state_unless_told_not_to(tiny: Path, http: httpx.AsyncClient) -> None:
+    async with running_sim(tiny, time_scale=1.0) as sim:
+        for _ in range(2):
+            await spotify_call(http, sim)
+        assert (await spotify_call(http, sim)).status_code == 429
+        await http.post(sim.base_url + "/__sim/reset", json={"limits": False})
+        assert (await spotify_call(http, sim)).status_code == 429
+        await http.post(sim.base_url + "/__sim/reset")
+        assert (await spotify_call(http, sim)).status_code == 200
