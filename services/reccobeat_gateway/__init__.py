@@ -1,0 +1,1 @@
+"""The ReccoBeats gateway: every ReccoBeats call in the mesh goes through here."""

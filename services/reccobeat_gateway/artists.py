@@ -1,0 +1,63 @@
+"""Artist search and an artist's tracks: one upstream call each, cached."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from segue.v1 import common_pb2, reccobeat_gateway_pb2
+
+from services.common.cache import Cache, digest
+from services.common.errors import InvalidArgument
+from services.reccobeat_gateway.client import ReccoBeatsClient
+from services.reccobeat_gateway.memo import cached_message
+from services.reccobeat_gateway.outcomes import CacheCount
+from services.reccobeat_gateway.validation import page_size, reccobeats_id
+
+MAX_QUERY_CHARS = 1000
+
+
+class Artists:
+    def __init__(
+        self,
+        client: ReccoBeatsClient,
+        cache: Cache,
+        ttl_s: float,
+        remember_tracks: Callable[[Sequence[common_pb2.Track]], Awaitable[None]] | None = None,
+    ) -> None:
+        self._client = client
+        self._cache = cache
+        self._ttl_s = ttl_s
+        self._remember_tracks = remember_tracks
+
+    async def search(self, query: str, size: int) -> tuple[list[common_pb2.Artist], CacheCount]:
+        text = " ".join(query.split())
+        if not text:
+            raise InvalidArgument("query must not be empty")
+        if len(text) > MAX_QUERY_CHARS:
+            raise InvalidArgument(f"query must be at most {MAX_QUERY_CHARS} characters, got {len(text)}")
+        size = page_size(size)
+
+        async def produce() -> reccobeat_gateway_pb2.SearchArtistsResponse:
+            return reccobeat_gateway_pb2.SearchArtistsResponse(artists=await self._client.search_artists(text, size))
+
+        key = self._cache.key("artist-search", digest(text.casefold(), str(size)))
+        answer, cache = await cached_message(
+            self._cache, key, reccobeat_gateway_pb2.SearchArtistsResponse, self._ttl_s, produce
+        )
+        return list(answer.artists), cache
+
+    async def tracks(self, artist_id: str, size: int) -> tuple[list[common_pb2.Track], CacheCount]:
+        artist = reccobeats_id(artist_id, "artist_id")
+        size = page_size(size)
+
+        async def produce() -> reccobeat_gateway_pb2.GetArtistTracksResponse:
+            tracks = await self._client.artist_tracks(artist, size)
+            if self._remember_tracks is not None:
+                await self._remember_tracks(tracks)
+            return reccobeat_gateway_pb2.GetArtistTracksResponse(tracks=tracks)
+
+        key = self._cache.key("artist-tracks", artist, str(size))
+        answer, cache = await cached_message(
+            self._cache, key, reccobeat_gateway_pb2.GetArtistTracksResponse, self._ttl_s, produce
+        )
+        return list(answer.tracks), cache

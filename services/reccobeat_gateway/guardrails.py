@@ -1,0 +1,110 @@
+"""Seed guardrails for `GET /track/recommendation`: check the request, then balance the seeds.
+
+ReccoBeats answers 400 to seed combinations it refuses — negatives that are also seeds, or as many
+negatives as seeds — and the monolith lost 10–15 s per such call. Balancing here avoids the call;
+every change is reported as a FALLBACK_USED warning so the caller knows what was actually sent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from segue.v1 import common_pb2
+
+from services.common.errors import InvalidArgument
+from services.common.features import targets_as_params
+from services.reccobeat_gateway.outcomes import warning
+from services.reccobeat_gateway.validation import clean_ids
+
+MAX_SEEDS = 5
+MAX_NEGATIVE_SEEDS = 5
+MAX_SIZE = 100
+
+_UNIT = (0.0, 1.0)
+# The documented ranges of the recommendation endpoint's feature parameters.
+FEATURE_RANGES: Mapping[str, tuple[float, float]] = {
+    "acousticness": _UNIT,
+    "danceability": _UNIT,
+    "energy": _UNIT,
+    "instrumentalness": _UNIT,
+    "liveness": _UNIT,
+    "speechiness": _UNIT,
+    "valence": _UNIT,
+    "loudness": (-60.0, 2.0),
+    "tempo": (0.0, 250.0),
+}
+
+
+@dataclass(frozen=True)
+class BalancedSeeds:
+    seeds: tuple[str, ...]
+    negative_seeds: tuple[str, ...]
+    warnings: tuple[common_pb2.Warning, ...] = ()
+
+
+def balance_seeds(seeds: Sequence[str], negative_seeds: Sequence[str]) -> BalancedSeeds:
+    """Validate the seed lists, then drop negatives that are also seeds and keep fewer negatives than seeds."""
+    if len(seeds) == 0:
+        raise InvalidArgument(f"seeds must hold 1..{MAX_SEEDS} track IDs, got none")
+    if len(seeds) > MAX_SEEDS:
+        raise InvalidArgument(f"seeds must hold 1..{MAX_SEEDS} track IDs, got {len(seeds)}")
+    if len(negative_seeds) > MAX_NEGATIVE_SEEDS:
+        raise InvalidArgument(
+            f"negative_seeds may hold at most {MAX_NEGATIVE_SEEDS} track IDs, got {len(negative_seeds)}"
+        )
+    positive = tuple(clean_ids(seeds, "seeds"))
+    negative = tuple(clean_ids(negative_seeds, "negative_seeds"))
+    warnings: list[common_pb2.Warning] = []
+
+    overlap = [i for i in negative if i in positive]
+    if overlap:
+        negative = tuple(i for i in negative if i not in positive)
+        warnings.append(
+            warning(
+                common_pb2.WARNING_CODE_FALLBACK_USED,
+                f"dropped {len(overlap)} negative seed(s) that are also seeds: {', '.join(overlap)}",
+            )
+        )
+    if len(negative) >= len(positive):
+        keep = len(positive) - 1
+        warnings.append(
+            warning(
+                common_pb2.WARNING_CODE_FALLBACK_USED,
+                f"kept {keep} of {len(negative)} negative seed(s): ReccoBeats needs fewer negatives than seeds "
+                f"({len(positive)})",
+            )
+        )
+        negative = negative[:keep]
+    return BalancedSeeds(positive, negative, tuple(warnings))
+
+
+def check_size(size: int) -> int:
+    if not 1 <= size <= MAX_SIZE:
+        raise InvalidArgument(f"size must be 1..{MAX_SIZE}, got {size}")
+    return size
+
+
+def check_feature_weight(weight: float) -> float:
+    if weight != 0 and not (math.isfinite(weight) and 1 <= weight <= 5):
+        raise InvalidArgument(f"feature_weight must be 1..5, or 0 for the ReccoBeats default, got {weight}")
+    return weight
+
+
+def target_params(targets: Sequence[common_pb2.FeatureTarget]) -> dict[str, float]:
+    """Validated feature targets as recommendation query parameters."""
+    seen: set[str] = set()
+    for index, t in enumerate(targets):
+        bounds = FEATURE_RANGES.get(t.feature)
+        if bounds is None:
+            raise InvalidArgument(
+                f"targets[{index}].feature must be one of {', '.join(FEATURE_RANGES)}, got {t.feature!r}"
+            )
+        if t.feature in seen:
+            raise InvalidArgument(f"targets[{index}] repeats the feature {t.feature!r}; give each feature once")
+        seen.add(t.feature)
+        low, high = bounds
+        if not (math.isfinite(t.target) and low <= t.target <= high):
+            raise InvalidArgument(f"targets[{index}].target for {t.feature} must be {low:g}..{high:g}, got {t.target}")
+    return targets_as_params(targets)

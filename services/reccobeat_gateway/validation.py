@@ -1,0 +1,40 @@
+"""Request checks shared by the gateway's calls. Messages tell the caller what to change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from services.common.errors import InvalidArgument
+from services.reccobeat_gateway.rows import is_reccobeats_id, is_valid_id, normalize_id
+
+MAX_IDS_PER_REQUEST = 1000
+
+
+def clean_ids(ids: Iterable[str], field: str, *, max_count: int = MAX_IDS_PER_REQUEST) -> dict[str, str]:
+    """Normalised ID → the ID as the caller wrote it (first occurrence), in request order, duplicates dropped."""
+    cleaned: dict[str, str] = {}
+    for index, raw in enumerate(ids):
+        value = normalize_id(raw)
+        if not value:
+            raise InvalidArgument(f"{field}[{index}] is empty")
+        if not is_valid_id(value):
+            raise InvalidArgument(f"{field}[{index}] must be a Spotify track ID or a ReccoBeats UUID, got {raw[:80]!r}")
+        cleaned.setdefault(value, raw)
+    if len(cleaned) > max_count:
+        raise InvalidArgument(f"{field} may hold at most {max_count} distinct IDs, got {len(cleaned)}")
+    return cleaned
+
+
+def page_size(size: int, field: str = "size", *, default: int = 25, maximum: int = 50) -> int:
+    if size == 0:
+        return default
+    if not 1 <= size <= maximum:
+        raise InvalidArgument(f"{field} must be 1..{maximum} (0 means {default}), got {size}")
+    return size
+
+
+def reccobeats_id(value: str, field: str) -> str:
+    value = value.strip()
+    if not is_reccobeats_id(value):
+        raise InvalidArgument(f"{field} must be a ReccoBeats UUID (e.g. from SearchArtists), got {value[:80]!r}")
+    return value.lower()

@@ -1,0 +1,63 @@
+"""Bad requests are INVALID_ARGUMENT with a message the caller can act on, and cost no upstream call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+from segue.v1 import common_pb2
+from segue.v1 import reccobeat_gateway_pb2 as pb
+
+from tests.unit.reccobeat_gateway.conftest import Gateway
+
+SEED = "4uLU6hMCjMI75M1A2tKUQC"
+
+
+def target(feature: str, value: float) -> common_pb2.FeatureTarget:
+    return common_pb2.FeatureTarget(feature=feature, target=value)
+
+
+def recs(**kw: Any) -> tuple[str, Any]:
+    kw.setdefault("seeds", [SEED])
+    kw.setdefault("size", 10)
+    return "GetRecommendations", pb.GetRecommendationsRequest(**kw)
+
+
+CASES = [
+    (recs(seeds=[]), "seeds must hold 1..5 track IDs, got none"),
+    (recs(seeds=[f"{SEED[:-1]}{i}" for i in range(6)]), "seeds must hold 1..5 track IDs, got 6"),
+    (recs(negative_seeds=[f"neg{i:019d}" for i in range(6)]), "negative_seeds may hold at most 5 track IDs, got 6"),
+    (recs(size=0), "size must be 1..100, got 0"),
+    (recs(size=101), "size must be 1..100, got 101"),
+    (recs(targets=[target("energy", 1.5)]), "targets[0].target for energy must be 0..1, got 1.5"),
+    (recs(targets=[target("tempo", 120), target("loudness", 5)]), "targets[1].target for loudness must be -60..2"),
+    (recs(targets=[target("happiness", 0.5)]), "targets[0].feature must be one of acousticness"),
+    (recs(targets=[target("energy", 0.5), target("energy", 0.6)]), "targets[1] repeats the feature 'energy'"),
+    (recs(feature_weight=0.5), "feature_weight must be 1..5, or 0 for the ReccoBeats default, got 0.5"),
+    (recs(feature_weight=6), "feature_weight must be 1..5"),
+    (recs(seeds=["a,b"]), "seeds[0] must be a Spotify track ID or a ReccoBeats UUID, got 'a,b'"),
+    (("GetTracks", pb.GetTracksRequest(ids=[SEED, " "])), "ids[1] is empty"),
+    (("GetTracks", pb.GetTracksRequest(ids=["spotify:track:x"])), "ids[0] must be a Spotify track ID"),
+    (("GetAudioFeatures", pb.GetAudioFeaturesRequest(ids=[f"id{i}" for i in range(1001)])), "at most 1000 distinct"),
+    (("SearchArtists", pb.SearchArtistsRequest(query="  ")), "query must not be empty"),
+    (("SearchArtists", pb.SearchArtistsRequest(query="x" * 1001)), "query must be at most 1000 characters"),
+    (("SearchArtists", pb.SearchArtistsRequest(query="a", size=51)), "size must be 1..50 (0 means 25), got 51"),
+    (("GetArtistTracks", pb.GetArtistTracksRequest(artist_id=SEED)), "artist_id must be a ReccoBeats UUID"),
+    (
+        ("GetArtistTracks", pb.GetArtistTracksRequest(artist_id="2670c328-c40f-45f4-80df-f48b29296deb", size=-1)),
+        "size must be 1..50",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), CASES, ids=[m[:40] for _, m in CASES])
+async def test_invalid_requests_are_rejected_with_an_actionable_message(
+    gateway: Gateway, call: tuple[str, Any], message: str
+) -> None:
+    method, request = call
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await getattr(gateway.stub, method)(request, timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert message in (err.value.details() or "")
+    assert not gateway.upstream.requests
