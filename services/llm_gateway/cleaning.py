@@ -1,0 +1,78 @@
+"""Making LLM and heuristic output safe to hand on: feature ranges clamped, names trimmed and deduplicated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from segue.v1 import common_pb2
+
+from services.common.features import FEATURE_NAMES
+
+# The documented range of each feature (common.proto AudioFeatures); anything else is 0..1.
+FEATURE_RANGES: Mapping[str, tuple[float, float]] = {
+    **{name: (0.0, 1.0) for name in FEATURE_NAMES},
+    "loudness": (-60.0, 2.0),
+    "tempo": (0.0, 250.0),
+}
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(high, max(low, value))
+
+
+def feature_target(
+    feature: str, low: float, high: float, target: float | None = None, weight: float = 0.5
+) -> common_pb2.FeatureTarget | None:
+    """A FeatureTarget inside the feature's range with min ≤ target ≤ max, or None for an unknown feature."""
+    name = feature.strip().lower()
+    if name not in FEATURE_RANGES:
+        return None
+    lo_bound, hi_bound = FEATURE_RANGES[name]
+    low, high = sorted((_clamp(low, lo_bound, hi_bound), _clamp(high, lo_bound, hi_bound)))
+    middle = (low + high) / 2 if target is None else target
+    return common_pb2.FeatureTarget(
+        feature=name,
+        min=round(low, 4),
+        max=round(high, 4),
+        target=round(_clamp(middle, low, high), 4),
+        weight=round(_clamp(weight, 0.0, 1.0), 4),
+    )
+
+
+def unique_targets(targets: Iterable[common_pb2.FeatureTarget | None]) -> list[common_pb2.FeatureTarget]:
+    """The first target given for each feature, Nones dropped."""
+    seen: set[str] = set()
+    out: list[common_pb2.FeatureTarget] = []
+    for t in targets:
+        if t is not None and t.feature not in seen:
+            seen.add(t.feature)
+            out.append(t)
+    return out
+
+
+def clean_names(names: Iterable[str], limit: int, max_length: int = 100) -> list[str]:
+    """Trimmed, non-empty, case-insensitively unique, at most `limit` of them."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for name in names:
+        text = " ".join(name.split())[:max_length]
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            out.append(text)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def clean_tracks(tracks: Iterable[tuple[str, str]], limit: int) -> list[common_pb2.MentionedTrack]:
+    """(title, artist) pairs with a title, unique by both, at most `limit`."""
+    seen: set[tuple[str, str]] = set()
+    out: list[common_pb2.MentionedTrack] = []
+    for title, artist in tracks:
+        title, artist = " ".join(title.split())[:200], " ".join(artist.split())[:200]
+        if title and (title.casefold(), artist.casefold()) not in seen:
+            seen.add((title.casefold(), artist.casefold()))
+            out.append(common_pb2.MentionedTrack(title=title, artist=artist))
+            if len(out) >= limit:
+                break
+    return out

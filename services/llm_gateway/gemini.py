@@ -1,0 +1,209 @@
+"""Gemini through the real `google-genai` SDK (async), with the mesh's one retry layer for LLM calls.
+
+The SDK's own retries stay off (`attempts=1`, which also disables its silent 1–10 s reconnect sleep
+under aiohttp): this module retries 5xx, timeouts and connection errors with full-jitter backoff,
+and a 429 after at least the RetryInfo delay Gemini asked for — every wait bounded by the caller's
+deadline, failing fast with RESOURCE_EXHAUSTED when Gemini's pause outlasts it. Every answer is
+checked against its pydantic schema; an answer outside it is asked for once more, then given up on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Protocol, TypeVar
+
+from google import genai
+from google.genai import types
+from pydantic import BaseModel, ValidationError
+
+from services.common import context
+from services.common.errors import (
+    DeadlineExceeded,
+    ResourceExhausted,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamRejected,
+)
+from services.common.logs import register_secret
+from services.common.upstream_http import LocalCooldown, Pacer, RetryPolicy
+from services.llm_gateway.gemini_errors import Failure, classify
+from services.llm_gateway.metrics import LlmMetrics
+from services.llm_gateway.usage import Usage
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+UPSTREAM = "gemini"
+_ANSWERS_PER_CALL = 2  # an answer outside the schema is asked for once more, then given up on
+
+
+class InvalidAnswer(UpstreamError):
+    """The LLM answered, but twice not in the shape it was asked for."""
+
+
+# Everything `generate` raises when the LLM cannot answer; callers degrade on these.
+LLM_FAILURES: tuple[type[Exception], ...] = (UpstreamError, UpstreamRejected, ResourceExhausted, DeadlineExceeded)
+
+
+class StructuredLlm(Protocol):
+    """An LLM that answers a prompt with an instance of a pydantic schema (the seam for other models)."""
+
+    @property
+    def model(self) -> str: ...
+
+    async def generate(self, *, task: str, system: str, prompt: str, schema: type[M], usage: Usage) -> M: ...
+
+
+def parse_answer(response: types.GenerateContentResponse, schema: type[M]) -> M | None:
+    """The schema instance an answer holds, or None. The SDK swallows validation errors into parsed=None."""
+    if isinstance(response.parsed, schema):
+        return response.parsed
+    text = response.text
+    if not text:
+        return None
+    try:
+        return schema.model_validate_json(text)
+    except ValidationError:
+        return None
+
+
+class GeminiClient:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        model: str,
+        metrics: LlmMetrics,
+        api_version: str = "",
+        timeout_s: float = 30.0,
+        max_attempts: int = 3,
+        pacer: Pacer | None = None,
+        retry: RetryPolicy | None = None,
+        temperature: float = 0.2,
+        max_output_tokens: int = 4096,
+        margin_s: float = 0.05,
+    ) -> None:
+        # Masked in every log line and in any error text Gemini sends back (config registers it too).
+        register_secret(api_key)
+        options = types.HttpOptions(
+            base_url=base_url,
+            timeout=int(timeout_s * 1000),
+            retry_options=types.HttpRetryOptions(attempts=1),
+        )
+        if api_version:
+            options.api_version = api_version
+        self._client = genai.Client(api_key=api_key, http_options=options)
+        self._model = model
+        self._metrics = metrics
+        self._timeout_s = timeout_s
+        self._max_attempts = max_attempts
+        self._pacer = pacer or LocalCooldown()
+        self._retry = retry or RetryPolicy(max_attempts=max_attempts, base_delay_s=0.25, max_delay_s=4.0)
+        self._temperature = temperature
+        self._max_output_tokens = max_output_tokens
+        self._margin_s = margin_s  # left to the caller to answer (or fall back) after the last attempt
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    async def aclose(self) -> None:
+        await self._client.aio.aclose()
+
+    async def generate(self, *, task: str, system: str, prompt: str, schema: type[M], usage: Usage) -> M:
+        """One structured answer. `task` labels the metrics; `usage` accumulates every request sent."""
+        failures = 0
+        answers = 0
+        while True:
+            budget = context.budget(self._timeout_s, self._margin_s)
+            if budget <= 0:
+                raise DeadlineExceeded(f"no time left to call {UPSTREAM}")
+            await self._pacer.acquire(UPSTREAM, budget)
+            response, failure = await self._send(task, system, prompt, schema, usage)
+            if response is not None:
+                answer = parse_answer(response, schema)
+                if answer is not None:
+                    self._metrics.calls.labels(task, "ok").inc()
+                    return answer
+                self._metrics.calls.labels(task, "invalid_answer").inc()
+                answers += 1
+                if answers >= _ANSWERS_PER_CALL:
+                    raise InvalidAnswer(UPSTREAM, f"answered outside the {schema.__name__} schema {answers} times")
+                log.info("%s answered outside the %s schema, asking again", UPSTREAM, schema.__name__)
+                continue
+            assert failure is not None
+            self._metrics.calls.labels(task, failure.kind).inc()
+            failures += 1
+            if failure.kind == "rejected":  # the request itself is wrong (bad key, unknown model): no retry
+                raise self._give_up(failure, failures, 0.0)
+            wait = self._wait_after(failure, failures)
+            if failure.kind == "rate_limited" and failure.retry_delay_s:
+                await self._pacer.pause(UPSTREAM, failure.retry_delay_s)
+            if failures >= self._max_attempts or wait >= context.budget(self._timeout_s, self._margin_s):
+                raise self._give_up(failure, failures, wait)
+            log.info("retrying %s %s in %.2fs (%s)", UPSTREAM, task, wait, failure.kind)
+            await asyncio.sleep(wait)
+
+    def _wait_after(self, failure: Failure, failures: int) -> float:
+        """Full-jitter backoff; for a 429, Gemini's RetryInfo delay is the floor."""
+        wait = self._retry.backoff(failures - 1)
+        if failure.kind == "rate_limited" and failure.retry_delay_s:
+            wait = max(wait, failure.retry_delay_s)
+        return wait
+
+    def _give_up(self, failure: Failure, failures: int, wait: float) -> Exception:
+        if failure.kind == "rejected":
+            return UpstreamRejected(UPSTREAM, failure.status or 0, failure.detail)
+        if failure.kind == "rate_limited":
+            return UpstreamRateLimited(UPSTREAM, wait)
+        detail = f": {failure.detail}" if failure.detail else ""
+        return UpstreamError(
+            UPSTREAM, f"generateContent failed after {failures} attempt(s) ({failure.kind}{detail})", failure.status
+        )
+
+    async def _send(
+        self, task: str, system: str, prompt: str, schema: type[BaseModel], usage: Usage
+    ) -> tuple[types.GenerateContentResponse | None, Failure | None]:
+        budget = context.budget(self._timeout_s, self._margin_s)
+        config = types.GenerateContentConfig(
+            system_instruction=system,
+            response_mime_type="application/json",
+            response_schema=schema,
+            temperature=self._temperature,
+            max_output_tokens=self._max_output_tokens,
+            thinking_config=types.ThinkingConfig(thinking_budget=0),
+            # The SDK's timeout also tells Gemini (X-Server-Timeout) how long we will wait.
+            http_options=types.HttpOptions(timeout=max(1, int(budget * 1000))),
+        )
+        usage.calls += 1
+        t0 = time.perf_counter()
+        try:
+            async with asyncio.timeout(budget):
+                response = await self._client.aio.models.generate_content(
+                    model=self._model, contents=prompt, config=config
+                )
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is None:
+                raise
+            return None, failure
+        finally:
+            self._metrics.seconds.labels(task).observe(time.perf_counter() - t0)
+        self._count_tokens(response, usage)
+        return response, None
+
+    def _count_tokens(self, response: types.GenerateContentResponse, usage: Usage) -> None:
+        meta = response.usage_metadata
+        if meta is None:
+            return
+        prompt_tokens = meta.prompt_token_count or 0
+        # Thinking is billed as output.
+        output_tokens = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
+        usage.prompt_tokens += prompt_tokens
+        usage.output_tokens += output_tokens
+        self._metrics.tokens.labels("prompt").inc(prompt_tokens)
+        self._metrics.tokens.labels("output").inc(output_tokens)

@@ -1,0 +1,47 @@
+"""Wiring: the Gemini client, the response cache and the servicer, with closers for a clean stop."""
+
+from __future__ import annotations
+
+from grpc import aio
+from prometheus_client import CollectorRegistry
+from segue.v1 import llm_gateway_pb2_grpc
+
+from services.common.cache import Cache, make_store
+from services.common.metrics import CacheMetrics
+from services.common.server import ServiceDefinition
+from services.llm_gateway.config import Config
+from services.llm_gateway.gemini import GeminiClient
+from services.llm_gateway.metrics import LlmMetrics
+from services.llm_gateway.mood import MoodAnalyzer
+from services.llm_gateway.servicer import LlmGatewayServicer
+from services.llm_gateway.tasks import TaskRunner
+
+SERVICE_NAME = "segue.v1.LlmGateway"
+
+
+async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
+    """Tests point the gateway at a fake Gemini through cfg.gemini_base_url."""
+    gemini = GeminiClient(
+        api_key=cfg.gemini_api_key,
+        base_url=cfg.gemini_base_url,
+        model=cfg.gemini_model,
+        api_version=cfg.gemini_api_version,
+        timeout_s=cfg.llm_timeout_s,
+        max_attempts=cfg.llm_max_attempts,
+        metrics=LlmMetrics.create(registry),
+    )
+    store = make_store(cfg.server.redis_url)
+    cache = Cache(store, "llm", CacheMetrics.create(registry))
+    servicer = LlmGatewayServicer(
+        MoodAnalyzer(gemini, cache, cfg.llm_cache_ttl_s), TaskRunner(gemini, cache, cfg.llm_cache_ttl_s)
+    )
+
+    def add_to_server(server: aio.Server) -> None:
+        llm_gateway_pb2_grpc.add_LlmGatewayServicer_to_server(servicer, server)
+
+    return ServiceDefinition(
+        name="llm_gateway",
+        service_names=[SERVICE_NAME],
+        add_to_server=add_to_server,
+        closers=[gemini.aclose, store.close],
+    )

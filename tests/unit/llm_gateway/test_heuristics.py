@@ -1,0 +1,78 @@
+"""The keyword fallback and the cleaning of answers: pure functions."""
+
+from __future__ import annotations
+
+import pytest
+from segue.v1 import common_pb2
+
+from services.llm_gateway import heuristics
+from services.llm_gateway.cleaning import FEATURE_RANGES, feature_target
+from services.llm_gateway.mood import to_profile
+from services.llm_gateway.schemas import FeatureTargetAnswer, MoodAnswer
+
+
+def targets(profile: common_pb2.MoodProfile) -> dict[str, common_pb2.FeatureTarget]:
+    return {t.feature: t for t in profile.targets}
+
+
+def test_rainy_slow_jazz_reads_as_low_energy_jazz_without_sadness() -> None:
+    profile = heuristics.mood_profile("rainy sunday, slow jazz, nothing sad")
+    t = targets(profile)
+    assert profile.source == common_pb2.MOOD_SOURCE_HEURISTIC
+    assert "jazz" in profile.genres
+    assert t["energy"].max <= 0.5
+    assert t["valence"].min >= 0.4  # what the prompt rules out is a hard limit
+    assert list(profile.avoid) == ["sad"]
+
+
+def test_workout_reads_as_high_energy_and_fast() -> None:
+    t = targets(heuristics.mood_profile("Hype GYM workout, hip-hop please"))
+    assert t["energy"].min >= 0.7 and t["tempo"].min >= 110
+
+
+def test_a_negated_genre_is_avoided_not_suggested() -> None:
+    profile = heuristics.mood_profile("party music but no techno")
+    assert "techno" in profile.avoid and "techno" not in profile.genres
+
+
+@pytest.mark.parametrize("prompt", ["asdf qwerty", "something for my grandmother", "!!!"])
+def test_unknown_words_still_give_a_usable_profile(prompt: str) -> None:
+    profile = heuristics.mood_profile(prompt)
+    assert {"energy", "valence"} <= set(targets(profile))
+    assert profile.interpretation and profile.primary_emotion
+
+
+def test_every_heuristic_target_is_inside_its_range() -> None:
+    for prompt in ("loud angry metal at 200 bpm", "sleepy ambient lullaby", "acoustic instrumental focus"):
+        for t in heuristics.mood_profile(prompt).targets:
+            low, high = FEATURE_RANGES[t.feature]
+            assert low <= t.min <= t.target <= t.max <= high
+            assert 0 <= t.weight <= 1
+
+
+def test_mentions_are_found_by_pattern() -> None:
+    found = heuristics.extract_mentions('play "Hey Jude" by The Beatles and stuff like Radiohead')
+    assert [(t.title, t.artist) for t in found.tracks] == [("Hey Jude", "The Beatles")]
+    assert found.artists == ["The Beatles", "Radiohead"]
+
+
+def test_feature_target_clamps_orders_and_rejects_unknown_features() -> None:
+    t = feature_target("Tempo", 300, 90, 500, 3)
+    assert t is not None and (t.feature, t.min, t.max, t.target, t.weight) == ("tempo", 90, 250, 250, 1)
+    assert feature_target("groove", 0, 1) is None
+
+
+def test_an_answer_without_usable_targets_gets_heuristic_ones() -> None:
+    answer = MoodAnswer(
+        interpretation="x",
+        primary_emotion="calm",
+        feature_targets=[FeatureTargetAnswer(feature="vibes", min=0, max=1, target=0.5, weight=1)],
+        genres=[],
+        artists=[],
+        mentioned_tracks=[],
+        keywords=[],
+        avoid=[],
+    )
+    profile = to_profile(answer, "slow and sad")
+    assert profile.source == common_pb2.MOOD_SOURCE_LLM
+    assert targets(profile)["valence"].max <= 0.4
