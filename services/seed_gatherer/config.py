@@ -1,0 +1,41 @@
+"""Seed gatherer configuration from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.common.config import EnvReader, ServerConfig, read_server_config
+from services.seed_gatherer.spotify_client import TOP_LIMIT_MAX
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig
+    spotify_base_url: str
+    spotify_timeout_s: float
+    # False = Development Mode (the 2026 cuts): search limit ≤ 10, no batch or artist top-tracks endpoints,
+    # popularity may be absent.
+    spotify_extended_quota: bool
+    reccobeat_gateway_addr: str
+    peer_timeout_s: float
+    user_context_ttl_s: float
+    top_tracks_limit: int
+    top_artists_limit: int
+
+
+def from_env(environ: Mapping[str, str]) -> Config:
+    env = EnvReader(environ)
+    cfg = Config(
+        server=read_server_config(env, default_port=50053),
+        spotify_base_url=env.url("SPOTIFY_BASE_URL", "https://api.spotify.com/v1"),
+        spotify_timeout_s=env.number("SPOTIFY_TIMEOUT_S", 10.0, minimum=0.1),
+        spotify_extended_quota=env.flag("SPOTIFY_EXTENDED_QUOTA", False),
+        reccobeat_gateway_addr=env.text("RECCOBEAT_GATEWAY_ADDR"),
+        peer_timeout_s=env.number("PEER_TIMEOUT_S", 10.0, minimum=0.1),
+        user_context_ttl_s=env.number("USER_CONTEXT_TTL_S", 1800.0, minimum=1),
+        top_tracks_limit=env.integer("TOP_TRACKS_LIMIT", 50, minimum=1, maximum=TOP_LIMIT_MAX),
+        top_artists_limit=env.integer("TOP_ARTISTS_LIMIT", 50, minimum=1, maximum=TOP_LIMIT_MAX),
+    )
+    env.finish()
+    return cfg

@@ -1,0 +1,61 @@
+"""Wiring: the Spotify client, the user-context cache, the ReccoBeat gateway channel, the servicer."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import httpx
+from grpc import aio
+from prometheus_client import CollectorRegistry
+from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2, seed_gatherer_pb2_grpc
+
+from services.common.cache import Cache, make_store
+from services.common.channels import make_channel
+from services.common.metrics import CacheMetrics, UpstreamMetrics
+from services.common.server import ServiceDefinition
+from services.common.upstream_http import UpstreamClient
+from services.seed_gatherer.config import Config
+from services.seed_gatherer.gathering import SeedGatherer
+from services.seed_gatherer.phases import PhaseMetrics
+from services.seed_gatherer.servicer import SeedGathererServicer
+from services.seed_gatherer.spotify_client import SpotifyClient
+from services.seed_gatherer.user_context import UserContextLoader
+
+SERVICE_NAME = seed_gatherer_pb2.DESCRIPTOR.services_by_name["SeedGatherer"].full_name
+
+
+async def build(
+    cfg: Config, registry: CollectorRegistry, *, transport: httpx.AsyncBaseTransport | None = None
+) -> ServiceDefinition:
+    http = UpstreamClient(
+        "spotify",
+        cfg.spotify_base_url,
+        timeout_s=cfg.spotify_timeout_s,
+        metrics=UpstreamMetrics.create(registry),
+        transport=transport,
+    )
+    spotify = SpotifyClient(http, extended_quota=cfg.spotify_extended_quota)
+    store = make_store(cfg.server.redis_url)
+    contexts = UserContextLoader(
+        spotify,
+        Cache(store, "seed_gatherer", CacheMetrics.create(registry)),
+        ttl_s=cfg.user_context_ttl_s,
+        tracks_limit=cfg.top_tracks_limit,
+        artists_limit=cfg.top_artists_limit,
+    )
+    channel = make_channel(cfg.reccobeat_gateway_addr, default_timeout_s=cfg.peer_timeout_s)
+    # grpc ships no types, so mypy cannot pick the stub's aio overload by itself.
+    gateway = cast(
+        "reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub", reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(channel)
+    )
+    servicer = SeedGathererServicer(SeedGatherer(contexts, spotify, gateway, PhaseMetrics.create(registry)))
+
+    def add_to_server(server: aio.Server) -> None:
+        seed_gatherer_pb2_grpc.add_SeedGathererServicer_to_server(servicer, server)
+
+    return ServiceDefinition(
+        name="seed_gatherer",
+        service_names=[SERVICE_NAME],
+        add_to_server=add_to_server,
+        closers=[http.aclose, store.close, channel.close],
+    )

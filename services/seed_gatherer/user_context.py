@@ -1,0 +1,99 @@
+"""The user's context: top tracks and top artists from Spotify, cached per user.
+
+Both lists are fetched concurrently and cached together for USER_CONTEXT_TTL_S under the user ID
+(hashed, never the token). A context is cached only when both lists arrived, so a failed artists
+call is retried by the next request instead of being remembered as "no artists".
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from segue.v1 import common_pb2, reccobeat_gateway_pb2
+
+from services.common.cache import Cache, digest
+from services.common.errors import SegueError, Unauthenticated
+from services.seed_gatherer.degradation import upstream_warning
+from services.seed_gatherer.spotify_client import SpotifyClient
+
+T = TypeVar("T")
+
+# segue.v1 has no "user context" message yet; these two hold a list of tracks / artists in field 1.
+_TrackList = reccobeat_gateway_pb2.GetTracksResponse
+_ArtistList = reccobeat_gateway_pb2.SearchArtistsResponse
+
+
+@dataclass
+class UserContext:
+    top_tracks: list[common_pb2.Track]
+    top_artists: list[common_pb2.Artist]
+    from_cache: bool
+    warnings: list[common_pb2.Warning] = field(default_factory=list)
+
+    def genres_by_artist(self) -> dict[str, list[str]]:
+        """Spotify artist ID → genres, from the top artists (the only artists Spotify gives genres for here)."""
+        return {a.spotify_id: list(a.genres) for a in self.top_artists if a.genres}
+
+    @property
+    def cache_usage(self) -> common_pb2.CacheUsage:
+        return common_pb2.CacheUsage(hits=1) if self.from_cache else common_pb2.CacheUsage(misses=1)
+
+
+class UserContextLoader:
+    def __init__(
+        self, spotify: SpotifyClient, cache: Cache, *, ttl_s: float, tracks_limit: int, artists_limit: int
+    ) -> None:
+        self._spotify = spotify
+        self._cache = cache
+        self._ttl_s = ttl_s
+        self._tracks_limit = tracks_limit
+        self._artists_limit = artists_limit
+
+    def _keys(self, user_id: str) -> tuple[str, str]:
+        user = digest(user_id)
+        return self._cache.key("user_context", user, "top_tracks"), self._cache.key("user_context", user, "top_artists")
+
+    async def load(self, user_id: str, token: str) -> UserContext:
+        """The cached context, or a fresh one from Spotify.
+
+        Raises Unauthenticated for a rejected token, and the upstream's error when the top tracks
+        cannot be read (the caller decides how to degrade). Failed top artists only add a warning.
+        """
+        tracks_key, artists_key = self._keys(user_id)
+        cached_tracks, cached_artists = await self._cache.get_many([tracks_key, artists_key])
+        if cached_tracks is not None and cached_artists is not None:
+            return UserContext(
+                top_tracks=list(_TrackList.FromString(cached_tracks).tracks),
+                top_artists=list(_ArtistList.FromString(cached_artists).artists),
+                from_cache=True,
+            )
+        tracks, artists = await asyncio.gather(
+            self._spotify.top_tracks(token, self._tracks_limit),
+            self._spotify.top_artists(token, self._artists_limit),
+            return_exceptions=True,
+        )
+        for result in (tracks, artists):
+            if isinstance(result, Unauthenticated):  # a bad token outranks any other failure
+                raise result
+        tracks = _value_or_raise(tracks)
+        if isinstance(artists, SegueError):
+            problem = upstream_warning("spotify", artists, "top artists skipped, so genres do not count in scoring")
+            return UserContext(top_tracks=tracks, top_artists=[], from_cache=False, warnings=[problem])
+        artists = _value_or_raise(artists)
+        await self._cache.set_many(
+            {
+                tracks_key: _TrackList(tracks=tracks).SerializeToString(),
+                artists_key: _ArtistList(artists=artists).SerializeToString(),
+            },
+            self._ttl_s,
+        )
+        return UserContext(top_tracks=tracks, top_artists=artists, from_cache=False)
+
+
+def _value_or_raise(result: T | BaseException) -> T:
+    """A result of gather(return_exceptions=True), re-raising its exception."""
+    if isinstance(result, BaseException):
+        raise result
+    return result

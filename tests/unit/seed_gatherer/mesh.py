@@ -1,0 +1,101 @@
+"""The seed gatherer and the real ReccoBeat gateway on 127.0.0.1:0, with scripted upstream HTTP APIs."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import httpx
+from grpc import aio
+from prometheus_client import CollectorRegistry
+from segue.v1 import seed_gatherer_pb2_grpc
+
+from services.common.server import RunningService, start
+from services.reccobeat_gateway import config as gateway_config
+from services.reccobeat_gateway import server as gateway_server
+from services.seed_gatherer import config, server
+
+LOOPBACK = {"GRPC_HOST": "127.0.0.1", "GRPC_PORT": "0", "METRICS_PORT": "-1"}
+
+
+def features_row(spotify_id: str, **values: float) -> dict[str, Any]:
+    """A ReccoBeats audio-features row; unnamed features sit mid-range."""
+    row: dict[str, Any] = dict.fromkeys(
+        ("acousticness", "danceability", "energy", "instrumentalness", "liveness", "speechiness", "valence"), 0.5
+    )
+    row.update(loudness=-8.0, tempo=120.0, key=5, mode=1)
+    row.update(values)
+    row.update(id=str(uuid.uuid5(uuid.NAMESPACE_URL, spotify_id)), href=f"https://open.spotify.com/track/{spotify_id}")
+    return row
+
+
+@dataclass
+class FakeReccoBeats:
+    """`GET /audio-features?ids=` over a fixed table; IDs not in it are left out, as ReccoBeats does."""
+
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)  # Spotify ID → row
+    requests: list[httpx.Request] = field(default_factory=list)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path != "/v1/audio-features":
+            return httpx.Response(404, json={"error": "not scripted"})
+        ids = request.url.params["ids"].split(",")
+        return httpx.Response(200, json={"content": [self.features[i] for i in ids if i in self.features]})
+
+
+def unused_port() -> int:
+    """A loopback port nobody listens on: the address of a peer that is down."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Mesh:
+    stub: seed_gatherer_pb2_grpc.SeedGathererAsyncStub
+    registry: CollectorRegistry  # the seed gatherer's
+
+
+async def _serve(stack: AsyncExitStack, definition: Any, cfg: Any, registry: CollectorRegistry) -> RunningService:
+    running = await start(definition, cfg.server, registry)
+    stack.push_async_callback(running.shutdown, 0, 0)
+    return running
+
+
+@asynccontextmanager
+async def running_mesh(
+    spotify: httpx.AsyncBaseTransport | None = None,
+    reccobeats: httpx.AsyncBaseTransport | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    gateway_env: Mapping[str, str] | None = None,
+    gateway_up: bool = True,
+) -> AsyncIterator[Mesh]:
+    """Transports script the upstreams; without one, the base URL in `env` / `gateway_env` is used (the sim).
+
+    `gateway_up=False` leaves the gateway down: its address refuses connections.
+    """
+    async with AsyncExitStack() as stack:
+        gateway_addr = f"127.0.0.1:{unused_port()}"
+        if gateway_up:
+            gw_cfg = gateway_config.from_env({**LOOPBACK, **(gateway_env or {})})
+            gw_registry = CollectorRegistry()
+            gw = await _serve(
+                stack, await gateway_server.build(gw_cfg, gw_registry, transport=reccobeats), gw_cfg, gw_registry
+            )
+            gateway_addr = f"127.0.0.1:{gw.port}"
+        cfg = config.from_env({**LOOPBACK, "RECCOBEAT_GATEWAY_ADDR": gateway_addr, **(env or {})})
+        registry = CollectorRegistry()
+        svc = await _serve(stack, await server.build(cfg, registry, transport=spotify), cfg, registry)
+        channel = aio.insecure_channel(f"127.0.0.1:{svc.port}")
+        stack.push_async_callback(channel.close)
+        stub = cast("seed_gatherer_pb2_grpc.SeedGathererAsyncStub", seed_gatherer_pb2_grpc.SeedGathererStub(channel))
+        yield Mesh(stub, registry)
