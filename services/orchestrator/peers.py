@@ -1,0 +1,65 @@
+"""Stubs for the three services the orchestrator drives, and how their failures surface."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import grpc
+from grpc import aio
+from segue.v1 import llm_gateway_pb2_grpc, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
+
+from services.common.channels import make_channel
+from services.common.context import SPOTIFY_TOKEN_HEADER
+from services.common.errors import SegueError
+
+T = TypeVar("T")
+
+# Peer answers that the caller must act on pass through unchanged; anything else is the peer's
+# problem, reported as UNAVAILABLE (or degraded around, where the workflow can).
+_CALLER_FACING = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.DEADLINE_EXCEEDED}
+
+
+class PeerFailed(SegueError):
+    def __init__(self, component: str, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(details if code in _CALLER_FACING else f"{component}: {details}")
+        self.component = component
+        self.code = code if code in _CALLER_FACING else grpc.StatusCode.UNAVAILABLE
+        self.peer_code = code
+
+
+async def call(component: str, pending: Awaitable[T]) -> T:
+    """Await a peer call, turning its gRPC error into a PeerFailed that names the peer."""
+    try:
+        return await pending
+    except aio.AioRpcError as exc:
+        raise PeerFailed(component, exc.code(), exc.details() or exc.code().name) from exc
+
+
+def token_metadata(token: str) -> tuple[tuple[str, str], ...]:
+    return ((SPOTIFY_TOKEN_HEADER, token),)
+
+
+@dataclass
+class Peers:
+    llm: llm_gateway_pb2_grpc.LlmGatewayStub
+    seeds: seed_gatherer_pb2_grpc.SeedGathererStub
+    reccobeats: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub
+    channels: tuple[aio.Channel, ...]
+
+    @classmethod
+    def connect(cls, llm_addr: str, seeds_addr: str, reccobeats_addr: str, timeout_s: float) -> Peers:
+        llm, seeds, recco = (
+            make_channel(a, default_timeout_s=timeout_s) for a in (llm_addr, seeds_addr, reccobeats_addr)
+        )
+        return cls(
+            llm=llm_gateway_pb2_grpc.LlmGatewayStub(llm),
+            seeds=seed_gatherer_pb2_grpc.SeedGathererStub(seeds),
+            reccobeats=reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(recco),
+            channels=(llm, seeds, recco),
+        )
+
+    async def close(self) -> None:
+        for channel in self.channels:
+            await channel.close()

@@ -1,0 +1,55 @@
+"""What a Recommend call asks for, checked once at the door with messages a caller can act on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from segue.v1 import orchestrator_pb2
+
+from services.common.errors import InvalidArgument, Unauthenticated
+
+DEFAULT_SIZE = 20
+MAX_SIZE = 100
+MAX_PROMPT_CHARS = 2000
+_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class RecommendParams:
+    user_id: str
+    prompt: str
+    size: int
+    session_id: str  # empty: a new session
+    token: str
+
+
+def check_user_id(user_id: str) -> str:
+    if not user_id:
+        raise InvalidArgument("user_id is required")
+    if not _ID.match(user_id):
+        raise InvalidArgument("user_id must be 1..128 characters of letters, digits and . _ : @ -")
+    return user_id
+
+
+def check_token(token: str) -> str:
+    if not token.strip():
+        raise Unauthenticated("missing x-spotify-token metadata: pass the user's Spotify access token")
+    return token.strip()
+
+
+def parse_recommend(request: orchestrator_pb2.RecommendRequest, token: str) -> RecommendParams:
+    user_id = check_user_id(request.user_id)
+    prompt = " ".join(request.mood_prompt.split())
+    if not prompt:
+        raise InvalidArgument("mood_prompt must not be empty: describe the mood, e.g. 'rainy sunday, slow jazz'")
+    if len(request.mood_prompt) > MAX_PROMPT_CHARS:
+        raise InvalidArgument(
+            f"mood_prompt must be at most {MAX_PROMPT_CHARS} characters, got {len(request.mood_prompt)}"
+        )
+    size = request.size if request.HasField("size") else DEFAULT_SIZE
+    if not 1 <= size <= MAX_SIZE:
+        raise InvalidArgument(f"size must be between 1 and {MAX_SIZE} (or unset for {DEFAULT_SIZE}), got {size}")
+    if request.session_id and not _ID.match(request.session_id):
+        raise InvalidArgument("session_id must be 1..128 characters of letters, digits and . _ : @ -")
+    return RecommendParams(user_id, prompt, size, request.session_id, check_token(token))

@@ -1,0 +1,244 @@
+"""The Recommend workflow as a dependency graph, each step started as soon as its inputs exist.
+
+    mood (LLM) ─────────────┐
+    user context (Spotify) ─┴─▶ seeds ─▶ recommendations ─▶ audio features ─▶ rank
+
+The user's context is warmed while the LLM reads the prompt, so seed selection finds it cached.
+Upstream trouble degrades the answer (with a warning) instead of failing it wherever a useful
+playlist can still be made; an invalid token or request fails the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import grpc
+from segue.v1 import (
+    common_pb2,
+    llm_gateway_pb2,
+    orchestrator_pb2,
+    reccobeat_gateway_pb2,
+    seed_gatherer_pb2,
+)
+
+from services.common import context
+from services.orchestrator import ranking
+from services.orchestrator.peers import PeerFailed, Peers, call, token_metadata
+from services.orchestrator.requests import RecommendParams
+from services.orchestrator.sessions import Session
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[orchestrator_pb2.Progress], None]
+
+MAX_SEEDS = 5
+# Ask ReccoBeats for more than the playlist needs: ranking drops poor fits, repeats and artist clusters.
+POOL_FACTOR = 3
+MIN_POOL = 30
+
+
+@dataclass
+class Tally:
+    """What the request cost and where it degraded, gathered from every step."""
+
+    warnings: list[common_pb2.Warning] = field(default_factory=list)
+    timings: list[common_pb2.PhaseTiming] = field(default_factory=list)
+    cache: common_pb2.CacheUsage = field(default_factory=common_pb2.CacheUsage)
+    llm: common_pb2.LlmUsage = field(default_factory=common_pb2.LlmUsage)
+
+    def warn(self, code: common_pb2.WarningCode.ValueType, component: str, message: str) -> None:
+        self.warnings.append(common_pb2.Warning(code=code, component=component, message=message))
+
+    def add_cache(self, usage: common_pb2.CacheUsage) -> None:
+        self.cache.hits += usage.hits
+        self.cache.misses += usage.misses
+
+    def add_llm(self, usage: common_pb2.LlmUsage) -> None:
+        self.llm.calls += usage.calls
+        self.llm.prompt_tokens += usage.prompt_tokens
+        self.llm.output_tokens += usage.output_tokens
+        self.llm.cache_hits += usage.cache_hits
+
+
+class Clock:
+    def __init__(self, emit: Emit, tally: Tally) -> None:
+        self._t0 = time.perf_counter()
+        self._last = self._t0
+        self._emit = emit
+        self._tally = tally
+
+    def phase(
+        self,
+        name: str,
+        phase: orchestrator_pb2.Phase.ValueType,
+        message: str,
+        count: int = 0,
+        mood: common_pb2.MoodProfile | None = None,
+    ) -> None:
+        now = time.perf_counter()
+        self._tally.timings.append(common_pb2.PhaseTiming(phase=name, seconds=now - self._last))
+        self._last = now
+        self._emit(
+            orchestrator_pb2.Progress(
+                phase=phase, message=message, elapsed_seconds=now - self._t0, count=count, mood=mood
+            )
+        )
+
+    def total(self) -> None:
+        self._tally.timings.append(common_pb2.PhaseTiming(phase="total", seconds=time.perf_counter() - self._t0))
+
+
+def _degraded(tally: Tally, exc: PeerFailed) -> None:
+    code = (
+        common_pb2.WARNING_CODE_UPSTREAM_RATE_LIMITED
+        if exc.peer_code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        else common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE
+    )
+    tally.warn(code, exc.component, exc.message)
+
+
+async def analyze_mood(peers: Peers, params: RecommendParams, session: Session, tally: Tally) -> common_pb2.MoodProfile:
+    reused = session.mood_for(params.prompt)
+    if reused is not None:
+        return reused
+    answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
+        "llm_gateway", peers.llm.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt))
+    )
+    tally.add_llm(answer.usage)
+    tally.warnings.extend(answer.warnings)
+    return answer.mood
+
+
+async def warm_user_context(peers: Peers, params: RecommendParams) -> None:
+    request = seed_gatherer_pb2.WarmUserContextRequest(user_id=params.user_id)
+    await call("seed_gatherer", peers.seeds.WarmUserContext(request, metadata=token_metadata(params.token)))
+
+
+async def gather_seeds(
+    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally
+) -> seed_gatherer_pb2.GatherSeedsResponse:
+    request = seed_gatherer_pb2.GatherSeedsRequest(
+        user_id=params.user_id, mood_prompt=params.prompt, mood=mood, max_seeds=MAX_SEEDS
+    )
+    answer: seed_gatherer_pb2.GatherSeedsResponse = await call(
+        "seed_gatherer", peers.seeds.GatherSeeds(request, metadata=token_metadata(params.token))
+    )
+    tally.add_cache(answer.cache)
+    tally.warnings.extend(answer.warnings)
+    return answer
+
+
+async def recommend_around(
+    peers: Peers, seeds: seed_gatherer_pb2.GatherSeedsResponse, mood: common_pb2.MoodProfile, size: int, tally: Tally
+) -> list[common_pb2.Track]:
+    seed_ids = [s.track.spotify_id or s.track.reccobeats_id for s in seeds.seeds][:MAX_SEEDS]
+    if not seed_ids:
+        return []
+    request = reccobeat_gateway_pb2.GetRecommendationsRequest(
+        seeds=seed_ids, size=min(100, max(MIN_POOL, size * POOL_FACTOR)), targets=mood.targets
+    )
+    try:
+        answer = await call("reccobeat_gateway", peers.reccobeats.GetRecommendations(request))
+    except PeerFailed as exc:
+        if exc.code != grpc.StatusCode.UNAVAILABLE:
+            raise
+        _degraded(tally, exc)
+        return []
+    tally.add_cache(answer.cache)
+    tally.warnings.extend(answer.warnings)
+    return list(answer.tracks)
+
+
+async def attach_features(peers: Peers, tracks: list[common_pb2.Track], tally: Tally) -> None:
+    """Fill in audio features for tracks that came without them (recommendations do)."""
+    lacking = {t.reccobeats_id or t.spotify_id: t for t in tracks if not t.HasField("audio_features")}
+    lacking.pop("", None)
+    if not lacking:
+        return
+    try:
+        answer = await call(
+            "reccobeat_gateway",
+            peers.reccobeats.GetAudioFeatures(reccobeat_gateway_pb2.GetAudioFeaturesRequest(ids=list(lacking))),
+        )
+    except PeerFailed as exc:
+        _degraded(tally, exc)
+        return
+    tally.add_cache(answer.cache)
+    tally.warnings.extend(answer.warnings)
+    for item in answer.features:
+        track = lacking.get(item.id)
+        if track is not None:
+            track.audio_features.CopyFrom(item.features)
+
+
+def candidates_from(
+    seeds: seed_gatherer_pb2.GatherSeedsResponse, recommended: list[common_pb2.Track]
+) -> list[ranking.Candidate]:
+    pool = [ranking.Candidate(t, common_pb2.TRACK_SOURCE_RECOMMENDATION) for t in recommended]
+    pool += [ranking.Candidate(s.track, s.source or common_pb2.TRACK_SOURCE_USER_TOP) for s in seeds.seeds]
+    pool += [ranking.Candidate(t, common_pb2.TRACK_SOURCE_USER_TOP) for t in seeds.candidates]
+    return pool
+
+
+async def recommend(
+    peers: Peers, params: RecommendParams, session: Session, emit: Emit
+) -> orchestrator_pb2.RecommendResponse:
+    tally = Tally()
+    clock = Clock(emit, tally)
+
+    warm = asyncio.create_task(warm_user_context(peers, params))
+    try:
+        mood = await analyze_mood(peers, params, session, tally)
+    except BaseException:
+        warm.cancel()
+        raise
+    clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
+
+    try:
+        await warm
+    except PeerFailed as exc:
+        if exc.code == grpc.StatusCode.UNAUTHENTICATED:
+            raise
+        # GatherSeeds retries the context itself and falls back if it cannot.
+        log.info("warming the user context failed: %s", exc.message)
+    seeds = await gather_seeds(peers, params, mood, tally)
+    clock.phase("seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, f"{len(seeds.seeds)} seeds chosen", len(seeds.seeds))
+
+    recommended = await recommend_around(peers, seeds, mood, params.size, tally)
+    pool = candidates_from(seeds, recommended)
+    await attach_features(peers, [c.track for c in pool], tally)
+    clock.phase("candidates", orchestrator_pb2.PHASE_CANDIDATES_FOUND, f"{len(pool)} candidate tracks", len(pool))
+
+    playlist = ranking.build_playlist(pool, mood.targets, params.size, exclude=session.served)
+    clock.phase("rank", orchestrator_pb2.PHASE_RANKED, f"{len(playlist)} tracks ranked and ordered", len(playlist))
+    clock.total()
+
+    if len(playlist) < params.size:
+        tally.warn(
+            common_pb2.WARNING_CODE_PARTIAL_RESULT,
+            "orchestrator",
+            f"found {len(playlist)} fitting tracks of the {params.size} asked for",
+        )
+    missing = sum(not r.track.HasField("audio_features") for r in playlist)
+    if missing:
+        tally.warn(common_pb2.WARNING_CODE_MISSING_DATA, "reccobeats", f"{missing} tracks have no audio features")
+
+    session.prompt, session.mood = params.prompt, mood
+    session.served.extend(r.track.spotify_id for r in playlist if r.track.spotify_id)
+    return orchestrator_pb2.RecommendResponse(
+        tracks=[
+            orchestrator_pb2.PlaylistEntry(track=r.track, score=r.score, source=r.source, reason=r.reason)
+            for r in playlist
+        ],
+        mood=mood,
+        timings=tally.timings,
+        cache=tally.cache,
+        llm=tally.llm,
+        warnings=tally.warnings,
+        session_id=session.session_id,
+        request_id=context.request_id(),
+    )
