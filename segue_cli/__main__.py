@@ -1,0 +1,3 @@
+from segue_cli.main import main
+
+main()

@@ -1,0 +1,261 @@
+"""The whole mesh on loopback: the simulator, Redis, and the four services as real processes.
+
+`make demo`, `segue up`, the integration tests and the benchmarks all start the mesh through
+`running_mesh`, so there is one way to run it locally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import redis.asyncio as aioredis
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("reccobeat_gateway", "llm_gateway", "seed_gatherer", "orchestrator")
+PROTO_NAMES = {
+    "orchestrator": "segue.v1.Orchestrator",
+    "llm_gateway": "segue.v1.LlmGateway",
+    "seed_gatherer": "segue.v1.SeedGatherer",
+    "reccobeat_gateway": "segue.v1.ReccoBeatGateway",
+}
+SIM_API_KEY = "sim-local-api-key"  # the simulator accepts any key; real deployments set GEMINI_API_KEY
+
+RedisMode = Literal["auto", "spawn", "none"]
+
+
+class MeshError(RuntimeError):
+    pass
+
+
+@dataclass
+class MeshOptions:
+    profile: str = "realistic"
+    time_scale: float = 1.0
+    redis: RedisMode = "auto"  # auto: $REDIS_URL if reachable, else a spawned redis-server if installed, else none
+    seed: int | None = None
+    orchestrator_port: int = 0  # 0: any free port
+    log_dir: Path | None = None  # service logs (JSON lines); default: a temporary directory
+    spotify_extended: bool = False
+    env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # extra env per service name
+    startup_timeout_s: float = 60.0
+
+
+@dataclass
+class Mesh:
+    sim_url: str
+    base_urls: dict[str, str]
+    addresses: dict[str, str]  # service name -> host:port
+    metrics_ports: dict[str, int]
+    redis_url: str
+    redis_kind: str  # "external", "spawned" or "in-process"
+    log_dir: Path
+    processes: dict[str, subprocess.Popen[bytes]]
+
+    @property
+    def orchestrator(self) -> str:
+        return self.addresses["orchestrator"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _python_env() -> dict[str, str]:
+    env = dict(os.environ)
+    gen = str(ROOT / "gen")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), gen, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _spawn(
+    args: list[str], env: Mapping[str, str], log_path: Path, *, pipe_stdout: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start a process in its own session (a terminal's Ctrl-C reaches only us; we stop it with SIGTERM)."""
+    with open(log_path, "ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=dict(env),
+            stdout=subprocess.PIPE if pipe_stdout else log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+async def _redis_reachable(url: str) -> bool:
+    client = aioredis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
+
+
+async def _start_redis(mode: RedisMode, log_path: Path) -> tuple[str, str, subprocess.Popen[bytes] | None]:
+    url = os.environ.get("REDIS_URL", "")
+    if mode == "auto" and url and await _redis_reachable(url):
+        return url, "external", None
+    binary = shutil.which("redis-server")
+    if mode == "none" or binary is None:
+        if mode == "spawn":
+            raise MeshError("redis-server is not installed (apt-get install redis-server)")
+        return "", "in-process", None
+    port = free_port()
+    proc = _spawn(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+        os.environ,
+        log_path,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while not await _redis_reachable(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise MeshError(f"redis-server did not start on port {port}")
+        await asyncio.sleep(0.05)
+    return url, "spawned", proc
+
+
+async def _start_sim(opts: MeshOptions, log_dir: Path) -> tuple[subprocess.Popen[bytes], dict[str, object]]:
+    args = [sys.executable, "-m", "sim", "--profile", opts.profile, "--port", "0", "--time-scale", str(opts.time_scale)]
+    if opts.seed is not None:
+        args += ["--seed", str(opts.seed)]
+    proc = _spawn(args, _python_env(), log_dir / "sim.log", pipe_stdout=True)
+    assert proc.stdout is not None
+    loop = asyncio.get_running_loop()
+    line = await asyncio.wait_for(loop.run_in_executor(None, proc.stdout.readline), opts.startup_timeout_s)
+    if not line:
+        raise MeshError("the simulator exited before listening:\n" + _tail(log_dir / "sim.log"))
+    info: dict[str, object] = json.loads(line)
+    return proc, info
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+
+def spawn_service(name: str, port: int, env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `python -m services.<name>` on 127.0.0.1:port with `env` on top of this process's environment."""
+    full = {**_python_env(), "GRPC_HOST": "127.0.0.1", "GRPC_PORT": str(port), **env}
+    return _spawn([sys.executable, "-m", f"services.{name}"], full, log_path)
+
+
+async def wait_serving(
+    name: str, address: str, proc: subprocess.Popen[bytes], log_path: Path, timeout_s: float
+) -> None:
+    """Poll the standard health service until `name` reports SERVING; fail early if the process dies."""
+    deadline = time.monotonic() + timeout_s
+    async with aio.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            if proc.poll() is not None:
+                tail = _tail(log_path)
+                raise MeshError(f"{name} exited with code {proc.returncode} during startup:\n{tail}")
+            with contextlib.suppress(aio.AioRpcError):
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=PROTO_NAMES[name]), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            if time.monotonic() > deadline:
+                raise MeshError(f"{name} did not report SERVING within {timeout_s:.0f}s")
+            await asyncio.sleep(0.1)
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> int | None:
+    """SIGTERM, wait for a clean exit, SIGKILL if it hangs."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+@contextlib.asynccontextmanager
+async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
+    opts = opts or MeshOptions()
+    log_dir = opts.log_dir or Path(tempfile.mkdtemp(prefix="segue-mesh-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        (sim_proc, sim_info), (redis_url, redis_kind, redis_proc) = await asyncio.gather(
+            _start_sim(opts, log_dir), _start_redis(opts.redis, log_dir / "redis.log")
+        )
+        processes["sim"] = sim_proc
+        if redis_proc is not None:
+            processes["redis"] = redis_proc
+        base_urls = dict(sim_info["base_urls"])  # type: ignore[call-overload]
+        ports = {name: free_port() for name in SERVICES}
+        if opts.orchestrator_port:
+            ports["orchestrator"] = opts.orchestrator_port
+        addresses = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
+        metrics_ports = {name: free_port() for name in SERVICES}
+        common = {"REDIS_URL": redis_url, "DRAIN_DELAY_S": "0", "SHUTDOWN_GRACE_S": "5", "LOG_LEVEL": "INFO"}
+        per_service = {
+            "reccobeat_gateway": {"RECCOBEAT_BASE_URL": base_urls["reccobeats"]},
+            "llm_gateway": {"GEMINI_BASE_URL": base_urls["gemini"], "GEMINI_API_KEY": SIM_API_KEY},
+            "seed_gatherer": {
+                "SPOTIFY_BASE_URL": base_urls["spotify"],
+                "SPOTIFY_EXTENDED_QUOTA": "true" if opts.spotify_extended else "false",
+                "RECCOBEAT_GATEWAY_ADDR": addresses["reccobeat_gateway"],
+            },
+            "orchestrator": {
+                "LLM_GATEWAY_ADDR": addresses["llm_gateway"],
+                "SEED_GATHERER_ADDR": addresses["seed_gatherer"],
+                "RECCOBEAT_GATEWAY_ADDR": addresses["reccobeat_gateway"],
+            },
+        }
+        for name in SERVICES:
+            env = {**common, **per_service[name], "METRICS_PORT": str(metrics_ports[name]), **opts.env.get(name, {})}
+            processes[name] = spawn_service(name, ports[name], env, log_dir / f"{name}.log")
+        await asyncio.gather(
+            *(
+                wait_serving(name, addresses[name], processes[name], log_dir / f"{name}.log", opts.startup_timeout_s)
+                for name in SERVICES
+            )
+        )
+        yield Mesh(
+            sim_url=f"http://{sim_info['host']}:{sim_info['port']}",
+            base_urls=base_urls,
+            addresses=addresses,
+            metrics_ports=metrics_ports,
+            redis_url=redis_url,
+            redis_kind=redis_kind,
+            log_dir=log_dir,
+            processes=processes,
+        )
+    finally:
+        # Services first (they drain), then what they depend on.
+        for name in (*reversed(SERVICES), "sim", "redis"):
+            if name in processes:
+                await asyncio.get_running_loop().run_in_executor(None, stop_process, processes[name])
