@@ -10,7 +10,7 @@ def test_defaults_point_at_the_real_api() -> None:
     cfg = from_env({})
     assert cfg.base_url == "https://api.reccobeats.com/v1"
     assert cfg.server.grpc_port == 50054
-    assert (cfg.timeout_s, cfg.max_attempts, cfg.max_concurrency) == (10.0, 3, 8)
+    assert (cfg.timeout_s, cfg.max_attempts, cfg.max_concurrency) == (5.0, 3, 8)
     assert (cfg.track_ttl_s, cfg.recommendation_ttl_s, cfg.artist_ttl_s) == (30 * 86400, 900, 86400)
 
 
