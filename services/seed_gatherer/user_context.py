@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from segue.v1 import common_pb2, reccobeat_gateway_pb2
+from segue.v1 import common_pb2, seed_gatherer_pb2
 
 from services.common.cache import Cache, digest
 from services.common.errors import SegueError, Unauthenticated
@@ -19,10 +19,6 @@ from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.spotify_client import SpotifyClient
 
 T = TypeVar("T")
-
-# segue.v1 has no "user context" message yet; these two hold a list of tracks / artists in field 1.
-_TrackList = reccobeat_gateway_pb2.GetTracksResponse
-_ArtistList = reccobeat_gateway_pb2.SearchArtistsResponse
 
 
 @dataclass
@@ -51,9 +47,8 @@ class UserContextLoader:
         self._tracks_limit = tracks_limit
         self._artists_limit = artists_limit
 
-    def _keys(self, user_id: str) -> tuple[str, str]:
-        user = digest(user_id)
-        return self._cache.key("user_context", user, "top_tracks"), self._cache.key("user_context", user, "top_artists")
+    def _key(self, user_id: str) -> str:
+        return self._cache.key("user_context", digest(user_id))
 
     async def load(self, user_id: str, token: str) -> UserContext:
         """The cached context, or a fresh one from Spotify.
@@ -61,13 +56,11 @@ class UserContextLoader:
         Raises Unauthenticated for a rejected token, and the upstream's error when the top tracks
         cannot be read (the caller decides how to degrade). Failed top artists only add a warning.
         """
-        tracks_key, artists_key = self._keys(user_id)
-        cached_tracks, cached_artists = await self._cache.get_many([tracks_key, artists_key])
-        if cached_tracks is not None and cached_artists is not None:
+        key = self._key(user_id)
+        cached = await self._cache.get_message(key, seed_gatherer_pb2.UserContext)
+        if cached is not None:
             return UserContext(
-                top_tracks=list(_TrackList.FromString(cached_tracks).tracks),
-                top_artists=list(_ArtistList.FromString(cached_artists).artists),
-                from_cache=True,
+                top_tracks=list(cached.top_tracks), top_artists=list(cached.top_artists), from_cache=True
             )
         tracks, artists = await asyncio.gather(
             self._spotify.top_tracks(token, self._tracks_limit),
@@ -82,12 +75,8 @@ class UserContextLoader:
             problem = upstream_warning("spotify", artists, "top artists skipped, so genres do not count in scoring")
             return UserContext(top_tracks=tracks, top_artists=[], from_cache=False, warnings=[problem])
         artists = _value_or_raise(artists)
-        await self._cache.set_many(
-            {
-                tracks_key: _TrackList(tracks=tracks).SerializeToString(),
-                artists_key: _ArtistList(artists=artists).SerializeToString(),
-            },
-            self._ttl_s,
+        await self._cache.set_message(
+            key, seed_gatherer_pb2.UserContext(top_tracks=tracks, top_artists=artists), self._ttl_s
         )
         return UserContext(top_tracks=tracks, top_artists=artists, from_cache=False)
 

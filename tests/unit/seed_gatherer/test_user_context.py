@@ -46,7 +46,7 @@ async def test_cache_keys_hold_neither_the_token_nor_the_raw_user_id() -> None:
         await loader(spotify, store).load("alice@example.com", TOKEN)
 
     keys = list(store._data)
-    assert len(keys) == 2
+    assert len(keys) == 1
     assert all(k.startswith("segue:seed_gatherer:user_context:") for k in keys)
     assert not any(TOKEN in k or "alice" in k for k in keys)
 
