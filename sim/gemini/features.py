@@ -64,9 +64,6 @@ class Scale:
     def to_unit(self, value: float) -> float:
         return (value - self.low) / self.span
 
-    def from_unit(self, unit: float) -> float:
-        return self.low + unit * self.span
-
 
 _UNIT = Scale(0.0, 1.0, 0.5, 0.15, 2, 0.0, 1.0)
 SCALES: dict[str, Scale] = {

@@ -7,15 +7,14 @@ can be approximate and the answer still validates.
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from .candidates import GOOD_FIT, KEEP_FIT, LIST_NOUNS, CandidateList, Fit, fit, ranked
+from .constraints import default_number, fit_number, fit_string, unique
 from .features import FEATURES, SCALES
 from .hooks import (
     ARTIST_WORDS,
@@ -41,11 +40,9 @@ from .hooks import (
     string_value,
     words_of,
 )
-from .mood import tracks_for
-from .patterns import example_for
-from .prose import PHRASE_KINDS, list_phrase
+from .prose import list_phrase, remark_kind
+from .recommend import tracks_for
 from .schema import Node, Schema
-from .text import truncate
 
 MAX_DEPTH = 8  # deeper than this, only required properties and minimum item counts (recursive schemas)
 DEFAULT_ITEMS = 3
@@ -193,7 +190,7 @@ class Filler:
             while len(subjects) < count:
                 subjects.append(focus.about(rank=len(subjects) + 1))
         values = [self.fill(item, s, depth + 1) for s in subjects]
-        return _unique(values, item) if node.unique else values
+        return unique(values, item) if node.unique else values
 
     def _subjects(self, node: Node, item: Node, focus: Focus) -> list[Focus] | None:
         """What each item of an array is about, or None for generic filler."""
@@ -225,7 +222,7 @@ class Filler:
         if not focus.words & {"mentioned", "named", "requested", "referenced"}:
             return None
         mood = self.ctx.mood
-        if focus.words & TRACK_WORDS or _has_track_shape(item, self.schema):
+        if focus.words & TRACK_WORDS or _has_track_shape(item):
             return [focus.about(track=t, rank=i + 1) for i, t in enumerate(mood.mentioned_tracks)]
         if focus.words & ARTIST_WORDS:
             return [focus.about(artist=a, rank=i + 1) for i, a in enumerate(mood.mentioned_artists)]
@@ -242,7 +239,7 @@ class Filler:
         headed = any(words & c.header_words & (LIST_NOUNS - {"list"}) for c in lists)
         if not (
             words & (CHOICE_WORDS | REJECT_WORDS | ID_WORDS | INDEX_WORDS)
-            or _has_id_property(item, self.schema)
+            or _has_id_property(item)
             or (headed and _kind(item) == "string")
         ):
             return None
@@ -341,7 +338,7 @@ class Filler:
         return [focus.about(role=r, rank=i + 1) for i, r in enumerate(roles)]
 
     def _tracks(self, node: Node, item: Node, focus: Focus) -> list[Focus] | None:
-        if not (focus.words & TRACK_WORDS or _has_track_shape(item, self.schema)):
+        if not (focus.words & TRACK_WORDS or _has_track_shape(item)):
             return None
         count = self._count(focus, 5)
         pairs = tracks_for(self.ctx.mood, self.ctx.vocab, self.ctx.artists(max(count, 5)), max(count, node.min_items))
@@ -351,7 +348,7 @@ class Filler:
         if not focus.words & ARTIST_WORDS:
             return None
         if focus.words & AVOID_WORDS:
-            return []
+            return [focus.about(artist=a, rank=i + 1) for i, a in enumerate(self.ctx.mood.avoid_artists)]
         count = self._count(focus, 5)
         return [focus.about(artist=a, rank=i + 1) for i, a in enumerate(self.ctx.artists(max(count, node.min_items)))]
 
@@ -403,7 +400,7 @@ class Filler:
             return None
         if focus.words & {"feature", "features"}:
             return [focus.about(feature=f, rank=i + 1) for i, f in enumerate(self._features(FEATURES))]
-        phrase_kind = list_phrase_kind(focus.words)
+        phrase_kind = remark_kind(focus.words)
         if phrase_kind is None and not focus.words & REASON_WORDS:
             return None
         return [focus.about(keyword=list_phrase(phrase_kind, self.ctx.mood, i)) for i in range(2)]
@@ -421,24 +418,18 @@ class Filler:
                 value = "any"
             else:
                 value = generic_phrase(focus, self.ctx)
-        return _fit_string(value, node, self.ctx, focus)
+        filler = " ".join([*self.ctx.mood.keywords, *self.ctx.mood.genres[:3], *self.ctx.mood.adjectives()])
+        return fit_string(value, node, filler, self.ctx.token(focus.name))
 
     def _number(self, node: Node, focus: Focus, integer: bool) -> float | int:
         focus = self.best_candidate(focus, node) or focus
         value = number_value(focus, self.ctx, node, integer)
         if value is None:
-            value = _default_number(node, integer)
-        return _fit_number(value, node, integer)
+            value = default_number(node, integer)
+        return fit_number(value, node, integer)
 
 
 _MAY_BE_EMPTY = frozenset("decade era period region country market language".split())
-
-
-def list_phrase_kind(words: frozenset[str]) -> str | None:
-    for kind, triggers in PHRASE_KINDS.items():
-        if words & triggers:
-            return kind
-    return None
 
 
 def _kind(node: Node) -> str:
@@ -471,13 +462,13 @@ def _numeric_or_range(node: Node) -> bool:
     return kind == "object" and any(words_of(n) & {"min", "max", "low", "high", "target"} for n, _ in node.properties)
 
 
-def _has_id_property(item: Node, schema: Schema) -> bool:
+def _has_id_property(item: Node) -> bool:
     if _kind(item) != "object":
         return False
     return any(words_of(name) & (ID_WORDS | INDEX_WORDS) for name, _ in item.properties)
 
 
-def _has_track_shape(item: Node, schema: Schema) -> bool:
+def _has_track_shape(item: Node) -> bool:
     """An object with a title-like and an artist-like property: {track_name, artist_name}."""
     if _kind(item) != "object":
         return False
@@ -485,107 +476,3 @@ def _has_track_shape(item: Node, schema: Schema) -> bool:
     has_title = any(w & (NAME_WORDS | TRACK_WORDS) - {"name"} or w == {"name"} for w in names)
     has_artist = any(w & ARTIST_WORDS for w in names)
     return has_title and has_artist and any(w & (TRACK_WORDS | {"title"}) for w in names)
-
-
-def _unique(values: list[Any], item: Node) -> list[Any]:
-    """uniqueItems: a repeated value is replaced by a nearby one the item schema also allows (another enum
-    value, a neighbouring number, a numbered string), or dropped when there is none."""
-    seen: set[str] = set()
-    out: list[Any] = []
-
-    def key_of(value: Any) -> str:
-        return json.dumps(value, sort_keys=True)
-
-    for value in values:
-        if key_of(value) in seen:
-            value = next((v for v in _alternatives(value, item) if key_of(v) not in seen), None)
-            if value is None:
-                continue
-        seen.add(key_of(value))
-        out.append(value)
-    return out
-
-
-def _alternatives(value: Any, item: Node) -> Iterator[Any]:
-    if item.enum is not None:
-        yield from item.enum
-    elif isinstance(value, bool):
-        yield not value
-    elif isinstance(value, int | float):
-        integer = isinstance(value, int)
-        step = item.multiple_of or (1 if integer else 0.01)
-        for k in range(1, 50):
-            for candidate in (value + k * step, value - k * step):
-                yield _fit_number(candidate, item, integer)
-    elif isinstance(value, str):
-        for n in range(2, 50):
-            suffix = f" {n}"
-            base = value if item.max_length is None else value[: max(0, item.max_length - len(suffix))]
-            yield base + suffix
-
-
-def _default_number(node: Node, integer: bool) -> float:
-    low = node.minimum if node.minimum is not None else node.exclusive_minimum
-    high = node.maximum if node.maximum is not None else node.exclusive_maximum
-    if low is not None and high is not None:
-        return (low + high) / 2
-    if low is not None:
-        return low + 1
-    if high is not None:
-        return high / 2 if high > 0 else high - 1
-    return 1 if integer else 0.5
-
-
-def _fit_number(value: float, node: Node, integer: bool) -> float | int:
-    """`value` moved inside the property's bounds, onto its multipleOf grid, and rounded."""
-    low = node.minimum if node.minimum is not None else -math.inf
-    high = node.maximum if node.maximum is not None else math.inf
-    open_low = node.exclusive_minimum if node.exclusive_minimum is not None else -math.inf
-    open_high = node.exclusive_maximum if node.exclusive_maximum is not None else math.inf
-    if integer:
-        low = max(low, math.floor(open_low) + 1) if open_low > -math.inf else low
-        high = min(high, math.ceil(open_high) - 1) if open_high < math.inf else high
-    else:  # a step inside an open bound, small enough for narrow intervals
-        span = min(high, open_high) - max(low, open_low)
-        step = min(0.01, span / 4) if math.isfinite(span) else 0.01
-        low = max(low, open_low + step)
-        high = min(high, open_high - step)
-    value = min(max(value, low), high)
-    if node.multiple_of:
-        m = node.multiple_of
-        snapped = round(value / m) * m
-        if snapped < low:
-            snapped += m
-        if snapped > high:
-            snapped -= m
-        value = round(snapped, 10)
-    if integer:
-        whole = round(value)
-        if whole < low:
-            whole = math.ceil(low)
-        if whole > high:
-            whole = math.floor(high)
-        return int(whole)
-    rounded = round(value, 4)
-    return rounded if low <= rounded <= high else value
-
-
-def _fit_string(value: str, node: Node, ctx: Context, focus: Focus) -> str:
-    if node.max_length is not None and len(value) > node.max_length:
-        value = truncate(value, node.max_length) or value[: node.max_length]
-    if len(value) < node.min_length:
-        filler = " ".join([*ctx.mood.keywords, *ctx.mood.genres[:3], *ctx.mood.adjectives()])
-        while len(value) < node.min_length:
-            value = f"{value} {filler}".strip()
-        if node.max_length is not None:
-            value = value[: node.max_length]
-    if node.pattern is not None and not re.search(node.pattern, value):
-        tries = [
-            value.lower(),
-            re.sub(r"\W+", "-", value.lower()).strip("-"),
-            re.sub(r"[^a-z]", "", value.lower()),
-            ctx.token(focus.name),
-            example_for(node.pattern),
-        ]
-        value = next((t for t in tries if t is not None and re.search(node.pattern, t)), value)
-    return value

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .candidates import KEEP_FIT, Candidate, CandidateList, Fit
 from .features import FEATURES, SCALES, feature_in
 from .lexicon import EMOTIONS
-from .mood import Mood, recommend_artists
+from .mood import Mood
 from .prompt import Prompt
 from .prose import (
     artist_reason,
@@ -28,6 +28,7 @@ from .prose import (
     title_phrase,
     track_reason,
 )
+from .recommend import recommend_artists
 from .schema import Node
 from .text import key, name_words, singular, tokenize
 from .vocabulary import Vocabulary, genres_in, index_of
@@ -161,7 +162,6 @@ class Context:
     vocab: Vocabulary
     seed: int
     _artists: list[str] | None = None
-    _fits: dict[int, list[Fit]] = field(default_factory=dict)
 
     def artists(self, count: int) -> list[str]:
         if self._artists is None or len(self._artists) < count:
@@ -201,10 +201,11 @@ def string_value(focus: Focus, ctx: Context) -> str | None:
     if focus.feature is not None and (words & FEATURE_NAME_WORDS or (focus.item and not words & REASON_WORDS)):
         return focus.feature
     if words & REASON_WORDS:
-        if ctx.prompt.lists and focus.all_words & _CHOICE_CONTEXT:
-            return choice_summary(mood, ctx.prompt.lists[0])
+        lists = ctx.prompt.lists
+        if lists and focus.all_words & _CHOICE_CONTEXT:  # the notes of a choice: about the list it answers
+            return choice_summary(mood, max(lists, key=lambda c: len(focus.all_words & c.header_words)))
         return mood_sentence(mood)
-    if words & EMOTION_WORDS or words == {"emotion"}:
+    if words & EMOTION_WORDS:
         return mood.emotion
     if "level" in words or "intensity" in words:
         feature = focus.feature or "energy"

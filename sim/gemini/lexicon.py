@@ -96,7 +96,7 @@ dark|moody|brooding|eerie|haunting|ominous|sinister|gothic
     = valence 0.18 energy 0.5 ; trip hop, ambient, dark, post-rock, phonk ; tension
 dreamy|ethereal|floaty|hazy|atmospheric
     = energy 0.35 instrumentalness 0.45 acousticness 0.4 ; shoegaze, ambient, downtempo, dream pop ; dreaminess
-energetic|energy boost|hype|hyped|pumped|intense|powerful|adrenaline|explosive
+energetic|energy boost|high energy|hype|hyped|pumped|intense|powerful|adrenaline|explosive
     = energy 0.9 tempo 130 loudness -5 danceability 0.7 ; edm, rock, hip hop, drum and bass ; excitement
 confident|swagger|empowering|empowered|boss|badass
     = valence 0.62 energy 0.75 speechiness 0.18 ; hip hop, trap, pop ; confidence
@@ -106,7 +106,7 @@ hopeful|optimistic|inspiring|inspirational|motivational|motivated|motivation|pos
     = valence 0.75 energy 0.65 ; pop, indie pop, gospel, rock ; hope
 sexy|seductive|steamy|slow jam|slow jams
     = danceability 0.7 energy 0.45 valence 0.5 ; r&b, neo soul ; romance
-slow|slower|downtempo|gentle|soft|quiet|soothing|mellow|lazy|sleepy|slowed
+slow|slower|downtempo|gentle|soft|quiet|soothing|mellow|lazy|sleepy|slowed|low energy|low key|lowkey
     = tempo 76 energy 0.25 loudness -13 ;  ; -
 fast|faster|quick|uptempo|up tempo|speedy|high tempo|frantic
     = tempo 140 energy 0.8 ;  ; -

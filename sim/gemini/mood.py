@@ -6,7 +6,6 @@ vocabulary, so the same prompt always gives the same mood.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -55,6 +54,7 @@ class Mood:
     keywords: tuple[str, ...]
     avoid: tuple[str, ...]  # negated words and phrases
     avoid_genres: tuple[str, ...]
+    avoid_artists: tuple[str, ...]
     emotion: str
     decade: int | None
     regions: tuple[str, ...]
@@ -366,6 +366,9 @@ def read_mood(focus: str, context: str, vocab: Vocabulary, property_words: froze
     tracks, title_matches = _mentioned_tracks(focus, tokens, index, artist_matches)
     title_positions = {p for m in title_matches for p in range(m.start, m.end)}
     artist_matches = [m for m in artist_matches if not title_positions.intersection(range(m.start, m.end))]
+    # "no Hank Hollow": a negated artist is one to avoid, not one the user asks for
+    avoid_artists = list(dict.fromkeys(m.payload for m in artist_matches if m.start in negated))
+    artist_matches = [m for m in artist_matches if m.start not in negated]
     mentioned = list(dict.fromkeys(m.payload for m in artist_matches))
     name_positions = title_positions | {p for m in artist_matches for p in range(m.start, m.end)}
     spans = _lexicon_spans(tokens, genre_positions | name_positions)
@@ -381,7 +384,7 @@ def read_mood(focus: str, context: str, vocab: Vocabulary, property_words: froze
             evidence.cue_words.update(phrase.split())
     named_kept = [g for g, position in named.items() if position not in negated]
     avoid_genres = [g for g in named if g not in named_kept]
-    avoid.extend(avoid_genres)
+    avoid.extend(avoid_genres + avoid_artists)
     for genre in named_kept:
         evidence.add_genre(vocab.genres[genre])
     for artist in [*mentioned, *(a for _, a in tracks)]:
@@ -393,6 +396,7 @@ def read_mood(focus: str, context: str, vocab: Vocabulary, property_words: froze
     evidence.add_stated(*explicit_numbers(focus))
     # words in a negation's reach that are neither cues nor genres: "no country" when the catalog has none
     covered = {p for s, e, _ in spans for p in range(s, e)} | genre_positions | name_positions
+    covered |= {p for m in index.artist_names.find(tokens) for p in range(m.start, m.end)}
     for position in sorted(negated):
         word = tokens[position].norm
         if position not in covered and word not in STOPWORDS and not word.isdigit():
@@ -419,6 +423,7 @@ def read_mood(focus: str, context: str, vocab: Vocabulary, property_words: froze
         keywords=_keywords(tokens, phrases, negated, property_words),
         avoid=tuple(dict.fromkeys(avoid)),
         avoid_genres=tuple(avoid_genres),
+        avoid_artists=tuple(avoid_artists),
         emotion=_emotion(evidence.emotions, ranges),
         decade=decade,
         regions=regions,
@@ -570,59 +575,3 @@ def _emotion(emotions: Mapping[str, float], ranges: Mapping[str, FeatureRange]) 
     if energy <= 0.4:
         return "calm" if valence >= 0.4 else "sadness"
     return "joy" if valence >= 0.6 else "sadness" if valence <= 0.3 else "calm"
-
-
-def recommend_artists(mood: Mood, vocab: Vocabulary, seed: int, count: int) -> list[str]:
-    """Artists for the mood: those the user named, then context artists in the mood's genres, then catalog
-    artists of the mood's best genres. Ties are broken by a hash of the prompt, so different prompts with
-    the same genres do not all get the same first artists."""
-    index = index_of(vocab)
-    chosen: list[str] = list(mood.mentioned_artists)
-    avoided = set(mood.avoid_genres)
-    top = mood.genres[: max(3, min(mood.strong_genres, 6))]
-    weight = {g: 1.0 / (1 + rank) for rank, g in enumerate(top)}
-
-    def artist_score(genres: Sequence[str]) -> float:
-        if any(g in avoided for g in genres):
-            return -1.0
-        return sum(weight.get(g, 0.0) for g in genres)
-
-    for artist in mood.context_artists:
-        if len(chosen) >= count:
-            break
-        if artist_score(index.artist_genres[artist.lower()][1]) > 0 and artist not in chosen:
-            chosen.append(artist)
-    if len(chosen) < count:
-        salt = seed.to_bytes(8, "big", signed=False)
-        scored = []
-        for name, genres in vocab.artists:
-            score = artist_score(genres)
-            if score > 0 and name not in chosen:
-                tie = int.from_bytes(hashlib.blake2b(name.encode(), key=salt, digest_size=4).digest(), "big")
-                scored.append((-score, tie, name))
-        scored.sort()
-        for _, _, name in scored[: count - len(chosen)]:
-            chosen.append(name)
-    return chosen[:count]
-
-
-def tracks_for(mood: Mood, vocab: Vocabulary, artists: Sequence[str], count: int) -> list[tuple[str, str]]:
-    """Tracks the prompt mentions, then catalog tracks by `artists` (one each, round-robin)."""
-    index = index_of(vocab)
-    chosen = list(mood.mentioned_tracks)
-    depth = 0
-    while len(chosen) < count and depth < 5:
-        progressed = False
-        for artist in artists:
-            titles = index.tracks_by_artist.get(artist.lower(), [])
-            if depth < len(titles):
-                progressed = True
-                pair = (titles[depth], artist)
-                if pair not in chosen:
-                    chosen.append(pair)
-                if len(chosen) >= count:
-                    break
-        if not progressed:
-            break
-        depth += 1
-    return chosen[:count]

@@ -27,7 +27,20 @@ _CATEGORY_CHAR = {
 _PREFERRED = "abcdefghijklmnopqrstuvwxyz0123456789 -_ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _class_char(items: list[tuple[Any, Any]]) -> str:
+class _Variant:
+    """Picks among a class's characters: variant 0 takes the first everywhere; others count in mixed radix
+    over the classes in order, so successive variants give distinct strings."""
+
+    def __init__(self, number: int) -> None:
+        self.left = number
+
+    def pick(self, choices: list[str]) -> str:
+        choice = choices[self.left % len(choices)]
+        self.left //= len(choices)
+        return choice
+
+
+def _class_char(items: list[tuple[Any, Any]], variant: _Variant) -> str:
     negate = any(op is _c.NEGATE for op, _ in items)
     allowed: set[str] = set()
     for op, arg in items:
@@ -38,11 +51,11 @@ def _class_char(items: list[tuple[Any, Any]]) -> str:
         elif op is _c.CATEGORY:
             allowed.add(_CATEGORY_CHAR.get(str(arg), "a"))
     if negate:
-        return next((ch for ch in _PREFERRED if ch not in allowed), "~")
-    return next((ch for ch in _PREFERRED if ch in allowed), min(allowed) if allowed else "a")
+        return variant.pick([ch for ch in _PREFERRED if ch not in allowed] or ["~"])
+    return variant.pick([ch for ch in _PREFERRED if ch in allowed] or sorted(allowed) or ["a"])
 
 
-def _emit(tokens: Any, groups: dict[int, str]) -> str:
+def _emit(tokens: Any, groups: dict[int, str], variant: _Variant) -> str:
     out: list[str] = []
     for op, arg in tokens:
         if op is _c.LITERAL:
@@ -52,28 +65,29 @@ def _emit(tokens: Any, groups: dict[int, str]) -> str:
         elif op is _c.ANY:
             out.append("a")
         elif op is _c.IN:
-            out.append(_class_char(arg))
+            out.append(_class_char(arg, variant))
         elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
             low, _high, sub = arg
-            out.append(_emit(sub, groups) * max(low, 0))
+            out.append(_emit(sub, groups, variant) * max(low, 0))
         elif op is _c.SUBPATTERN:
             group, _add, _del, sub = arg
-            text = _emit(sub, groups)
+            text = _emit(sub, groups, variant)
             if group is not None:
                 groups[group] = text
             out.append(text)
         elif op is _c.BRANCH:
-            out.append(_emit(arg[1][0], groups))
+            out.append(_emit(arg[1][0], groups, variant))
         elif op is _c.GROUPREF:
             out.append(groups.get(arg, ""))
         # AT (anchors), ASSERT, ASSERT_NOT, GROUPREF_EXISTS: nothing to write
     return "".join(out)
 
 
-def example_for(pattern: str) -> str | None:
-    """A short string `re.search(pattern, s)` accepts, or None if this walk cannot make one."""
+def example_for(pattern: str, variant: int = 0) -> str | None:
+    """A short string `re.search(pattern, s)` accepts, or None if this walk cannot make one. Different
+    variants give different strings where the pattern leaves a choice."""
     try:
-        text = _emit(_parser.parse(pattern), {})
+        text = _emit(_parser.parse(pattern), {}, _Variant(variant))
     except (re.error, RecursionError, ValueError, TypeError):
         return None
     return text if re.search(pattern, text) else None

@@ -108,6 +108,11 @@ PHRASE_KINDS: dict[str, frozenset[str]] = {
 }
 
 
+def remark_kind(words: frozenset[str]) -> str | None:
+    """Which kind of remark a property's words ask for, if any."""
+    return next((kind for kind, triggers in PHRASE_KINDS.items() if words & triggers), None)
+
+
 def list_phrase(kind: str | None, mood: Mood, index: int) -> str:
     """The `index`-th remark of a kind ("positive", "negative", "suggestion", or None for reasoning)."""
     feature = (mood.constrained or ("energy",))[0]

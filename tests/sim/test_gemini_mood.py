@@ -214,3 +214,20 @@ def test_tempo_in_a_unit_interval_is_normalised() -> None:
         "required": ["tempo"],
     }
     assert 0 < answer("fast workout", schema)["tempo"] < 1
+
+
+def test_a_negated_artist_is_excluded_not_recommended() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "excluded_artists": {"type": "array", "items": {"type": "string"}},
+            "artist_recommendations": {"type": "array", "items": {"type": "string"}},
+            "user_mentioned_artists": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["excluded_artists", "artist_recommendations", "user_mentioned_artists"],
+    }
+    value = answer("folk like Quiet Candle but no Hank Hollow", schema)
+    assert value["excluded_artists"] == ["Hank Hollow"]
+    assert value["user_mentioned_artists"] == ["Quiet Candle"]
+    assert value["artist_recommendations"][0] == "Quiet Candle"
+    assert "Hank Hollow" not in value["artist_recommendations"]

@@ -263,18 +263,20 @@ def _random_schema(rng: random.Random, dialect: str, depth: int = 0) -> dict[str
         schema["minItems"] = low
         if rng.random() < 0.6:
             schema["maxItems"] = low + rng.choice([0, 1, 3])
-        if dialect == "json" and schema["items"].get("type") in ("string", "number", "integer") and rng.random() < 0.4:
-            schema["uniqueItems"] = "enum" not in schema["items"] or low <= len(schema["items"]["enum"])
+        item = schema["items"]
+        unbounded = not {"enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"} & set(item)
+        if dialect == "json" and item.get("type") in ("string", "number", "integer") and unbounded:
+            schema["uniqueItems"] = rng.random() < 0.4  # only where enough distinct values exist
     elif kind in ("number", "integer"):
-        low = rng.choice([-10, 0, 0, 1, 40, 0.5])
-        high = low + rng.choice([0.01, 0.5, 1, 10, 200]) if kind == "number" else low + rng.choice([1, 2, 10, 300])
+        bottom: float = rng.choice([-10, 0, 0, 1, 40, 0.5])
+        top = bottom + (rng.choice([0.01, 0.5, 1, 10, 200]) if kind == "number" else rng.choice([1, 2, 10, 300]))
         bounds = rng.choice(["none", "inclusive", "exclusive", "low"])
         if bounds == "inclusive":
-            schema |= {"minimum": low, "maximum": high}
+            schema |= {"minimum": bottom, "maximum": top}
         elif bounds == "exclusive" and dialect == "json":
-            schema |= {"exclusiveMinimum": low, "exclusiveMaximum": high + (1 if kind == "integer" else 0)}
+            schema |= {"exclusiveMinimum": bottom, "exclusiveMaximum": top + (1 if kind == "integer" else 0)}
         elif bounds == "low":
-            schema["minimum"] = low
+            schema["minimum"] = bottom
         if kind == "integer" and dialect == "json" and rng.random() < 0.2:
             schema = {"type": "integer", "multipleOf": 2, "minimum": 0, "maximum": 100}
     elif kind == "string":

@@ -101,18 +101,26 @@ async def test_gemini_rpm_429_is_resource_exhausted_with_retry_info(tiny: Path, 
         assert sim.stats()["upstreams"]["gemini"]["rate_limited"] == 1
 
 
-async def test_time_scale_multiplies_retry_after_and_windows(tiny: Path, http: httpx.AsyncClient) -> None:
+# A bucket that refills once per 100 simulated seconds (1 s of wall time at scale 0.01), so a loaded
+# machine cannot refill it between the calls that empty it.
+SLOW_BUCKET = TINY.replace("rate_per_s = 0.5", "rate_per_s = 0.01").replace(
+    "cooldown_min_s = 2\ncooldown_max_s = 16", "cooldown_min_s = 100\ncooldown_max_s = 100"
+)
+
+
+async def test_time_scale_multiplies_retry_after_and_windows(tmp_path: Path, http: httpx.AsyncClient) -> None:
+    slow = write_profile(tmp_path, SLOW_BUCKET, "slow-bucket")
     waits = {}
     for scale in (0.01, 0.04):
-        async with running_sim(tiny, time_scale=scale) as sim:
+        async with running_sim(slow, time_scale=scale) as sim:
             for _ in range(2):
                 await reccobeats_call(http, sim)
             waits[scale] = float((await reccobeats_call(http, sim)).headers["Retry-After"])
             effective = (await http.get(sim.base_url + "/__sim/health")).json()["effective"]
             assert effective["spotify_window_s"] == pytest.approx(30 * scale)
             assert effective["gemini_window_s"] == pytest.approx(60 * scale)
-            assert effective["reccobeats_cooldown_min_s"] == pytest.approx(2 * scale)
-    assert waits == {0.01: pytest.approx(0.02), 0.04: pytest.approx(0.08)}
+            assert effective["reccobeats_cooldown_min_s"] == pytest.approx(100 * scale)
+    assert waits == {0.01: pytest.approx(1.0), 0.04: pytest.approx(4.0)}
 
 
 async def test_whole_second_retry_after_at_time_scale_one(tiny: Path, http: httpx.AsyncClient) -> None:
