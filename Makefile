@@ -50,6 +50,7 @@ test-sim: protos
 
 lint: protos
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 bench: protos

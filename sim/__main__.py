@@ -31,12 +31,19 @@ def _positive(text: str) -> float:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sim", description="Spotify, ReccoBeats and Gemini on loopback")
-    parser.add_argument("--profile", default="realistic",
-                        help=f"a checked-in profile ({', '.join(checked_in_profiles())}) or a path to a .toml")
+    parser.add_argument(
+        "--profile",
+        default="realistic",
+        help=f"a checked-in profile ({', '.join(checked_in_profiles())}) or a path to a .toml",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8089, help="0 binds a free port")
-    parser.add_argument("--time-scale", type=_positive, default=1.0,
-                        help="multiplies every delay, window and Retry-After (0.05 = 20× faster)")
+    parser.add_argument(
+        "--time-scale",
+        type=_positive,
+        default=1.0,
+        help="multiplies every delay, window and Retry-After (0.05 = 20× faster)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="catalog and fault randomness")
     parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     return parser.parse_args(argv)
@@ -45,8 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def listening_line(host: str, port: int) -> dict[str, object]:
     reachable = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host
     base = f"http://{reachable}:{port}"
-    return {"event": "listening", "host": host, "port": port,
-            "base_urls": {name: base + prefix for name, prefix in PREFIXES.items()}}
+    return {
+        "event": "listening",
+        "host": host,
+        "port": port,
+        "base_urls": {name: base + prefix for name, prefix in PREFIXES.items()},
+    }
 
 
 async def serve(args: argparse.Namespace) -> None:

@@ -14,8 +14,9 @@ from sim.upstreams import gemini, reccobeats, spotify
 DEFAULT_SEED = 42
 
 
-def create_app(profile: Profile, time_scale: float = 1.0, seed: int = DEFAULT_SEED,
-               catalog: Catalog | None = None) -> web.Application:
+def create_app(
+    profile: Profile, time_scale: float = 1.0, seed: int = DEFAULT_SEED, catalog: Catalog | None = None
+) -> web.Application:
     """Build the catalog (unless given) and the app; the catalog is ready when this returns."""
     app = web.Application()
     app[STATE_KEY] = SimState.create(profile, time_scale, seed, catalog or build_catalog(seed, profile.catalog))

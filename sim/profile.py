@@ -186,9 +186,7 @@ def _resolve_latency(path: Path, upstream: Upstream, table: Mapping[str, Any]) -
     """`[<up>.latency]` holds defaults plus `"<METHOD> <template>"` sub-tables; expand to every endpoint."""
     defaults = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
     overrides = {k: v for k, v in table.items() if isinstance(v, Mapping)}
-    unknown = [k for k in defaults if k not in _LATENCY_FIELDS] + [
-        k for k in overrides if k not in ENDPOINTS[upstream]
-    ]
+    unknown = [k for k in defaults if k not in _LATENCY_FIELDS] + [k for k in overrides if k not in ENDPOINTS[upstream]]
     if unknown:
         raise ProfileError(
             f"{path}: unknown key(s) in [{upstream}.latency]: {', '.join(unknown)} "

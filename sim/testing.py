@@ -1,8 +1,8 @@
 """Run the simulator inside the current event loop, for tests and benchmarks.
 
-    async with running_sim("fast", time_scale=0.01) as sim:
-        async with httpx.AsyncClient(base_url=sim.spotify_url) as client: ...
-        sim.stats()["upstreams"]["spotify"]["calls"]
+async with running_sim("fast", time_scale=0.01) as sim:
+    async with httpx.AsyncClient(base_url=sim.spotify_url) as client: ...
+    sim.stats()["upstreams"]["spotify"]["calls"]
 """
 
 from __future__ import annotations

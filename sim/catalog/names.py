@@ -68,6 +68,7 @@ KEYS = (
 ORCHESTRA_KINDS = ("Philharmonic", "Chamber Orchestra", "Symphony Orchestra", "String Quartet", "Consort")
 MIX_WORDS = ("Extended Mix", "Radio Edit", "Club Mix", "Dub", "Original Mix", "Remix")
 
+
 def _person(r: random.Random) -> str:
     return f"{r.choice(FIRST_NAMES)} {r.choice(LAST_NAMES)}"
 

@@ -46,14 +46,13 @@ class SearchIndex:
     artists_by_genre: dict[str, frozenset[int]]
 
     @classmethod
-    def build(cls, artist_names: Sequence[str], artist_genres: Sequence[Iterable[str]],
-              track_titles: Sequence[str]) -> SearchIndex:
+    def build(
+        cls, artist_names: Sequence[str], artist_genres: Sequence[Iterable[str]], track_titles: Sequence[str]
+    ) -> SearchIndex:
         return cls(
             artist_words=_inverted(artist_names),
             track_words=_inverted(track_titles),
-            artists_by_genre=_freeze(
-                (genre_key(g), i) for i, genres in enumerate(artist_genres) for g in genres
-            ),
+            artists_by_genre=_freeze((genre_key(g), i) for i, genres in enumerate(artist_genres) for g in genres),
         )
 
 

@@ -71,10 +71,7 @@ def _favourites(catalog: Catalog, number: int) -> _Favourites:
     taste[liked] = weights
 
     affinity = np.array(
-        [
-            sum(taste[genre_index[g]] * (1.0 if i == 0 else 0.5) for i, g in enumerate(a.genres))
-            for a in catalog.artists
-        ]
+        [sum(taste[genre_index[g]] * (1.0 if i == 0 else 0.5) for i, g in enumerate(a.genres)) for a in catalog.artists]
     )
     popularity = np.array([a.popularity for a in catalog.artists])
     artist_score = affinity * (0.3 + popularity / 100) * rng.lognormal(0, 0.5, len(catalog.artists))
@@ -86,9 +83,7 @@ def _favourites(catalog: Catalog, number: int) -> _Favourites:
     track_pop = np.array([catalog.tracks[t].popularity for t in track_idx])
     floor = artist_score.max() * 0.05  # a featured track's main artist may be outside the user's taste
     track_score = (
-        np.maximum(artist_score[main_artist], floor)
-        * (0.3 + track_pop / 100)
-        * rng.lognormal(0, 0.5, len(track_idx))
+        np.maximum(artist_score[main_artist], floor) * (0.3 + track_pop / 100) * rng.lognormal(0, 0.5, len(track_idx))
     )
     order = np.argsort(-track_score, kind="stable")[:_POOL_TRACKS]
     taste_list = tuple((catalog.genres[g].name, round(float(w), 4)) for g, w in zip(liked, weights, strict=True))

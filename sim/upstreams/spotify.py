@@ -67,8 +67,11 @@ def _authorized(call: Call) -> User:
     wait = state.limiters.spotify.check(state.sim_now())
     if wait is not None:
         raise ReplyError(
-            Reply(429, {"error": {"status": 429, "message": "API rate limit exceeded"}},
-                  headers={"Retry-After": retry_after(state, wait)})
+            Reply(
+                429,
+                {"error": {"status": 429, "message": "API rate limit exceeded"}},
+                headers={"Retry-After": retry_after(state, wait)},
+            )
         )
     return user_for_token(state.catalog, token)
 

@@ -14,14 +14,48 @@ from sim.catalog.users import User
 
 API = "https://api.spotify.com/v1"
 OPEN = "https://open.spotify.com"
-MARKETS = ["AR", "AU", "AT", "BE", "BR", "CA", "CL", "CO", "DE", "DK", "ES", "FI", "FR", "GB", "ID", "IE", "IN",
-           "IT", "JP", "KR", "MX", "NL", "NO", "NZ", "PH", "PL", "PT", "SE", "SG", "TH", "US", "ZA"]
+MARKETS = [
+    "AR",
+    "AU",
+    "AT",
+    "BE",
+    "BR",
+    "CA",
+    "CL",
+    "CO",
+    "DE",
+    "DK",
+    "ES",
+    "FI",
+    "FR",
+    "GB",
+    "ID",
+    "IE",
+    "IN",
+    "IT",
+    "JP",
+    "KR",
+    "MX",
+    "NL",
+    "NO",
+    "NZ",
+    "PH",
+    "PL",
+    "PT",
+    "SE",
+    "SG",
+    "TH",
+    "US",
+    "ZA",
+]
 
 
 def _images(image_id: str, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     # Real image URLs differ per size; a suffix keeps ours distinct and deterministic.
-    return [{"url": f"https://i.scdn.co/image/{image_id[: 40 - 2]}{n:02x}", "height": s, "width": s}
-            for n, s in enumerate(sizes)]
+    return [
+        {"url": f"https://i.scdn.co/image/{image_id[: 40 - 2]}{n:02x}", "height": s, "width": s}
+        for n, s in enumerate(sizes)
+    ]
 
 
 def _link(kind: str, spotify_id: str) -> dict[str, Any]:
