@@ -203,18 +203,21 @@ def server_interceptors(metrics: GrpcServerMetrics) -> list[aio.ServerIntercepto
 
 
 class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):
-    """Every downstream call carries the request id and a timeout no later than the incoming deadline.
+    """Every downstream call carries the request id and a timeout that ends before the incoming deadline.
 
-    A call with its own timeout keeps the smaller of the two. A call made with no deadline left fails
-    at once instead of starting work nobody will wait for.
+    The downstream call gets the incoming deadline less a margin (or its own timeout, if smaller), so
+    it gives up first and this service still has time to answer — with a partial result or an error
+    that names what was slow — instead of the caller seeing a bare "Deadline Exceeded". A call made
+    with no time left fails at once instead of starting work nobody will wait for.
     """
 
-    def __init__(self, default_timeout_s: float) -> None:
+    def __init__(self, default_timeout_s: float, margin_s: float = 0.15) -> None:
         self._default = default_timeout_s
+        self._margin = margin_s
 
     def _details(self, details: aio.ClientCallDetails) -> aio.ClientCallDetails:
         own = details.timeout if details.timeout is not None else self._default
-        timeout = call_context.budget(own)
+        timeout = call_context.budget(own, self._margin)
         if timeout <= 0:
             raise DeadlineExceeded("the caller's deadline passed before a downstream call could start")
         metadata = aio.Metadata(*(tuple(details.metadata) if details.metadata else ()))

@@ -16,16 +16,23 @@ from services.common.errors import SegueError
 
 T = TypeVar("T")
 
-# Peer answers that the caller must act on pass through unchanged; anything else is the peer's
-# problem, reported as UNAVAILABLE (or degraded around, where the workflow can).
-_CALLER_FACING = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.DEADLINE_EXCEEDED}
+# Peer answers about the request itself pass through unchanged; a peer that cannot answer in time is
+# the caller's DEADLINE_EXCEEDED; anything else is the peer's problem, reported as UNAVAILABLE (or
+# degraded around, where the workflow can).
+_ABOUT_THE_REQUEST = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.INVALID_ARGUMENT}
 
 
 class PeerFailed(SegueError):
     def __init__(self, component: str, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(details if code in _CALLER_FACING else f"{component}: {details}")
+        if code in _ABOUT_THE_REQUEST:
+            message, surfaced = details, code
+        elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            message, surfaced = f"{component} did not answer before the deadline", code
+        else:
+            message, surfaced = f"{component}: {details}", grpc.StatusCode.UNAVAILABLE
+        super().__init__(message)
         self.component = component
-        self.code = code if code in _CALLER_FACING else grpc.StatusCode.UNAVAILABLE
+        self.code = surfaced
         self.peer_code = code
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import grpc
 from segue.v1 import (
@@ -34,8 +35,10 @@ from services.orchestrator.sessions import Session
 log = logging.getLogger(__name__)
 
 Emit = Callable[[orchestrator_pb2.Progress], None]
+R = TypeVar("R")
 
 MAX_SEEDS = 5
+RESERVE_S = 0.25  # kept back from the deadline to rank and answer with what has arrived
 # Ask ReccoBeats for more than the playlist needs: ranking drops poor fits, repeats and artist clusters.
 POOL_FACTOR = 3
 MIN_POOL = 30
@@ -92,13 +95,32 @@ class Clock:
         self._tally.timings.append(common_pb2.PhaseTiming(phase="total", seconds=time.perf_counter() - self._t0))
 
 
-def _degraded(tally: Tally, exc: PeerFailed) -> None:
-    code = (
-        common_pb2.WARNING_CODE_UPSTREAM_RATE_LIMITED
-        if exc.peer_code == grpc.StatusCode.RESOURCE_EXHAUSTED
-        else common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE
-    )
-    tally.warn(code, exc.component, exc.message)
+async def optional_step(component: str, pending: Awaitable[R], tally: Tally, what: str) -> R | None:
+    """A step the playlist can do without: on upstream trouble or the deadline, warn and go on without it.
+
+    A refused token or a bad request still fails the call: no partial answer can fix those.
+    """
+    try:
+        return await call(component, pending)
+    except PeerFailed as exc:
+        if exc.peer_code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            tally.warn(common_pb2.WARNING_CODE_PARTIAL_RESULT, component, f"{what} did not arrive before the deadline")
+        elif exc.code == grpc.StatusCode.UNAVAILABLE:
+            code = (
+                common_pb2.WARNING_CODE_UPSTREAM_RATE_LIMITED
+                if exc.peer_code == grpc.StatusCode.RESOURCE_EXHAUSTED
+                else common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE
+            )
+            tally.warn(code, component, f"{what} skipped: {exc.message}")
+        else:
+            raise
+        return None
+
+
+def step_timeout() -> float:
+    """Time for a step that may be cut short: the deadline less what ranking and answering need."""
+    remaining = context.time_remaining()
+    return 30.0 if remaining is None else max(0.05, remaining - RESERVE_S)
 
 
 async def analyze_mood(peers: Peers, params: RecommendParams, session: Session, tally: Tally) -> common_pb2.MoodProfile:
@@ -141,12 +163,13 @@ async def recommend_around(
     request = reccobeat_gateway_pb2.GetRecommendationsRequest(
         seeds=seed_ids, size=min(100, max(MIN_POOL, size * POOL_FACTOR)), targets=mood.targets
     )
-    try:
-        answer = await call("reccobeat_gateway", peers.reccobeats.GetRecommendations(request))
-    except PeerFailed as exc:
-        if exc.code != grpc.StatusCode.UNAVAILABLE:
-            raise
-        _degraded(tally, exc)
+    answer = await optional_step(
+        "reccobeat_gateway",
+        peers.reccobeats.GetRecommendations(request, timeout=step_timeout()),
+        tally,
+        "recommendations around the seeds",
+    )
+    if answer is None:
         return []
     tally.add_cache(answer.cache)
     tally.warnings.extend(answer.warnings)
@@ -159,13 +182,14 @@ async def attach_features(peers: Peers, tracks: list[common_pb2.Track], tally: T
     lacking.pop("", None)
     if not lacking:
         return
-    try:
-        answer = await call(
-            "reccobeat_gateway",
-            peers.reccobeats.GetAudioFeatures(reccobeat_gateway_pb2.GetAudioFeaturesRequest(ids=list(lacking))),
-        )
-    except PeerFailed as exc:
-        _degraded(tally, exc)
+    request = reccobeat_gateway_pb2.GetAudioFeaturesRequest(ids=list(lacking))
+    answer = await optional_step(
+        "reccobeat_gateway",
+        peers.reccobeats.GetAudioFeatures(request, timeout=step_timeout()),
+        tally,
+        "audio features of the candidates",
+    )
+    if answer is None:
         return
     tally.add_cache(answer.cache)
     tally.warnings.extend(answer.warnings)

@@ -182,3 +182,24 @@ async def test_metrics_count_handled_recommend_calls_by_code(
         and 'grpc_service="segue.v1.Orchestrator"' in line
     ]
     assert ok and float(ok[0].rsplit(" ", 1)[1]) >= 1
+
+
+async def test_a_slow_reccobeats_gives_a_partial_playlist_at_the_deadline(
+    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+) -> None:
+    token = (("x-spotify-token", "user-41-deadline"),)
+    # First a normal request, so the user's context and its audio features are cached.
+    await orchestrator.Recommend(
+        req("mellow evening warm-up", user="deadline-user", size=5), metadata=token, timeout=60
+    )
+    await sim_http.post("/__sim/faults", json={"upstream": "reccobeats", "extra_latency_s": 5})
+    try:
+        response = await orchestrator.Recommend(
+            req("stormy harbour at midnight, brooding", user="deadline-user", size=5), metadata=token, timeout=2.5
+        )
+    finally:
+        await sim_http.post("/__sim/faults", json={"clear": True})
+    assert response.tracks, "the seeds and the user's own tracks still make a playlist"
+    assert all(e.source != common_pb2.TRACK_SOURCE_RECOMMENDATION for e in response.tracks)
+    partial = [w for w in response.warnings if w.code == common_pb2.WARNING_CODE_PARTIAL_RESULT]
+    assert any(w.component == "reccobeat_gateway" and "deadline" in w.message for w in partial)

@@ -1,0 +1,118 @@
+"""The orchestrator servicer over gRPC, with the real peers running in this process against the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+from grpc import aio
+from prometheus_client import CollectorRegistry
+from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
+
+from services.common.server import RunningService, start
+from services.llm_gateway import config as llm_config
+from services.llm_gateway import server as llm_server
+from services.orchestrator import config as orchestrator_config
+from services.orchestrator import server as orchestrator_server
+from services.reccobeat_gateway import config as recco_config
+from services.reccobeat_gateway import server as recco_server
+from services.seed_gatherer import config as seeds_config
+from services.seed_gatherer import server as seeds_server
+from sim.testing import running_sim
+
+TOKEN = (("x-spotify-token", "user-5-unit"),)
+LOCAL = {"GRPC_HOST": "127.0.0.1", "GRPC_PORT": "0", "METRICS_PORT": "-1"}
+
+
+@dataclass
+class InProcessMesh:
+    stub: orchestrator_pb2_grpc.OrchestratorStub
+    services: dict[str, RunningService]
+
+
+async def _start(module_config, module_server, env: dict[str, str]) -> RunningService:  # type: ignore[no-untyped-def]
+    cfg = module_config.from_env({**LOCAL, **env})
+    registry = CollectorRegistry()
+    return await start(await module_server.build(cfg, registry), cfg.server, registry)
+
+
+@pytest.fixture
+async def mesh() -> AsyncIterator[InProcessMesh]:
+    async with running_sim("fast") as sim:
+        recco = await _start(recco_config, recco_server, {"RECCOBEAT_BASE_URL": sim.reccobeats_url})
+        llm = await _start(
+            llm_config, llm_server, {"GEMINI_BASE_URL": sim.gemini_url, "GEMINI_API_KEY": "unit-test-key"}
+        )
+        seeds = await _start(
+            seeds_config,
+            seeds_server,
+            {"SPOTIFY_BASE_URL": sim.spotify_url, "RECCOBEAT_GATEWAY_ADDR": f"127.0.0.1:{recco.port}"},
+        )
+        orchestrator = await _start(
+            orchestrator_config,
+            orchestrator_server,
+            {
+                "LLM_GATEWAY_ADDR": f"127.0.0.1:{llm.port}",
+                "SEED_GATHERER_ADDR": f"127.0.0.1:{seeds.port}",
+                "RECCOBEAT_GATEWAY_ADDR": f"127.0.0.1:{recco.port}",
+            },
+        )
+        services = {
+            "reccobeat_gateway": recco,
+            "llm_gateway": llm,
+            "seed_gatherer": seeds,
+            "orchestrator": orchestrator,
+        }
+        async with aio.insecure_channel(f"127.0.0.1:{orchestrator.port}") as channel:
+            yield InProcessMesh(orchestrator_pb2_grpc.OrchestratorStub(channel), services)
+        for service in services.values():
+            if service.server is not None:
+                await service.shutdown(drain_delay_s=0, grace_s=0)
+
+
+def recommend(prompt: str, size: int | None = None, user: str = "unit-user") -> orchestrator_pb2.RecommendRequest:
+    request = orchestrator_pb2.RecommendRequest(user_id=user, mood_prompt=prompt)
+    if size is not None:
+        request.size = size
+    return request
+
+
+async def test_recommend_answers_with_an_ordered_playlist_and_its_accounting(mesh: InProcessMesh) -> None:
+    response = await mesh.stub.Recommend(recommend("rainy sunday, slow jazz", size=7), metadata=TOKEN, timeout=30)
+    assert len(response.tracks) == 7
+    assert len({e.track.spotify_id for e in response.tracks}) == 7
+    assert response.llm.calls == 1 and response.mood.source == common_pb2.MOOD_SOURCE_LLM
+    assert [t.phase for t in response.timings] == ["mood", "seeds", "candidates", "rank", "total"]
+    energies = [e.track.audio_features.energy for e in response.tracks if e.track.HasField("audio_features")]
+    target = next(t for t in response.mood.targets if t.feature == "energy")
+    assert sum(energies) / len(energies) < 0.6 and target.max < 0.7, "a slow jazz playlist is not high-energy"
+
+
+async def test_requests_are_checked_before_any_peer_is_called(mesh: InProcessMesh) -> None:
+    for request, metadata, code in [
+        (recommend("calm", size=0), TOKEN, grpc.StatusCode.INVALID_ARGUMENT),
+        (recommend(" "), TOKEN, grpc.StatusCode.INVALID_ARGUMENT),
+        (recommend("calm"), (), grpc.StatusCode.UNAUTHENTICATED),
+    ]:
+        with pytest.raises(aio.AioRpcError) as exc:
+            await mesh.stub.Recommend(request, metadata=metadata, timeout=10)
+        assert exc.value.code() == code
+
+
+async def test_a_peer_that_cannot_answer_is_named_in_the_error(mesh: InProcessMesh) -> None:
+    llm = mesh.services["llm_gateway"]
+    await llm.shutdown(drain_delay_s=0, grace_s=0)
+    with pytest.raises(aio.AioRpcError) as exc:
+        await mesh.stub.Recommend(recommend("anything at all"), metadata=TOKEN, timeout=1.5)
+    assert exc.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "llm_gateway did not answer before the deadline" in (exc.value.details() or "")
+
+
+async def test_prefetch_is_accepted_at_once_and_checks_its_input(mesh: InProcessMesh) -> None:
+    reply = await mesh.stub.Prefetch(orchestrator_pb2.PrefetchRequest(user_id="unit-user"), metadata=TOKEN, timeout=5)
+    assert reply.accepted
+    with pytest.raises(aio.AioRpcError) as exc:
+        await mesh.stub.Prefetch(orchestrator_pb2.PrefetchRequest(user_id=""), metadata=TOKEN, timeout=5)
+    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
