@@ -1,0 +1,58 @@
+"""Run sizes and time scales: `make bench` (full), `make bench-quick` (quick) and the test's tiny one.
+
+Budgets on a 2-core machine, mesh start included: full < 10 min, quick < 2 min. The mesh runs at scale
+1.0 in full mode, so its own (unscaled) overhead is not magnified when figures are turned into simulated
+seconds; the legacy model makes only light client work per call, so it runs 20× faster than real time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    mode: str
+    mesh_scale: float  # the mesh's simulator time scale (cold, warm, load)
+    legacy_scale: float  # the legacy scenario's own simulator
+    legacy_runs: int  # cycling over the prompts, a new user each
+    cold_runs: int  # cycling over the prompts, a new user each
+    warm_repeats: int  # warm calls after each cold run (same user and prompt)
+    load_seconds: float  # simulated seconds of offered load
+    load_factor: float = 2.0  # offered rate ÷ the rate the upstream limits sustain for the required calls
+    load_deadline_s: float = 60.0  # simulated seconds a load request may take
+    profile: str = "realistic"
+    seed: int = 42
+    poll_s: float = 0.25  # simulated seconds between rate-limit polls
+    out_dir: Path = RESULTS_DIR
+    plots: bool = True
+
+
+FULL = BenchConfig(
+    "full", mesh_scale=1.0, legacy_scale=0.05, legacy_runs=10, cold_runs=20, warm_repeats=2, load_seconds=60.0
+)
+QUICK = BenchConfig(
+    "quick", mesh_scale=0.5, legacy_scale=0.02, legacy_runs=2, cold_runs=3, warm_repeats=2, load_seconds=20.0
+)
+# For the harness test: everything runs, nothing is meant to be measured.
+TINY = BenchConfig(
+    "tiny",
+    mesh_scale=0.05,
+    legacy_scale=0.005,
+    legacy_runs=1,
+    cold_runs=1,
+    warm_repeats=1,
+    load_seconds=4.0,
+    load_factor=1.5,
+)
+
+
+def preset(quick: bool) -> BenchConfig:
+    return QUICK if quick else FULL
+
+
+def with_out_dir(config: BenchConfig, out_dir: Path) -> BenchConfig:
+    return replace(config, out_dir=out_dir)

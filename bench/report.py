@@ -1,0 +1,227 @@
+"""latest.json's document, and the tables (terminal and Markdown) drawn from it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bench.summary import UPSTREAMS
+
+SCENARIOS = ("legacy", "cold", "warm", "load")
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
+
+
+def _s(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value * 1000:.1f}"
+
+
+def scenario_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    header = [
+        "scenario",
+        "runs (ok)",
+        "p50 / p95 / p99 sim s",
+        "p50 / p95 / p99 wall",
+        "Spotify / ReccoBeats / Gemini calls per req",
+        "LLM calls per req",
+        "LLM tokens in / out per req",
+        "429s (after 1st cooldown)",
+        "errors",
+        "tracks per req (short)",
+        "throughput",
+    ]
+    rows: list[list[str]] = []
+    for name in SCENARIOS:
+        s = doc["scenarios"][name]
+        sim, wall = s["latency_sim_s"], s["latency_wall_s"]
+        wall_text = (
+            f"{_ms(wall['p50'])} / {_ms(wall['p95'])} / {_ms(wall['p99'])} ms"
+            if name == "warm"
+            else f"{_s(wall['p50'])} / {_s(wall['p95'])} / {_s(wall['p99'])} s"
+        )
+        calls = " / ".join(_s(s["upstream_calls_per_request"][u]["total"], 1) for u in UPSTREAMS)
+        llm = s["llm"]
+        limited = sum(s["rate_limited"].values())
+        after = sum(s["rate_limited_after_first_cooldown"].values())
+        errors = ", ".join(f"{c} ×{n}" for c, n in s["errors_by_code"].items()) or "0"
+        throughput = (
+            f"{_s(s['throughput_rps_sim'])}/s of {_s(s['offered_rps_sim'])}/s offered (sim)" if name == "load" else ""
+        )
+        rows.append(
+            [
+                f"{name} (×{s['time_scale']:g})",
+                f"{s['requests']} ({s['ok']})",
+                f"{_s(sim['p50'])} / {_s(sim['p95'])} / {_s(sim['p99'])}",
+                wall_text,
+                calls,
+                _s(llm["calls_per_request"], 2),
+                f"{llm['tokens_in_per_request']:.0f} / {llm['tokens_out_per_request']:.0f}",
+                f"{limited} ({after})",
+                errors,
+                f"{_s(s['tracks_per_request'], 1)} ({s['short_playlists']})",
+                throughput,
+            ]
+        )
+    return header, rows
+
+
+def target_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    rows = [
+        [t["target"], t["figure"], {True: "met", False: "MISSED", None: "n/a"}[t["met"]], t["note"]]
+        for t in doc["targets"]
+    ]
+    return ["target", "figure", "status", "what holds it back"], rows
+
+
+def bound_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    rows = []
+    for b in doc["lower_bound"]["per_prompt"]:
+        rows.append(
+            [
+                str(b["prompt_index"]),
+                b["prompt"],
+                str(b["tokens_out"]),
+                _s(b["llm_s"]),
+                _s(b["recommendation_s"]),
+                _s(b["features_s"]),
+                _s(b["rate_s"]),
+                _s(b["bound_s"]),
+                _s(b.get("cold_p50_sim_s")),
+                _s(b.get("cold_over_bound")),
+            ]
+        )
+    header = [
+        "#",
+        "prompt",
+        "LLM tokens out",
+        "LLM s",
+        "recommend s",
+        "features s",
+        "rate n/r s",
+        "bound s",
+        "cold p50 s",
+        "cold ÷ bound",
+    ]
+    return header, rows
+
+
+def endpoint_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    keys = sorted(
+        {
+            (u, e)
+            for name in SCENARIOS
+            for u in UPSTREAMS
+            for e in doc["scenarios"][name]["upstream_calls_per_request"][u]["endpoints"]
+        }
+    )
+    rows = [
+        [u, e, *(_s(doc["scenarios"][n]["upstream_calls_per_request"][u]["endpoints"].get(e), 2) for n in SCENARIOS)]
+        for u, e in keys
+    ]
+    return ["upstream", "endpoint", *SCENARIOS], rows
+
+
+def ratio_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    r = doc["ratios"]
+    return ["ratio", "value"], [
+        ["legacy p50 ÷ cold p50 (simulated s)", _s(r["legacy_over_cold"], 1)],
+        ["cold ÷ lower bound (median over runs)", _s(r["cold_over_bound"])],
+        ["cold p50 ÷ median lower bound", _s(r["cold_p50_over_median_bound"])],
+        ["warm p50 ÷ cold p50 (wall)", _s(r["warm_over_cold"], 4)],
+    ]
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def esc(cell: str) -> str:
+        return cell.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
+    line = "  ".join("{:<" + str(w) + "}" for w in widths)
+    out = [line.format(*header), line.format(*("-" * w for w in widths))]
+    out += [line.format(*row) for row in rows]
+    return "\n".join(out)
+
+
+def _sections(doc: Mapping[str, Any]) -> list[tuple[str, tuple[list[str], list[list[str]]]]]:
+    return [
+        ("Scenarios", scenario_rows(doc)),
+        ("Targets (issue 4)", target_rows(doc)),
+        ("Ratios", ratio_rows(doc)),
+        ("Lower bound per prompt (simulated seconds)", bound_rows(doc)),
+        ("Upstream calls per request, by endpoint", endpoint_rows(doc)),
+    ]
+
+
+def terminal(doc: Mapping[str, Any]) -> str:
+    parts = [f"== {title} ==\n{text_table(*table)}" for title, table in _sections(doc)]
+    return "\n\n".join(parts)
+
+
+def header_lines(doc: Mapping[str, Any]) -> list[str]:
+    m = doc["machine"]
+    return [
+        f"`{doc['command']}` — {doc['generated_at']} — {m['cpus']} × {m['cpu_model']}, Python {m['python']}, "
+        f"{m['platform']}; profile `{doc['profile']}`, mesh time scale ×{doc['config']['mesh_scale']:g}, legacy ×"
+        f"{doc['config']['legacy_scale']:g}; wall time {doc['bench_wall_s']:.0f} s.",
+        "",
+        "Simulated seconds are wall seconds ÷ the time scale (upstream delays, windows and the legacy model's waits "
+        "are all scaled; the mesh's own overhead is not). Warm is judged in wall milliseconds.",
+    ]
+
+
+def markdown(doc: Mapping[str, Any]) -> str:
+    parts = ["# Benchmark results", "", *header_lines(doc)]
+    for title, table in _sections(doc):
+        parts += ["", f"## {title}", "", markdown_table(*table)]
+    if notes(doc):
+        parts += ["", "## Notes", "", *notes(doc)]
+    parts += ["", "![latency](latency.png)", "", "![upstream calls](upstream_calls.png)", ""]
+    return "\n".join(parts)
+
+
+def notes(doc: Mapping[str, Any]) -> list[str]:
+    lines = [f"- {name}: {n}" for name in SCENARIOS for n in doc["scenarios"][name]["notes"]]
+    return lines + [f"- {n}" for n in doc["notes"]]
+
+
+def readme_section(doc: Mapping[str, Any], image_prefix: str) -> str:
+    """The README's results section: the command, date, machine, the main tables and the plots."""
+    scen, targ = scenario_rows(doc), target_rows(doc)
+    return "\n".join(
+        [
+            README_START,
+            "`make bench` (about 4 minutes; `make bench-quick` for a 1-minute development run) starts the simulator "
+            "and the mesh, runs the monolith model (legacy), cold, warm and load scenarios, and writes "
+            "`bench/results/latest.{md,json}` and the plots below.",
+            "",
+            *header_lines(doc),
+            "",
+            markdown_table(*scen),
+            "",
+            markdown_table(*targ),
+            "",
+            *notes(doc),
+            "",
+            f"![latency per scenario]({image_prefix}latency.png)",
+            f"![upstream calls per request]({image_prefix}upstream_calls.png)",
+            README_END,
+        ]
+    )
+
+
+def replace_between_markers(text: str, section: str) -> str | None:
+    """`text` with the part between the bench markers replaced by `section`, or None without markers."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return None
+    return text[:start] + section + text[end + len(README_END) :]

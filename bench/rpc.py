@@ -1,0 +1,48 @@
+"""One `segue.v1.Orchestrator/Recommend` call, timed, with what its response says about itself."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from grpc import aio
+from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
+
+PLAYLIST_SIZE = 20  # the monolith's mid target (bench.legacy.flow.TARGET_COUNT) and segue's default
+
+
+@dataclass
+class Reply:
+    code: str  # "OK" or the gRPC status name
+    wall_s: float
+    phases: dict[str, float] = field(default_factory=dict)  # real seconds, as the orchestrator reports them
+    llm_calls: int = 0
+    llm_tokens_in: int = 0
+    llm_tokens_out: int = 0
+    tracks: int = 0
+    warnings: list[str] = field(default_factory=list)  # WarningCode names, one per warning
+    details: str = ""
+
+
+async def recommend(
+    stub: orchestrator_pb2_grpc.OrchestratorStub, prompt: str, user_id: str, token: str, timeout_s: float
+) -> Reply:
+    request = orchestrator_pb2.RecommendRequest(user_id=user_id, mood_prompt=prompt, size=PLAYLIST_SIZE)
+    started = time.monotonic()
+    try:
+        response = await stub.Recommend(
+            request, metadata=(("x-spotify-token", token),), timeout=timeout_s, wait_for_ready=True
+        )
+    except aio.AioRpcError as exc:
+        return Reply(exc.code().name, time.monotonic() - started, details=exc.details() or "")
+    wall = time.monotonic() - started
+    return Reply(
+        "OK",
+        wall,
+        {t.phase: t.seconds for t in response.timings},
+        response.llm.calls,
+        response.llm.prompt_tokens,
+        response.llm.output_tokens,
+        len(response.tracks),
+        [common_pb2.WarningCode.Name(w.code) for w in response.warnings],
+    )

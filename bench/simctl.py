@@ -1,0 +1,165 @@
+"""The simulator's control API (/__sim/stats, /__sim/reset), a standalone simulator process for the legacy
+scenario, and readings of the stats JSON (see sim/README.md for its shape)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATE = "POST /models/{model}:generateContent"
+Calls = dict[str, dict[str, int]]  # {upstream: {endpoint: calls}}
+
+
+class SimControl:
+    def __init__(self, base_url: str) -> None:
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=30.0)
+
+    async def stats(self) -> dict[str, Any]:
+        response = await self._http.get("/__sim/stats")
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def reset(self, limits: bool = True) -> None:
+        """Zero the counters; with `limits`, also forget every rate-limit window, bucket and block."""
+        (await self._http.post("/__sim/reset", json={"limits": limits})).raise_for_status()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def endpoint_calls(stats: dict[str, Any]) -> Calls:
+    return {
+        upstream: {name: e["calls"] for name, e in body["endpoints"].items() if e["calls"]}
+        for upstream, body in stats["upstreams"].items()
+    }
+
+
+def endpoint_rate_limited(stats: dict[str, Any]) -> Calls:
+    """{upstream: {endpoint: 429s}} for the endpoints that had any."""
+    return {
+        upstream: {name: e["rate_limited"] for name, e in body["endpoints"].items() if e["rate_limited"]}
+        for upstream, body in stats["upstreams"].items()
+    }
+
+
+def rate_limited(stats: dict[str, Any]) -> dict[str, int]:
+    return {upstream: int(body["rate_limited"]) for upstream, body in stats["upstreams"].items()}
+
+
+def llm_calls(stats: dict[str, Any]) -> int:
+    return int(stats["upstreams"]["gemini"]["endpoints"][GENERATE]["calls"])
+
+
+def llm_tokens(stats: dict[str, Any]) -> tuple[int, int]:
+    gemini = stats["upstreams"]["gemini"]
+    return int(gemini.get("tokens_in", 0)), int(gemini.get("tokens_out", 0))
+
+
+@dataclass
+class RateLimitWatch:
+    """Polls the 429 counters while a scenario runs, to tell the first cooldown from later 429s.
+
+    The first cooldown of an upstream lasts from its first 429 to the first poll interval with no new
+    429 (a client that honours Retry-After stops calling until it ends); any 429 after that counts
+    against the "zero 429s after the first cooldown" target.
+    """
+
+    sim: SimControl
+    interval_s: float  # real seconds between polls
+    series: list[dict[str, int]] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> RateLimitWatch:
+        self._task = asyncio.create_task(self._poll())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.series.append(rate_limited(await self.sim.stats()))
+
+    async def _poll(self) -> None:
+        while True:
+            self.series.append(rate_limited(await self.sim.stats()))
+            await asyncio.sleep(self.interval_s)
+
+    def totals(self) -> dict[str, int]:
+        return dict(self.series[-1]) if self.series else {}
+
+    def after_first_cooldown(self) -> dict[str, int]:
+        return after_first_cooldown(self.series)
+
+
+def after_first_cooldown(series: list[dict[str, int]]) -> dict[str, int]:
+    """Per upstream: 429s counted after the first quiet poll interval that follows the first 429."""
+    out: dict[str, int] = {}
+    for upstream in series[-1] if series else {}:
+        counts = [s.get(upstream, 0) for s in series]
+        first = next((i for i, c in enumerate(counts) if c > 0), None)
+        quiet = (
+            None
+            if first is None
+            else next((j for j in range(first + 1, len(counts)) if counts[j] == counts[j - 1]), None)
+        )
+        out[upstream] = 0 if quiet is None else counts[-1] - counts[quiet]
+    return out
+
+
+@dataclass(frozen=True)
+class StandaloneSim:
+    base_url: str
+    base_urls: dict[str, str]
+
+
+@contextlib.asynccontextmanager
+async def standalone_sim(profile: str, time_scale: float, seed: int) -> AsyncIterator[StandaloneSim]:
+    """`python -m sim` on a free port, in its own process (the legacy scenario's upstreams)."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "sim",
+        "--profile",
+        profile,
+        "--port",
+        "0",
+        "--time-scale",
+        str(time_scale),
+        "--seed",
+        str(seed),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 60)
+        if not line:
+            err = await proc.stderr.read() if proc.stderr else b""
+            raise RuntimeError(f"the simulator did not start: {err.decode(errors='replace')[-2000:]}")
+        info = json.loads(line)
+        urls = dict(info["base_urls"])
+        yield StandaloneSim(urls["spotify"].rsplit("/spotify", 1)[0], urls)
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
