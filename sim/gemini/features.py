@@ -9,17 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-FEATURES: tuple[str, ...] = (
-    "acousticness",
-    "danceability",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "loudness",
-    "speechiness",
-    "tempo",
-    "valence",
-)
+# The catalog's feature set is the one the fake model knows (re-exported for the other gemini modules).
+from sim.catalog.genres import FEATURES as FEATURES
 
 # Other words that name a feature inside property names or prompts ("bpm_min", "happiness 0.8").
 _ALIASES: dict[str, str] = {
