@@ -10,6 +10,7 @@ import httpx
 import pytest
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
 
@@ -173,3 +174,12 @@ async def test_health_serving_then_not_serving_while_in_flight_calls_finish(runn
         servicer.release.set()
         assert (await in_flight).mood.interpretation == "slow"
         await shutdown
+
+
+async def test_reflection_lists_the_services(running) -> None:  # type: ignore[no-untyped-def]
+    svc, _, _ = running
+    async with aio.insecure_channel(f"127.0.0.1:{svc.port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        call = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
+        names = {s.name async for reply in call for s in reply.list_services_response.service}
+    assert {"segue.v1.LlmGateway", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= names
