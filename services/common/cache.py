@@ -11,12 +11,13 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 import redis.asyncio as aioredis
 from google.protobuf.message import Message
 from redis.exceptions import RedisError
+from segue.v1 import common_pb2
 
 from services.common.metrics import CacheMetrics
 
@@ -26,18 +27,13 @@ M = TypeVar("M", bound=Message)
 
 
 class Store(Protocol):
-    kind: str
-
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
     async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None: ...
-    async def delete(self, key: str) -> None: ...
     async def close(self) -> None: ...
 
 
 class MemoryStore:
     """LRU with per-entry expiry, for a single process (the default when there is no Redis)."""
-
-    kind = "memory"
 
     def __init__(self, max_entries: int = 50_000) -> None:
         self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
@@ -64,22 +60,13 @@ class MemoryStore:
         while len(self._data) > self._max:
             self._data.popitem(last=False)
 
-    async def delete(self, key: str) -> None:
-        self._data.pop(key, None)
-
     async def close(self) -> None:
         self._data.clear()
 
 
 class RedisStore:
-    kind = "redis"
-
     def __init__(self, url: str) -> None:
         self._redis = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
-
-    @property
-    def client(self) -> aioredis.Redis:
-        return self._redis
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
@@ -95,9 +82,6 @@ class RedisStore:
             for key, value in items.items():
                 pipe.set(key, value, px=px)
             await pipe.execute()
-
-    async def delete(self, key: str) -> None:
-        await self._redis.delete(key)
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -147,10 +131,29 @@ class Cache:
     async def set_message(self, key: str, message: Message, ttl_s: float) -> None:
         await self.set(key, message.SerializeToString(), ttl_s)
 
+    async def get_or_produce(
+        self, key: str, cls: type[M], ttl_s: float, produce: Callable[[], Awaitable[M]]
+    ) -> tuple[M, bool]:
+        """The message cached under `key`, else `produce()`'s, stored; and whether it came from the cache.
+
+        When `produce` raises, nothing is stored: a fallback answer is the caller's to give, uncached.
+        """
+        hit = await self.get_message(key, cls)
+        if hit is not None:
+            return hit, True
+        value = await produce()
+        await self.set_message(key, value, ttl_s)
+        return value, False
+
     def _error(self, operation: str, exc: Exception) -> None:
         log.warning("cache %s failed, continuing without it: %s", operation, exc.__class__.__name__)
         if self._metrics is not None:
             self._metrics.errors.labels(operation).inc()
+
+
+def lookup_usage(hit: bool) -> common_pb2.CacheUsage:
+    """One cache lookup, as answers report their cache use."""
+    return common_pb2.CacheUsage(hits=1) if hit else common_pb2.CacheUsage(misses=1)
 
 
 def make_store(redis_url: str) -> Store:

@@ -7,6 +7,7 @@ that crash-loops should say all that is wrong, not one thing per restart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -64,6 +65,13 @@ class EnvReader:
         if value not in choices:
             self._problems.append(f"{name} must be one of {', '.join(choices)}, got {value!r}")
             return default
+        return value
+
+    def matching(self, name: str, default: str, pattern: re.Pattern[str], shape: str) -> str:
+        """Text that must fully match `pattern` when set; `shape` tells the operator what it should look like."""
+        value = self.text(name, default).strip()
+        if value and not pattern.fullmatch(value):
+            self._problems.append(f"{name} must look like {shape}, got {value!r}")
         return value
 
     def url(self, name: str, default: str) -> str:

@@ -1,7 +1,7 @@
-"""Per-call context carried through asyncio tasks: the request id and the caller's deadline.
+"""Per-call context: the request id and the caller's deadline, and the call metadata segue reads.
 
-The server interceptor sets both when a call arrives; the client interceptor reads them for every
-downstream call, so ids and deadlines cross each hop without handlers passing them by hand
+The server interceptor sets the id and deadline when a call arrives; the client interceptor reads
+them for every downstream call, so they cross each hop without handlers passing them by hand
 (Python gRPC does not propagate deadlines on its own).
 """
 
@@ -11,11 +11,35 @@ import contextvars
 import time
 import uuid
 
+from grpc import aio
+
+from services.common.errors import Unauthenticated
+
 REQUEST_ID_HEADER = "x-request-id"
 SPOTIFY_TOKEN_HEADER = "x-spotify-token"
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+def metadata_value(ctx: aio.ServicerContext, key: str) -> str:
+    """The first value the caller sent under `key` (lower case), or "" when it sent none."""
+    for item in ctx.invocation_metadata() or ():
+        if item.key == key:
+            return str(item.value)
+    return ""
+
+
+def check_spotify_token(token: str) -> str:
+    """The user's Spotify access token, stripped; UNAUTHENTICATED naming the header when it is blank."""
+    if not token.strip():
+        raise Unauthenticated(f"missing {SPOTIFY_TOKEN_HEADER} metadata: pass the user's Spotify access token")
+    return token.strip()
+
+
+def spotify_token(ctx: aio.ServicerContext) -> str:
+    """The user's Spotify access token from the call's `x-spotify-token` metadata."""
+    return check_spotify_token(metadata_value(ctx, SPOTIFY_TOKEN_HEADER))
 
 
 def new_request_id() -> str:

@@ -58,10 +58,8 @@ class UpstreamError(Unavailable):
         self.status = status
 
 
-class UpstreamRejected(SegueError):
+class UpstreamRejected(FailedPrecondition):
     """An external API refused the request itself (a 4xx other than 429): retrying cannot help."""
-
-    code = grpc.StatusCode.FAILED_PRECONDITION
 
     def __init__(self, upstream: str, status: int, message: str) -> None:
         super().__init__(f"{upstream} answered {status}: {message}")

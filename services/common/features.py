@@ -10,19 +10,22 @@ from collections.abc import Mapping, Sequence
 
 from segue.v1 import common_pb2
 
-# Scale of each feature, so a difference of 1.0 means "opposite ends" for every one of them.
-FEATURE_SPANS: Mapping[str, float] = {
-    "acousticness": 1.0,
-    "danceability": 1.0,
-    "energy": 1.0,
-    "instrumentalness": 1.0,
-    "liveness": 1.0,
-    "speechiness": 1.0,
-    "valence": 1.0,
-    "tempo": 250.0,
-    "loudness": 62.0,
+_UNIT = (0.0, 1.0)
+# The documented range of each feature (common.proto AudioFeatures, the ReccoBeats parameters).
+FEATURE_RANGES: Mapping[str, tuple[float, float]] = {
+    "acousticness": _UNIT,
+    "danceability": _UNIT,
+    "energy": _UNIT,
+    "instrumentalness": _UNIT,
+    "liveness": _UNIT,
+    "speechiness": _UNIT,
+    "valence": _UNIT,
+    "tempo": (0.0, 250.0),
+    "loudness": (-60.0, 2.0),
 }
-FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_SPANS)
+FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_RANGES)
+# Scale of each feature, so a difference of 1.0 means "opposite ends" for every one of them.
+FEATURE_SPANS: Mapping[str, float] = {name: high - low for name, (low, high) in FEATURE_RANGES.items()}
 
 
 def feature_value(features: common_pb2.AudioFeatures, name: str) -> float:

@@ -8,6 +8,7 @@ to reach the servicer context and the outcome.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -36,7 +37,7 @@ def _wrap_handler(
         return handler
     if handler.response_streaming:
         return grpc.unary_stream_rpc_method_handler(
-            stream(handler.unary_stream, method),
+            stream(_as_generator(handler.unary_stream), method),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -45,6 +46,23 @@ def _wrap_handler(
         request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
+
+
+def _as_generator(behavior: Callable[[Any, aio.ServicerContext], Any]) -> StreamBehavior:
+    """A server-streaming behavior as an async generator, which is what the wrappers iterate.
+
+    grpc.aio also lets a handler be a coroutine that sends with `await ctx.write(...)` and returns
+    (the health service's Watch is one); iterating its coroutine would fail every such call.
+    """
+    if not inspect.iscoroutinefunction(behavior):
+        return behavior
+
+    async def written(request: Any, ctx: aio.ServicerContext) -> AsyncIterator[Any]:
+        await behavior(request, ctx)
+        return
+        yield  # unreachable: makes this function an async generator
+
+    return written
 
 
 class _HandlerInterceptor(aio.ServerInterceptor):
@@ -65,19 +83,12 @@ class _HandlerInterceptor(aio.ServerInterceptor):
         raise NotImplementedError
 
 
-def _metadata_value(ctx: aio.ServicerContext, key: str) -> str:
-    for item in ctx.invocation_metadata() or ():
-        if item.key == key:
-            return str(item.value)
-    return ""
-
-
 class CallContextInterceptor(_HandlerInterceptor):
     """Adopts the caller's request id (or makes one) and records the call's deadline for downstream hops."""
 
     def _enter(self, ctx: aio.ServicerContext) -> None:
         call_context.set_request_id(
-            _metadata_value(ctx, call_context.REQUEST_ID_HEADER) or call_context.new_request_id()
+            call_context.metadata_value(ctx, call_context.REQUEST_ID_HEADER) or call_context.new_request_id()
         )
         call_context.set_deadline_in(ctx.time_remaining())
 

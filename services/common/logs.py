@@ -40,6 +40,12 @@ def redact(text: str) -> str:
     return text
 
 
+def short(text: str, limit: int = 200) -> str:
+    """Outside text (an upstream's error body) safe for a log line or an error: secrets masked, one line, bounded."""
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()

@@ -34,7 +34,6 @@ Closer = Callable[[], Awaitable[Any]]
 
 @dataclass
 class ServiceDefinition:
-    name: str  # for logs, e.g. "reccobeat_gateway"
     service_names: Sequence[str]  # full proto names, e.g. "segue.v1.ReccoBeatGateway"
     add_to_server: Callable[[aio.Server], None]
     closers: Sequence[Closer] = field(default_factory=list)

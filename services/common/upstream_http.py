@@ -16,17 +16,19 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
 from services.common import context
 from services.common.errors import DeadlineExceeded, UpstreamError, UpstreamRateLimited, UpstreamRejected
+from services.common.logs import short
 from services.common.metrics import UpstreamMetrics
 
 log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {500, 502, 503, 504}
+D = TypeVar("D", float, None)
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,8 @@ class LocalCooldown:
             self._until[upstream] = until
 
 
-def parse_retry_after(value: str | None, default_s: float) -> float:
-    """Retry-After as delta-seconds (possibly fractional) or an HTTP date (RFC 9110 §10.2.3)."""
+def parse_retry_after(value: str | None, default_s: D) -> float | D:
+    """Retry-After as delta-seconds (possibly fractional) or an HTTP date (RFC 9110 §10.2.3), else `default_s`."""
     if not value:
         return default_s
     try:
@@ -144,7 +146,7 @@ class UpstreamClient:
                 await self._pacer.pause(self.name, pause)
                 wait, reason = pause, "rate_limited"
             elif response is not None and status not in _RETRYABLE_STATUS:
-                raise UpstreamRejected(self.name, response.status_code, _short(response.text))
+                raise UpstreamRejected(self.name, response.status_code, short(response.text))
             else:
                 wait, reason = self._retry.backoff(attempt), outcome
             attempt += 1
@@ -177,8 +179,3 @@ class UpstreamClient:
         self._metrics.requests.labels(self.name, endpoint, outcome).inc()
         self._metrics.seconds.labels(self.name, endpoint).observe(time.perf_counter() - t0)
         return outcome, response
-
-
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"

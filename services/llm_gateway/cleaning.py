@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from segue.v1 import common_pb2
 
-from services.common.features import FEATURE_NAMES
+from services.common.features import FEATURE_RANGES
 
-# The documented range of each feature (common.proto AudioFeatures); anything else is 0..1.
-FEATURE_RANGES: Mapping[str, tuple[float, float]] = {
-    **{name: (0.0, 1.0) for name in FEATURE_NAMES},
-    "loudness": (-60.0, 2.0),
-    "tempo": (0.0, 250.0),
-}
+
+def one_line(text: str, limit: int) -> str:
+    """`text` with every run of white space (newlines included) made one space, cut to `limit` characters."""
+    return " ".join(text.split())[:limit]
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -55,7 +53,7 @@ def clean_names(names: Iterable[str], limit: int, max_length: int = 100) -> list
     seen: set[str] = set()
     out: list[str] = []
     for name in names:
-        text = " ".join(name.split())[:max_length]
+        text = one_line(name, max_length)
         if text and text.casefold() not in seen:
             seen.add(text.casefold())
             out.append(text)
@@ -69,7 +67,7 @@ def clean_tracks(tracks: Iterable[tuple[str, str]], limit: int) -> list[common_p
     seen: set[tuple[str, str]] = set()
     out: list[common_pb2.MentionedTrack] = []
     for title, artist in tracks:
-        title, artist = " ".join(title.split())[:200], " ".join(artist.split())[:200]
+        title, artist = one_line(title, 200), one_line(artist, 200)
         if title and (title.casefold(), artist.casefold()) not in seen:
             seen.add((title.casefold(), artist.casefold()))
             out.append(common_pb2.MentionedTrack(title=title, artist=artist))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from segue.v1 import common_pb2
 
 from services.common.errors import DeadlineExceeded, ResourceExhausted, SegueError, UpstreamRejected
+from services.common.logs import short
 from services.llm_gateway.gemini import InvalidAnswer
-from services.llm_gateway.gemini_errors import short
 
 COMPONENT = "llm_gateway"
 

@@ -100,7 +100,6 @@ class GeminiClient:
         self._model = model
         self._metrics = metrics
         self._timeout_s = timeout_s
-        self._max_attempts = max_attempts
         self._pacer = pacer or LocalCooldown()
         self._retry = retry or RetryPolicy(max_attempts=max_attempts, base_delay_s=0.25, max_delay_s=4.0)
         self._temperature = temperature
@@ -143,7 +142,7 @@ class GeminiClient:
             wait = self._wait_after(failure, failures)
             if failure.kind == "rate_limited" and failure.retry_delay_s:
                 await self._pacer.pause(UPSTREAM, failure.retry_delay_s)
-            if failures >= self._max_attempts or wait >= context.budget(self._timeout_s, self._margin_s):
+            if failures >= self._retry.max_attempts or wait >= context.budget(self._timeout_s, self._margin_s):
                 raise self._give_up(failure, failures, wait)
             log.info("retrying %s %s in %.2fs (%s)", UPSTREAM, task, wait, failure.kind)
             await asyncio.sleep(wait)

@@ -14,7 +14,8 @@ import aiohttp
 import httpx
 from google.genai import errors as genai_errors
 
-from services.common.logs import redact
+from services.common.logs import short
+from services.common.upstream_http import parse_retry_after
 
 try:  # google-genai 3.x falls back to httpx2 when aiohttp is absent
     import httpx2
@@ -87,14 +88,4 @@ def parse_duration(value: Any) -> float | None:
 
 def _retry_after_header(exc: genai_errors.APIError) -> float | None:
     headers = getattr(getattr(exc, "response", None), "headers", None)
-    raw = headers.get("retry-after") if headers is not None else None
-    try:
-        return max(0.0, float(raw)) if raw is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def short(text: str, limit: int = 200) -> str:
-    """Upstream text made safe for a log line or an error message: secrets masked, one line, bounded."""
-    text = redact(" ".join(text.split()))
-    return text if len(text) <= limit else text[:limit] + "…"
+    return parse_retry_after(headers.get("retry-after") if headers is not None else None, None)

@@ -10,7 +10,7 @@ from segue.v1 import common_pb2
 from services.common.cache import Cache, digest
 from services.common.errors import InvalidArgument
 from services.llm_gateway import heuristics
-from services.llm_gateway.cleaning import clean_names, clean_tracks, feature_target, unique_targets
+from services.llm_gateway.cleaning import clean_names, clean_tracks, feature_target, one_line, unique_targets
 from services.llm_gateway.fallback import fallback_warning
 from services.llm_gateway.gemini import LLM_FAILURES, StructuredLlm
 from services.llm_gateway.schemas import MoodAnswer
@@ -67,8 +67,8 @@ def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
     if not targets:
         targets = list(heuristics.mood_profile(prompt).targets)
     return common_pb2.MoodProfile(
-        interpretation=" ".join(answer.interpretation.split())[:500],
-        primary_emotion=" ".join(answer.primary_emotion.split())[:50],
+        interpretation=one_line(answer.interpretation, 500),
+        primary_emotion=one_line(answer.primary_emotion, 50),
         targets=targets,
         genres=clean_names(answer.genres, 8),
         artists=clean_names(answer.artists, 15),
@@ -91,21 +91,23 @@ class MoodAnalyzer:
     async def analyze(self, prompt: str) -> MoodResult:
         """`prompt` already validated. Never fails for LLM trouble: heuristics answer instead, with a warning."""
         usage = Usage()
-        key = self.cache_key(prompt)
-        cached = await self._cache.get_message(key, common_pb2.MoodProfile)
-        if cached is not None:
-            usage.cache_hits += 1
-            cached.source = common_pb2.MOOD_SOURCE_CACHE
-            return MoodResult(cached, usage)
-        try:
+
+        async def ask_llm() -> common_pb2.MoodProfile:
             answer = await self._llm.generate(
                 task=TASK, system=SYSTEM_INSTRUCTION, prompt=f"Mood prompt: {prompt}", schema=MoodAnswer, usage=usage
+            )
+            return to_profile(answer, prompt)
+
+        try:
+            profile, hit = await self._cache.get_or_produce(
+                self.cache_key(prompt), common_pb2.MoodProfile, self._ttl_s, ask_llm
             )
         except LLM_FAILURES as exc:
             warning = fallback_warning(exc, "the mood was read by keyword heuristics")
             log.warning("%s", warning.message)
             # Not cached: the next request should get the LLM's reading once it is back.
             return MoodResult(heuristics.mood_profile(prompt), usage, [warning])
-        profile = to_profile(answer, prompt)
-        await self._cache.set_message(key, profile, self._ttl_s)
+        if hit:
+            usage.cache_hits += 1
+            profile.source = common_pb2.MOOD_SOURCE_CACHE
         return MoodResult(profile, usage)

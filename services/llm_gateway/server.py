@@ -40,7 +40,6 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         llm_gateway_pb2_grpc.add_LlmGatewayServicer_to_server(servicer, server)
 
     return ServiceDefinition(
-        name="llm_gateway",
         service_names=[SERVICE_NAME],
         add_to_server=add_to_server,
         closers=[gemini.aclose, store.close],

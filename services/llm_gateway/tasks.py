@@ -16,7 +16,7 @@ from segue.v1 import common_pb2, llm_gateway_pb2
 from services.common.cache import Cache, digest
 from services.common.errors import InvalidArgument
 from services.llm_gateway import heuristics
-from services.llm_gateway.cleaning import clean_names, clean_tracks
+from services.llm_gateway.cleaning import clean_names, clean_tracks, one_line
 from services.llm_gateway.fallback import fallback_warning
 from services.llm_gateway.gemini import LLM_FAILURES, StructuredLlm
 from services.llm_gateway.schemas import ChooseAnswer, MentionsAnswer, tasks_schema
@@ -100,28 +100,24 @@ def property_name(index: int) -> str:
     return f"task_{index + 1}"
 
 
-def _one_line(text: str, limit: int) -> str:
-    return " ".join(text.split())[:limit]
-
-
 def build_prompt(request: llm_gateway_pb2.RunTasksRequest) -> str:
     """Each task under its schema property's name; a choice's candidates one per line as `- <id>: <text>`."""
-    parts = [f"Mood prompt: {_one_line(request.context, MAX_CONTEXT_CHARS)}"] if request.context.strip() else []
+    parts = [f"Mood prompt: {one_line(request.context, MAX_CONTEXT_CHARS)}"] if request.context.strip() else []
     for i, task in enumerate(request.tasks):
         name = property_name(i)
         if task.WhichOneof("kind") == "choose":
             choose = task.choose
             limit = min(choose.max_choices, len(choose.candidates))
-            lines = [f"- {c.id}: {_one_line(c.description, MAX_DESCRIPTION_CHARS)}" for c in choose.candidates]
+            lines = [f"- {c.id}: {one_line(c.description, MAX_DESCRIPTION_CHARS)}" for c in choose.candidates]
             parts.append(
-                f"{name} (choose): {_one_line(choose.instruction, 1000)}\n"
+                f"{name} (choose): {one_line(choose.instruction, 1000)}\n"
                 f"Choose at most {limit} of the following, best first, and answer with their ids in chosen_ids.\n"
                 f"Candidates for {name} (id: description):\n" + "\n".join(lines)
             )
         else:
             parts.append(
                 f"{name} (extract mentions): list the songs (title and artist) and the artists named in this input.\n"
-                f"Input: {_one_line(task.extract_mentions.text, MAX_TEXT_CHARS)}"
+                f"Input: {one_line(task.extract_mentions.text, MAX_TEXT_CHARS)}"
             )
     return "\n\n".join(parts)
 
@@ -146,7 +142,7 @@ def choose_result(
         if cid in allowed and cid not in picked:
             picked.append(cid)
     return llm_gateway_pb2.ChooseCandidatesResult(
-        chosen_ids=picked[: choose.max_choices], reasoning=_one_line(reasoning, 500)
+        chosen_ids=picked[: choose.max_choices], reasoning=one_line(reasoning, 500)
     )
 
 
@@ -203,12 +199,8 @@ class TaskRunner:
     async def run(self, request: llm_gateway_pb2.RunTasksRequest) -> TasksResult:
         """`request` already validated. LLM trouble degrades to fallback results with a warning."""
         usage = Usage()
-        key = self.cache_key(request)
-        cached = await self._cache.get_message(key, llm_gateway_pb2.RunTasksResponse)
-        if cached is not None:
-            usage.cache_hits += 1
-            return TasksResult(list(cached.results), usage)
-        try:
+
+        async def ask_llm() -> llm_gateway_pb2.RunTasksResponse:
             answer = await self._llm.generate(
                 task=TASK,
                 system=SYSTEM_INSTRUCTION,
@@ -216,10 +208,16 @@ class TaskRunner:
                 schema=build_schema(request),
                 usage=usage,
             )
+            return llm_gateway_pb2.RunTasksResponse(results=to_results(request, answer))
+
+        try:
+            answered, hit = await self._cache.get_or_produce(
+                self.cache_key(request), llm_gateway_pb2.RunTasksResponse, self._ttl_s, ask_llm
+            )
         except LLM_FAILURES as exc:
             warning = fallback_warning(exc, "tasks were answered by fallbacks (candidates in the order given)")
             log.warning("%s", warning.message)
             return TasksResult(fallback_results(request), usage, [warning])
-        results = to_results(request, answer)
-        await self._cache.set_message(key, llm_gateway_pb2.RunTasksResponse(results=results), self._ttl_s)
-        return TasksResult(results, usage)
+        if hit:
+            usage.cache_hits += 1
+        return TasksResult(list(answered.results), usage)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from segue.v1 import orchestrator_pb2
 
-from services.common.errors import InvalidArgument, Unauthenticated
+from services.common.context import check_spotify_token
+from services.common.errors import InvalidArgument
 
 DEFAULT_SIZE = 20
 MAX_SIZE = 100
@@ -32,12 +33,6 @@ def check_user_id(user_id: str) -> str:
     return user_id
 
 
-def check_token(token: str) -> str:
-    if not token.strip():
-        raise Unauthenticated("missing x-spotify-token metadata: pass the user's Spotify access token")
-    return token.strip()
-
-
 def parse_recommend(request: orchestrator_pb2.RecommendRequest, token: str) -> RecommendParams:
     user_id = check_user_id(request.user_id)
     prompt = " ".join(request.mood_prompt.split())
@@ -52,4 +47,4 @@ def parse_recommend(request: orchestrator_pb2.RecommendRequest, token: str) -> R
         raise InvalidArgument(f"size must be between 1 and {MAX_SIZE} (or unset for {DEFAULT_SIZE}), got {size}")
     if request.session_id and not _ID.match(request.session_id):
         raise InvalidArgument("session_id must be 1..128 characters of letters, digits and . _ : @ -")
-    return RecommendParams(user_id, prompt, size, request.session_id, check_token(token))
+    return RecommendParams(user_id, prompt, size, request.session_id, check_spotify_token(token))

@@ -20,7 +20,6 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     sessions = SessionStore(Cache(store, "orchestrator", CacheMetrics.create(registry)), cfg.session_ttl_s)
     servicer = OrchestratorServicer(peers, sessions, cfg.recommend_timeout_s, cfg.prefetch_timeout_s)
     return ServiceDefinition(
-        name="orchestrator",
         service_names=["segue.v1.Orchestrator"],
         add_to_server=lambda server: orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(servicer, server),
         closers=[peers.close, store.close],

@@ -7,22 +7,19 @@ import logging
 from collections.abc import AsyncIterator
 
 from grpc import aio
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc, seed_gatherer_pb2
+from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 from services.common import context
 from services.orchestrator import workflow
-from services.orchestrator.peers import Peers, call, token_metadata
-from services.orchestrator.requests import RecommendParams, check_token, check_user_id, parse_recommend
+from services.orchestrator.peers import Peers
+from services.orchestrator.requests import RecommendParams, check_user_id, parse_recommend
 from services.orchestrator.sessions import SessionStore
 
 log = logging.getLogger(__name__)
 
 
-def _token(ctx: aio.ServicerContext) -> str:
-    for item in ctx.invocation_metadata() or ():
-        if item.key == context.SPOTIFY_TOKEN_HEADER:
-            return str(item.value)
-    return ""
+def _recommend_params(request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext) -> RecommendParams:
+    return parse_recommend(request, context.metadata_value(ctx, context.SPOTIFY_TOKEN_HEADER))
 
 
 class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
@@ -47,12 +44,12 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     async def Recommend(
         self, request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext
     ) -> orchestrator_pb2.RecommendResponse:
-        return await self._run(parse_recommend(request, _token(ctx)), lambda progress: None)
+        return await self._run(_recommend_params(request, ctx), lambda progress: None)
 
     async def RecommendStream(
         self, request: orchestrator_pb2.RecommendStreamRequest, ctx: aio.ServicerContext
     ) -> AsyncIterator[orchestrator_pb2.RecommendStreamResponse]:
-        params = parse_recommend(request.request, _token(ctx))
+        params = _recommend_params(request.request, ctx)
         events: asyncio.Queue[orchestrator_pb2.Progress] = asyncio.Queue()
         run = asyncio.ensure_future(self._run(params, events.put_nowait))
         try:
@@ -71,7 +68,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         self, request: orchestrator_pb2.PrefetchRequest, ctx: aio.ServicerContext
     ) -> orchestrator_pb2.PrefetchResponse:
         user_id = check_user_id(request.user_id)
-        token = check_token(_token(ctx))
+        token = context.spotify_token(ctx)
         task = asyncio.create_task(self._warm(user_id, token))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -81,11 +78,6 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         # Runs after Prefetch has answered, so it needs a deadline of its own.
         context.set_deadline_in(self._prefetch_timeout_s)
         try:
-            await call(
-                "seed_gatherer",
-                self._peers.seeds.WarmUserContext(
-                    seed_gatherer_pb2.WarmUserContextRequest(user_id=user_id), metadata=token_metadata(token)
-                ),
-            )
+            await workflow.warm_user_context(self._peers, user_id, token)
         except Exception as exc:
             log.warning("prefetch for a user failed: %s", exc)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -56,9 +56,11 @@ class Tally:
     def warn(self, code: common_pb2.WarningCode.ValueType, component: str, message: str) -> None:
         self.warnings.append(common_pb2.Warning(code=code, component=component, message=message))
 
-    def add_cache(self, usage: common_pb2.CacheUsage) -> None:
-        self.cache.hits += usage.hits
-        self.cache.misses += usage.misses
+    def absorb(self, cache: common_pb2.CacheUsage, warnings: Iterable[common_pb2.Warning]) -> None:
+        """What a peer's answer reports about itself: its cache use and its warnings."""
+        self.cache.hits += cache.hits
+        self.cache.misses += cache.misses
+        self.warnings.extend(warnings)
 
     def add_llm(self, usage: common_pb2.LlmUsage) -> None:
         self.llm.calls += usage.calls
@@ -135,9 +137,9 @@ async def analyze_mood(peers: Peers, params: RecommendParams, session: Session, 
     return answer.mood
 
 
-async def warm_user_context(peers: Peers, params: RecommendParams) -> None:
-    request = seed_gatherer_pb2.WarmUserContextRequest(user_id=params.user_id)
-    await call("seed_gatherer", peers.seeds.WarmUserContext(request, metadata=token_metadata(params.token)))
+async def warm_user_context(peers: Peers, user_id: str, token: str) -> None:
+    request = seed_gatherer_pb2.WarmUserContextRequest(user_id=user_id)
+    await call("seed_gatherer", peers.seeds.WarmUserContext(request, metadata=token_metadata(token)))
 
 
 async def gather_seeds(
@@ -149,8 +151,7 @@ async def gather_seeds(
     answer: seed_gatherer_pb2.GatherSeedsResponse = await call(
         "seed_gatherer", peers.seeds.GatherSeeds(request, metadata=token_metadata(params.token))
     )
-    tally.add_cache(answer.cache)
-    tally.warnings.extend(answer.warnings)
+    tally.absorb(answer.cache, answer.warnings)
     return answer
 
 
@@ -171,8 +172,7 @@ async def recommend_around(
     )
     if answer is None:
         return []
-    tally.add_cache(answer.cache)
-    tally.warnings.extend(answer.warnings)
+    tally.absorb(answer.cache, answer.warnings)
     return list(answer.tracks)
 
 
@@ -191,8 +191,7 @@ async def attach_features(peers: Peers, tracks: list[common_pb2.Track], tally: T
     )
     if answer is None:
         return
-    tally.add_cache(answer.cache)
-    tally.warnings.extend(answer.warnings)
+    tally.absorb(answer.cache, answer.warnings)
     for item in answer.features:
         track = lacking.get(item.id)
         if track is not None:
@@ -214,7 +213,7 @@ async def recommend(
     tally = Tally()
     clock = Clock(emit, tally)
 
-    warm = asyncio.create_task(warm_user_context(peers, params))
+    warm = asyncio.create_task(warm_user_context(peers, params.user_id, params.token))
     try:
         mood = await analyze_mood(peers, params, session, tally)
     except BaseException:

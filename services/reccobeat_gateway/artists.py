@@ -6,11 +6,9 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from segue.v1 import common_pb2, reccobeat_gateway_pb2
 
-from services.common.cache import Cache, digest
+from services.common.cache import Cache, digest, lookup_usage
 from services.common.errors import InvalidArgument
 from services.reccobeat_gateway.client import ReccoBeatsClient
-from services.reccobeat_gateway.memo import cached_message
-from services.reccobeat_gateway.outcomes import CacheCount
 from services.reccobeat_gateway.validation import page_size, reccobeats_id
 
 MAX_QUERY_CHARS = 1000
@@ -29,7 +27,7 @@ class Artists:
         self._ttl_s = ttl_s
         self._remember_tracks = remember_tracks
 
-    async def search(self, query: str, size: int) -> tuple[list[common_pb2.Artist], CacheCount]:
+    async def search(self, query: str, size: int) -> tuple[list[common_pb2.Artist], common_pb2.CacheUsage]:
         text = " ".join(query.split())
         if not text:
             raise InvalidArgument("query must not be empty")
@@ -41,12 +39,12 @@ class Artists:
             return reccobeat_gateway_pb2.SearchArtistsResponse(artists=await self._client.search_artists(text, size))
 
         key = self._cache.key("artist-search", digest(text.casefold(), str(size)))
-        answer, cache = await cached_message(
-            self._cache, key, reccobeat_gateway_pb2.SearchArtistsResponse, self._ttl_s, produce
+        answer, hit = await self._cache.get_or_produce(
+            key, reccobeat_gateway_pb2.SearchArtistsResponse, self._ttl_s, produce
         )
-        return list(answer.artists), cache
+        return list(answer.artists), lookup_usage(hit)
 
-    async def tracks(self, artist_id: str, size: int) -> tuple[list[common_pb2.Track], CacheCount]:
+    async def tracks(self, artist_id: str, size: int) -> tuple[list[common_pb2.Track], common_pb2.CacheUsage]:
         artist = reccobeats_id(artist_id, "artist_id")
         size = page_size(size)
 
@@ -57,7 +55,7 @@ class Artists:
             return reccobeat_gateway_pb2.GetArtistTracksResponse(tracks=tracks)
 
         key = self._cache.key("artist-tracks", artist, str(size))
-        answer, cache = await cached_message(
-            self._cache, key, reccobeat_gateway_pb2.GetArtistTracksResponse, self._ttl_s, produce
+        answer, hit = await self._cache.get_or_produce(
+            key, reccobeat_gateway_pb2.GetArtistTracksResponse, self._ttl_s, produce
         )
-        return list(answer.tracks), cache
+        return list(answer.tracks), lookup_usage(hit)

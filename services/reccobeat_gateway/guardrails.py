@@ -8,33 +8,19 @@ every change is reported as a FALLBACK_USED warning so the caller knows what was
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from segue.v1 import common_pb2
 
 from services.common.errors import InvalidArgument
-from services.common.features import targets_as_params
+from services.common.features import FEATURE_RANGES, targets_as_params
 from services.reccobeat_gateway.outcomes import warning
 from services.reccobeat_gateway.validation import clean_ids
 
 MAX_SEEDS = 5
 MAX_NEGATIVE_SEEDS = 5
 MAX_SIZE = 100
-
-_UNIT = (0.0, 1.0)
-# The documented ranges of the recommendation endpoint's feature parameters.
-FEATURE_RANGES: Mapping[str, tuple[float, float]] = {
-    "acousticness": _UNIT,
-    "danceability": _UNIT,
-    "energy": _UNIT,
-    "instrumentalness": _UNIT,
-    "liveness": _UNIT,
-    "speechiness": _UNIT,
-    "valence": _UNIT,
-    "loudness": (-60.0, 2.0),
-    "tempo": (0.0, 250.0),
-}
 
 
 @dataclass(frozen=True)

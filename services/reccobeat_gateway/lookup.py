@@ -22,7 +22,7 @@ from services.common.errors import SegueError
 from services.reccobeat_gateway.absent import AbsentIds
 from services.reccobeat_gateway.client import MAX_IDS_PER_CALL
 from services.reccobeat_gateway.metrics import GatewayMetrics
-from services.reccobeat_gateway.outcomes import CacheCount, failure_warning
+from services.reccobeat_gateway.outcomes import failure_warning
 from services.reccobeat_gateway.validation import clean_ids
 
 Row = TypeVar("Row", common_pb2.Track, reccobeat_gateway_pb2.TrackFeatures)
@@ -32,7 +32,7 @@ Row = TypeVar("Row", common_pb2.Track, reccobeat_gateway_pb2.TrackFeatures)
 class LookupResult(Generic[Row]):
     found: dict[str, Row] = field(default_factory=dict)  # requested ID (as written) → row, in request order
     missing: list[str] = field(default_factory=list)  # IDs ReccoBeats does not have
-    cache: CacheCount = field(default_factory=CacheCount)
+    cache: common_pb2.CacheUsage = field(default_factory=common_pb2.CacheUsage)
     warnings: list[common_pb2.Warning] = field(default_factory=list)
 
 
@@ -85,7 +85,7 @@ class BatchLookup(Generic[Row]):
         misses = [i for i in wanted if i not in by_id]
         absent |= await self._absent.known_absent(self._kind, misses)
         to_fetch = [i for i in misses if i not in absent]
-        result.cache = CacheCount(hits=len(wanted) - len(to_fetch), misses=len(to_fetch))
+        result.cache = common_pb2.CacheUsage(hits=len(wanted) - len(to_fetch), misses=len(to_fetch))
         self._count("cached", result.cache.hits)
 
         batches = chunks(to_fetch)

@@ -1,8 +1,6 @@
-"""Warnings and cache accounting shared by every gateway call."""
+"""Warnings shared by every gateway call."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from segue.v1 import common_pb2
 
@@ -23,12 +21,3 @@ def failure_warning(exc: SegueError, what: str) -> common_pb2.Warning:
     else:
         code = common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE
     return warning(code, f"{what}: {exc.message}")
-
-
-@dataclass
-class CacheCount:
-    hits: int = 0
-    misses: int = 0
-
-    def as_proto(self) -> common_pb2.CacheUsage:
-        return common_pb2.CacheUsage(hits=self.hits, misses=self.misses)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from segue.v1 import common_pb2, reccobeat_gateway_pb2
 
-from services.common.cache import Cache, digest
+from services.common.cache import Cache, digest, lookup_usage
 from services.common.errors import UpstreamRejected
 from services.reccobeat_gateway.client import ReccoBeatsClient, RecommendationQuery
 from services.reccobeat_gateway.guardrails import (
@@ -22,8 +22,7 @@ from services.reccobeat_gateway.guardrails import (
     target_params,
 )
 from services.reccobeat_gateway.lookup import row_ids
-from services.reccobeat_gateway.memo import cached_message
-from services.reccobeat_gateway.outcomes import CacheCount, warning
+from services.reccobeat_gateway.outcomes import warning
 
 # The cached form of an upstream answer: tracks, the negatives finally sent, and fallback warnings.
 Answer = reccobeat_gateway_pb2.GetRecommendationsResponse
@@ -34,7 +33,7 @@ class Recommendations:
     tracks: list[common_pb2.Track]
     seeds_used: tuple[str, ...]
     negative_seeds_used: tuple[str, ...]
-    cache: CacheCount
+    cache: common_pb2.CacheUsage
     warnings: list[common_pb2.Warning]
 
 
@@ -70,12 +69,12 @@ class Recommender:
             feature_weight=check_feature_weight(feature_weight),
         )
         key = self._cache.key("recommendation", digest(*(f"{k}={v}" for k, v in query.params())))
-        answer, cache = await cached_message(self._cache, key, Answer, self._ttl_s, lambda: self._fetch(query))
+        answer, hit = await self._cache.get_or_produce(key, Answer, self._ttl_s, lambda: self._fetch(query))
         return Recommendations(
             tracks=list(answer.tracks[:size]),
             seeds_used=balanced.seeds,
             negative_seeds_used=tuple(i for i in balanced.negative_seeds if i in answer.negative_seeds_used),
-            cache=cache,
+            cache=lookup_usage(hit),
             warnings=[*balanced.warnings, *answer.warnings],
         )
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from segue.v1 import common_pb2, reccobeat_gateway_pb2
 
 from services.common.errors import UpstreamError
+from services.common.features import FEATURE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +26,6 @@ UPSTREAM = "reccobeats"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Spotify IDs are base-62; ReccoBeats IDs are UUIDs. Anything else (a comma above all) would corrupt a CSV batch.
 _ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-
-_UNIT_FEATURES = (
-    "acousticness",
-    "danceability",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "speechiness",
-    "valence",
-)
 
 
 def is_reccobeats_id(value: str) -> bool:
@@ -128,7 +119,7 @@ def features_from_row(row: Mapping[str, Any]) -> reccobeat_gateway_pb2.TrackFeat
     """A features row with every field a number, or None: a partial row is no better than none for ranking."""
     rb_id = _text(row, "id")
     values: dict[str, float] = {}
-    for name in (*_UNIT_FEATURES, "loudness", "tempo", "key", "mode"):
+    for name in (*FEATURE_NAMES, "key", "mode"):
         value = row.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             log.warning("skipping a reccobeats features row without a numeric %r", name)

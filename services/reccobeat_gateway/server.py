@@ -73,7 +73,6 @@ async def build(
         reccobeat_gateway_pb2_grpc.add_ReccoBeatGatewayServicer_to_server(servicer, server)
 
     return ServiceDefinition(
-        name="reccobeat_gateway",
         service_names=[SERVICE_NAME],
         add_to_server=add_to_server,
         closers=[client.aclose, store.close],

@@ -29,7 +29,7 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
         return pb.GetTracksResponse(
             tracks=result.found.values(),
             missing=result.missing,
-            cache=result.cache.as_proto(),
+            cache=result.cache,
             warnings=result.warnings,
         )
 
@@ -44,7 +44,7 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
             item.id = requested
             features.append(item)
         return pb.GetAudioFeaturesResponse(
-            features=features, missing=result.missing, cache=result.cache.as_proto(), warnings=result.warnings
+            features=features, missing=result.missing, cache=result.cache, warnings=result.warnings
         )
 
     async def GetRecommendations(
@@ -57,7 +57,7 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
             tracks=result.tracks,
             seeds_used=result.seeds_used,
             negative_seeds_used=result.negative_seeds_used,
-            cache=result.cache.as_proto(),
+            cache=result.cache,
             warnings=result.warnings,
         )
 
@@ -65,10 +65,10 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
         self, request: pb.SearchArtistsRequest, context: aio.ServicerContext
     ) -> pb.SearchArtistsResponse:
         artists, cache = await self._artists.search(request.query, request.size)
-        return pb.SearchArtistsResponse(artists=artists, cache=cache.as_proto())
+        return pb.SearchArtistsResponse(artists=artists, cache=cache)
 
     async def GetArtistTracks(
         self, request: pb.GetArtistTracksRequest, context: aio.ServicerContext
     ) -> pb.GetArtistTracksResponse:
         tracks, cache = await self._artists.tracks(request.artist_id, request.size)
-        return pb.GetArtistTracksResponse(tracks=tracks, cache=cache.as_proto())
+        return pb.GetArtistTracksResponse(tracks=tracks, cache=cache)

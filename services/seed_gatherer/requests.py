@@ -1,15 +1,12 @@
-"""Validation of incoming requests and call metadata, with messages a caller can act on."""
+"""Validation of incoming requests, with messages a caller can act on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from segue.v1 import common_pb2, seed_gatherer_pb2
 
-from services.common.context import SPOTIFY_TOKEN_HEADER
-from services.common.errors import InvalidArgument, Unauthenticated
+from services.common.errors import InvalidArgument
 from services.seed_gatherer.seed_selection import DEFAULT_SEEDS, MAX_SEEDS
 
 MAX_USER_ID_LENGTH = 256
@@ -20,14 +17,6 @@ class GatherInput:
     user_id: str
     mood: common_pb2.MoodProfile
     max_seeds: int
-
-
-def spotify_token(metadata: Iterable[Any] | None) -> str:
-    """The user's Spotify access token from `x-spotify-token` call metadata."""
-    for item in metadata or ():
-        if item.key == SPOTIFY_TOKEN_HEADER and str(item.value).strip():
-            return str(item.value).strip()
-    raise Unauthenticated(f"missing {SPOTIFY_TOKEN_HEADER} metadata: pass the user's Spotify access token")
 
 
 def _user_id_problem(user_id: str) -> str | None:

@@ -54,7 +54,6 @@ async def build(
         seed_gatherer_pb2_grpc.add_SeedGathererServicer_to_server(servicer, server)
 
     return ServiceDefinition(
-        name="seed_gatherer",
         service_names=[SERVICE_NAME],
         add_to_server=add_to_server,
         closers=[http.aclose, store.close, channel.close],

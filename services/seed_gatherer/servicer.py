@@ -5,6 +5,7 @@ from __future__ import annotations
 from grpc import aio
 from segue.v1 import seed_gatherer_pb2, seed_gatherer_pb2_grpc
 
+from services.common.context import spotify_token
 from services.seed_gatherer import requests
 from services.seed_gatherer.gathering import SeedGatherer
 
@@ -16,7 +17,7 @@ class SeedGathererServicer(seed_gatherer_pb2_grpc.SeedGathererServicer):
     async def GatherSeeds(
         self, request: seed_gatherer_pb2.GatherSeedsRequest, context: aio.ServicerContext
     ) -> seed_gatherer_pb2.GatherSeedsResponse:
-        token = requests.spotify_token(context.invocation_metadata())
+        token = spotify_token(context)
         ask = requests.gather_input(request)
         result = await self._gatherer.gather(ask.user_id, token, ask.mood, ask.max_seeds)
         return seed_gatherer_pb2.GatherSeedsResponse(
@@ -30,7 +31,7 @@ class SeedGathererServicer(seed_gatherer_pb2_grpc.SeedGathererServicer):
     async def WarmUserContext(
         self, request: seed_gatherer_pb2.WarmUserContextRequest, context: aio.ServicerContext
     ) -> seed_gatherer_pb2.WarmUserContextResponse:
-        token = requests.spotify_token(context.invocation_metadata())
+        token = spotify_token(context)
         warmed = await self._gatherer.warm(requests.warm_user_id(request), token)
         return seed_gatherer_pb2.WarmUserContextResponse(
             top_tracks=warmed.top_tracks, top_artists=warmed.top_artists, from_cache=warmed.from_cache

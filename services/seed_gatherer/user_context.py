@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from segue.v1 import common_pb2, seed_gatherer_pb2
 
-from services.common.cache import Cache, digest
+from services.common.cache import Cache, digest, lookup_usage
 from services.common.errors import SegueError, Unauthenticated
 from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.spotify_client import SpotifyClient
@@ -34,7 +34,7 @@ class UserContext:
 
     @property
     def cache_usage(self) -> common_pb2.CacheUsage:
-        return common_pb2.CacheUsage(hits=1) if self.from_cache else common_pb2.CacheUsage(misses=1)
+        return lookup_usage(self.from_cache)
 
 
 class UserContextLoader:

@@ -39,8 +39,6 @@ async def test_cache_round_trips_messages_and_counts_hits() -> None:
 
 
 class BrokenStore(MemoryStore):
-    kind = "broken"
-
     async def get_many(self, keys):  # type: ignore[no-untyped-def]
         raise RedisConnectionError("down")
 

@@ -54,16 +54,12 @@ async def running() -> AsyncIterator[tuple[RunningService, ProbeServicer, Collec
     servicer = ProbeServicer()
     registry = CollectorRegistry()
     definition = ServiceDefinition(
-        name="probe",
         service_names=["segue.v1.LlmGateway"],
         add_to_server=lambda server: llm_gateway_pb2_grpc.add_LlmGatewayServicer_to_server(servicer, server),
     )
     svc = await start(definition, ServerConfig(grpc_host="127.0.0.1", grpc_port=0, metrics_port=0), registry)
     yield svc, servicer, registry
-    await svc.server.stop(None)
-    if svc._metrics_http is not None:
-        svc._metrics_http.shutdown()
-        svc._metrics_http.server_close()
+    await svc.shutdown(drain_delay_s=0, grace_s=0)
 
 
 def handled(registry: CollectorRegistry, code: str) -> float:
@@ -162,15 +158,18 @@ async def test_health_serving_then_not_serving_while_in_flight_calls_finish(runn
             reply = await health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
+        # A watch sees the status change the moment it happens, so no sleep has to guess when that is.
+        watch = health.Watch(health_pb2.HealthCheckRequest(service="segue.v1.LlmGateway"), timeout=10)
+        assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
+
         stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
         in_flight = asyncio.ensure_future(
             stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="slow"), timeout=10)
         )
         await asyncio.wait_for(servicer.arrived.wait(), 5)
         shutdown = asyncio.ensure_future(svc.shutdown(drain_delay_s=0.3, grace_s=5))
-        await asyncio.sleep(0.1)
-        reply = await health.Check(health_pb2.HealthCheckRequest(service="segue.v1.LlmGateway"), timeout=5)
-        assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        assert (await watch.read()).status == health_pb2.HealthCheckResponse.NOT_SERVING
+        watch.cancel()
         servicer.release.set()
         assert (await in_flight).mood.interpretation == "slow"
         await shutdown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -12,21 +13,20 @@ from prometheus_client import CollectorRegistry
 from services.common import context
 from services.common.errors import UpstreamError, UpstreamRateLimited, UpstreamRejected
 from services.common.metrics import UpstreamMetrics
-from services.common.upstream_http import LocalCooldown, RetryPolicy, UpstreamClient, parse_retry_after
+from services.common.upstream_http import RetryPolicy, UpstreamClient, parse_retry_after
 
 
 def client(
-    handler, *, attempts: int = 3, timeout_s: float = 5.0, pacer=None
-) -> tuple[UpstreamClient, CollectorRegistry]:  # type: ignore[no-untyped-def]
+    handler: Callable[[httpx.Request], httpx.Response], *, attempts: int = 3
+) -> tuple[UpstreamClient, CollectorRegistry]:
     registry = CollectorRegistry()
     c = UpstreamClient(
         "upstream",
         "http://upstream.test/v1",
-        timeout_s=timeout_s,
+        timeout_s=5.0,
         metrics=UpstreamMetrics.create(registry),
         retry=RetryPolicy(max_attempts=attempts, base_delay_s=0.001, max_delay_s=0.002),
         transport=httpx.MockTransport(handler),
-        pacer=pacer,
     )
     return c, registry
 
@@ -101,14 +101,34 @@ async def test_transport_errors_are_retried() -> None:
 
 async def test_429_pauses_every_caller_for_retry_after() -> None:
     answers = iter([httpx.Response(429, headers={"Retry-After": "0.2"}), httpx.Response(200, json={})])
-    pacer = LocalCooldown()
-    c, _ = client(lambda request: next(answers), pacer=pacer)
-    await c.get_json("GET /x", "x")
-    # The pause outlives the call that saw it: a caller with less budget than the pause left fails fast.
-    await pacer.pause("upstream", 5.0)
-    with pytest.raises(UpstreamRateLimited) as exc:
-        await pacer.acquire("upstream", budget_s=1.0)
-    assert exc.value.retry_after_s > 1.0
+    c, registry = client(lambda request: next(answers))
+    assert await c.get_json("GET /x", "x") == {}
+    assert (
+        registry.get_sample_value("segue_upstream_retries_total", {"upstream": "upstream", "reason": "rate_limited"})
+        == 1
+    )
+    await c.aclose()
+
+    # The pause outlives the call that saw it: a later caller with less time than the pause left
+    # fails fast without calling the upstream at all.
+    calls = 0
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(429, headers={"Retry-After": "30"})
+
+    c, _ = client(limited)
+    context.set_deadline_in(2.0)
+    try:
+        with pytest.raises(UpstreamRateLimited):
+            await c.get_json("GET /x", "x")
+        with pytest.raises(UpstreamRateLimited) as exc:
+            await c.get_json("GET /y", "y")
+    finally:
+        context.set_deadline_in(None)
+    assert calls == 1
+    assert exc.value.retry_after_s is not None and exc.value.retry_after_s > 2.0
     await c.aclose()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from segue.v1 import common_pb2
 
+from services.common.features import FEATURE_RANGES
 from services.llm_gateway import heuristics
-from services.llm_gateway.cleaning import FEATURE_RANGES, feature_target
+from services.llm_gateway.cleaning import feature_target
 from services.llm_gateway.mood import to_profile
 from services.llm_gateway.schemas import FeatureTargetAnswer, MoodAnswer
 

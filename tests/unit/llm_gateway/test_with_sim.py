@@ -8,7 +8,7 @@ import pytest
 from segue.v1 import common_pb2, llm_gateway_pb2
 
 from sim.testing import RunningSim, running_sim
-from tests.unit.llm_gateway.conftest import Gateway, gateway_env, start_gateway
+from tests.unit.llm_gateway.conftest import Gateway, running_gateway
 
 PROMPT = "rainy sunday, slow jazz, nothing sad"
 GENERATE = "POST /models/{model}:generateContent"
@@ -22,10 +22,8 @@ async def sim() -> AsyncIterator[RunningSim]:
 
 @pytest.fixture
 async def gw(sim: RunningSim) -> AsyncIterator[Gateway]:
-    gateway, channel = await start_gateway(gateway_env(sim.gemini_url))
-    yield gateway
-    await channel.close()
-    await gateway.service.shutdown(0, 0)
+    async with running_gateway(sim.gemini_url) as gateway:
+        yield gateway
 
 
 def generate_calls(sim: RunningSim) -> int:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 import grpc
 import pytest
 from grpc import aio
-from prometheus_client import CollectorRegistry
-from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import (
+    common_pb2,
+    llm_gateway_pb2_grpc,
+    orchestrator_pb2,
+    orchestrator_pb2_grpc,
+    reccobeat_gateway_pb2_grpc,
+    seed_gatherer_pb2_grpc,
+)
 
-from services.common.server import RunningService, start
 from services.llm_gateway import config as llm_config
 from services.llm_gateway import server as llm_server
 from services.orchestrator import config as orchestrator_config
@@ -21,55 +29,57 @@ from services.reccobeat_gateway import server as recco_server
 from services.seed_gatherer import config as seeds_config
 from services.seed_gatherer import server as seeds_server
 from sim.testing import running_sim
+from tests.unit.inprocess import LOOPBACK, Served, serving
 
 TOKEN = (("x-spotify-token", "user-5-unit"),)
-LOCAL = {"GRPC_HOST": "127.0.0.1", "GRPC_PORT": "0", "METRICS_PORT": "-1"}
+Stub = Callable[[aio.Channel], Any]
 
 
 @dataclass
 class InProcessMesh:
     stub: orchestrator_pb2_grpc.OrchestratorStub
-    services: dict[str, RunningService]
-
-
-async def _start(module_config, module_server, env: dict[str, str]) -> RunningService:  # type: ignore[no-untyped-def]
-    cfg = module_config.from_env({**LOCAL, **env})
-    registry = CollectorRegistry()
-    return await start(await module_server.build(cfg, registry), cfg.server, registry)
+    services: dict[str, Served[Any]]
 
 
 @pytest.fixture
 async def mesh() -> AsyncIterator[InProcessMesh]:
-    async with running_sim("fast") as sim:
-        recco = await _start(recco_config, recco_server, {"RECCOBEAT_BASE_URL": sim.reccobeats_url})
-        llm = await _start(
-            llm_config, llm_server, {"GEMINI_BASE_URL": sim.gemini_url, "GEMINI_API_KEY": "unit-test-key"}
+    async with running_sim("fast") as sim, AsyncExitStack() as stack:
+
+        async def serve(config: ModuleType, server: ModuleType, stub: Stub, env: dict[str, str]) -> Served[Any]:
+            return await stack.enter_async_context(serving(config.from_env({**LOOPBACK, **env}), server.build, stub))
+
+        recco = await serve(
+            recco_config,
+            recco_server,
+            reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub,
+            {"RECCOBEAT_BASE_URL": sim.reccobeats_url},
         )
-        seeds = await _start(
+        llm = await serve(
+            llm_config,
+            llm_server,
+            llm_gateway_pb2_grpc.LlmGatewayStub,
+            {"GEMINI_BASE_URL": sim.gemini_url, "GEMINI_API_KEY": "unit-test-key"},
+        )
+        seeds = await serve(
             seeds_config,
             seeds_server,
-            {"SPOTIFY_BASE_URL": sim.spotify_url, "RECCOBEAT_GATEWAY_ADDR": f"127.0.0.1:{recco.port}"},
+            seed_gatherer_pb2_grpc.SeedGathererStub,
+            {"SPOTIFY_BASE_URL": sim.spotify_url, "RECCOBEAT_GATEWAY_ADDR": recco.address},
         )
-        orchestrator = await _start(
+        orchestrator = await serve(
             orchestrator_config,
             orchestrator_server,
+            orchestrator_pb2_grpc.OrchestratorStub,
             {
-                "LLM_GATEWAY_ADDR": f"127.0.0.1:{llm.port}",
-                "SEED_GATHERER_ADDR": f"127.0.0.1:{seeds.port}",
-                "RECCOBEAT_GATEWAY_ADDR": f"127.0.0.1:{recco.port}",
+                "LLM_GATEWAY_ADDR": llm.address,
+                "SEED_GATHERER_ADDR": seeds.address,
+                "RECCOBEAT_GATEWAY_ADDR": recco.address,
             },
         )
-        services = {
-            "reccobeat_gateway": recco,
-            "llm_gateway": llm,
-            "seed_gatherer": seeds,
-            "orchestrator": orchestrator,
-        }
-        async with aio.insecure_channel(f"127.0.0.1:{orchestrator.port}") as channel:
-            yield InProcessMesh(orchestrator_pb2_grpc.OrchestratorStub(channel), services)
-        for service in services.values():
-            if service.server is not None:
-                await service.shutdown(drain_delay_s=0, grace_s=0)
+        yield InProcessMesh(
+            orchestrator.stub,
+            {"reccobeat_gateway": recco, "llm_gateway": llm, "seed_gatherer": seeds, "orchestrator": orchestrator},
+        )
 
 
 def recommend(prompt: str, size: int | None = None, user: str = "unit-user") -> orchestrator_pb2.RecommendRequest:
@@ -102,8 +112,7 @@ async def test_requests_are_checked_before_any_peer_is_called(mesh: InProcessMes
 
 
 async def test_a_peer_that_cannot_answer_is_named_in_the_error(mesh: InProcessMesh) -> None:
-    llm = mesh.services["llm_gateway"]
-    await llm.shutdown(drain_delay_s=0, grace_s=0)
+    await mesh.services["llm_gateway"].running.shutdown(drain_delay_s=0, grace_s=0)
     with pytest.raises(aio.AioRpcError) as exc:
         await mesh.stub.Recommend(recommend("anything at all"), metadata=TOKEN, timeout=1.5)
     assert exc.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED

@@ -1,18 +1,21 @@
+"""Fixtures: the real ReccoBeat gateway in this process, the fake ReccoBeats behind httpx.MockTransport."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pytest
-from grpc import aio
-from prometheus_client import CollectorRegistry
 from segue.v1 import reccobeat_gateway_pb2_grpc
 
 from services.common.config import ServerConfig
-from services.common.server import RunningService, start
 from services.reccobeat_gateway.config import Config
 from services.reccobeat_gateway.server import build
+from tests.unit.inprocess import Served, serving
 from tests.unit.reccobeat_gateway.fake_reccobeats import BASE_URL, FakeReccoBeats
+
+Stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub
 
 
 def gateway_config(**overrides: object) -> Config:
@@ -21,13 +24,8 @@ def gateway_config(**overrides: object) -> Config:
 
 
 @dataclass
-class Gateway:
-    stub: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub
+class Gateway(Served[Stub]):
     upstream: FakeReccoBeats
-    registry: CollectorRegistry
-
-    def metric(self, name: str, **labels: str) -> float:
-        return self.registry.get_sample_value(name, labels) or 0.0
 
 
 @pytest.fixture
@@ -37,14 +35,5 @@ def upstream() -> FakeReccoBeats:
 
 @pytest.fixture
 async def gateway(upstream: FakeReccoBeats) -> AsyncIterator[Gateway]:
-    cfg = gateway_config()
-    registry = CollectorRegistry()
-    running: RunningService = await start(
-        await build(cfg, registry, transport=upstream.transport()), cfg.server, registry
-    )
-    channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
-    try:
-        yield Gateway(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(channel), upstream, registry)
-    finally:
-        await channel.close()
-        await running.shutdown(drain_delay_s=0, grace_s=0)
+    async with serving(gateway_config(), partial(build, transport=upstream.transport()), Stub) as served:
+        yield Gateway(served.stub, served.registry, served.running, upstream)

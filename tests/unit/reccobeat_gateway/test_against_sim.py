@@ -7,16 +7,14 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from grpc import aio
-from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, reccobeat_gateway_pb2_grpc
 from segue.v1 import reccobeat_gateway_pb2 as pb
 
-from services.common.server import start
 from services.reccobeat_gateway.server import build
 from sim.catalog import Catalog
 from sim.testing import RunningSim, running_sim
-from tests.unit.reccobeat_gateway.conftest import gateway_config
+from tests.unit.inprocess import serving
+from tests.unit.reccobeat_gateway.conftest import Stub, gateway_config
 
 
 @dataclass
@@ -34,16 +32,11 @@ class Mesh:
 
 @pytest.fixture
 async def mesh() -> AsyncIterator[Mesh]:
-    async with running_sim(profile="fast") as sim:
-        cfg = gateway_config(base_url=sim.reccobeats_url)
-        registry = CollectorRegistry()
-        running = await start(await build(cfg, registry), cfg.server, registry)
-        channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
-        try:
-            yield Mesh(sim, reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(channel))
-        finally:
-            await channel.close()
-            await running.shutdown(drain_delay_s=0, grace_s=0)
+    async with (
+        running_sim(profile="fast") as sim,
+        serving(gateway_config(base_url=sim.reccobeats_url), build, Stub) as gateway,
+    ):
+        yield Mesh(sim, gateway.stub)
 
 
 async def test_audio_features_match_the_catalog_and_absent_ids_are_missing(mesh: Mesh) -> None:

@@ -7,19 +7,16 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from functools import partial
+from typing import Any
 
 import httpx
-from grpc import aio
-from prometheus_client import CollectorRegistry
-from segue.v1 import seed_gatherer_pb2_grpc
+from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
 
-from services.common.server import RunningService, start
 from services.reccobeat_gateway import config as gateway_config
 from services.reccobeat_gateway import server as gateway_server
 from services.seed_gatherer import config, server
-
-LOOPBACK = {"GRPC_HOST": "127.0.0.1", "GRPC_PORT": "0", "METRICS_PORT": "-1"}
+from tests.unit.inprocess import LOOPBACK, Served, serving
 
 
 def features_row(spotify_id: str, **values: float) -> dict[str, Any]:
@@ -58,16 +55,7 @@ def unused_port() -> int:
         return int(s.getsockname()[1])
 
 
-@dataclass
-class Mesh:
-    stub: seed_gatherer_pb2_grpc.SeedGathererAsyncStub
-    registry: CollectorRegistry  # the seed gatherer's
-
-
-async def _serve(stack: AsyncExitStack, definition: Any, cfg: Any, registry: CollectorRegistry) -> RunningService:
-    running = await start(definition, cfg.server, registry)
-    stack.push_async_callback(running.shutdown, 0, 0)
-    return running
+Mesh = Served[seed_gatherer_pb2_grpc.SeedGathererStub]
 
 
 @asynccontextmanager
@@ -86,16 +74,15 @@ async def running_mesh(
     async with AsyncExitStack() as stack:
         gateway_addr = f"127.0.0.1:{unused_port()}"
         if gateway_up:
-            gw_cfg = gateway_config.from_env({**LOOPBACK, **(gateway_env or {})})
-            gw_registry = CollectorRegistry()
-            gw = await _serve(
-                stack, await gateway_server.build(gw_cfg, gw_registry, transport=reccobeats), gw_cfg, gw_registry
+            gateway = await stack.enter_async_context(
+                serving(
+                    gateway_config.from_env({**LOOPBACK, **(gateway_env or {})}),
+                    partial(gateway_server.build, transport=reccobeats),
+                    reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub,
+                )
             )
-            gateway_addr = f"127.0.0.1:{gw.port}"
+            gateway_addr = gateway.address
         cfg = config.from_env({**LOOPBACK, "RECCOBEAT_GATEWAY_ADDR": gateway_addr, **(env or {})})
-        registry = CollectorRegistry()
-        svc = await _serve(stack, await server.build(cfg, registry, transport=spotify), cfg, registry)
-        channel = aio.insecure_channel(f"127.0.0.1:{svc.port}")
-        stack.push_async_callback(channel.close)
-        stub = cast("seed_gatherer_pb2_grpc.SeedGathererAsyncStub", seed_gatherer_pb2_grpc.SeedGathererStub(channel))
-        yield Mesh(stub, registry)
+        yield await stack.enter_async_context(
+            serving(cfg, partial(server.build, transport=spotify), seed_gatherer_pb2_grpc.SeedGathererStub)
+        )
