@@ -24,7 +24,3 @@ def create_app(
     for routes in (spotify.ROUTES, reccobeats.ROUTES, gemini.ROUTES):
         add_upstream(app, routes)
     return app
-
-
-def state_of(app: web.Application) -> SimState:
-    return app[STATE_KEY]

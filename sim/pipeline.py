@@ -12,7 +12,8 @@ import asyncio
 import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from aiohttp import web
 
@@ -20,18 +21,26 @@ from sim.endpoints import ENDPOINTS, PREFIXES, Upstream
 from sim.profile import Latency
 from sim.reply import Call, Handler, Reply, ReplyError
 from sim.state import STATE_KEY, SimState
+from sim.upstreams.params import ParamError
 
-ErrorReply = Callable[[web.Request, int], Reply]
 _RANDOM_ERRORS = (500, 502, 503)
+
+
+class ErrorReply(Protocol):
+    def __call__(self, request: web.Request, status: int, message: str | None = None, /) -> Reply:
+        """The upstream's own error body for `status`, with its usual message unless one is given."""
+        ...
 
 
 @dataclass(frozen=True)
 class UpstreamRoutes:
     name: Upstream
     handlers: Mapping[str, Handler]  # endpoint key ("GET /track") → handler
-    error: ErrorReply  # the upstream's own error body for a status (faults, unknown paths)
+    error: ErrorReply  # faults, unknown paths and malformed requests are answered with it
     path_prefix: str  # aiohttp path prefix, may hold placeholders (Gemini's API version)
-    placeholder_patterns: Mapping[str, str]  # e.g. {"model": "[^/:]+"}
+    placeholder_patterns: Mapping[str, str] = field(default_factory=dict)  # e.g. {"model": "[^/:]+"}
+    # What a handler raises for a malformed request: answered 400 with str(exc) as the message.
+    bad_request: tuple[type[Exception], ...] = (ParamError,)
 
 
 def sample_latency(latency: Latency, rng: random.Random) -> float:
@@ -57,6 +66,8 @@ def _decide(state: SimState, routes: UpstreamRoutes, endpoint: str, call: Call) 
         return routes.handlers[endpoint](call)
     except ReplyError as exc:
         return exc.reply
+    except routes.bad_request as exc:
+        return routes.error(call.request, 400, str(exc))
 
 
 async def _send(state: SimState, request: web.Request, reply: Reply, delay_s: float) -> web.StreamResponse:

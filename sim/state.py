@@ -12,9 +12,11 @@ from aiohttp import web
 from sim.catalog import Catalog
 from sim.endpoints import UPSTREAMS, Upstream
 from sim.faults import FaultSettings, profile_faults
+from sim.gemini import Vocabulary
 from sim.limits import GeminiQuota, RollingWindow, TokenBucket
 from sim.profile import Profile
 from sim.stats import Stats
+from sim.vocabulary import vocabulary_for
 
 
 @dataclass
@@ -38,6 +40,7 @@ class SimState:
     time_scale: float
     seed: int
     catalog: Catalog
+    vocabulary: Vocabulary  # what the fake Gemini knows of the catalog, built before the first request
     stats: Stats
     faults: dict[Upstream, FaultSettings]
     limiters: Limiters
@@ -54,6 +57,7 @@ class SimState:
             time_scale=time_scale,
             seed=seed,
             catalog=catalog,
+            vocabulary=vocabulary_for(catalog),
             stats=Stats(profile.name, time_scale),
             faults=profile_faults(profile),
             limiters=Limiters.for_profile(profile),

@@ -12,22 +12,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURES: tuple[str, ...] = (
-    "acousticness",
-    "danceability",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "loudness",
-    "speechiness",
-    "tempo",
-    "valence",
-)
-LOUDNESS = FEATURES.index("loudness")
-TEMPO = FEATURES.index("tempo")
+# Each audio feature's range in the API's raw units, as ReccoBeats documents it for its feature targets.
+FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    "acousticness": (0.0, 1.0),
+    "danceability": (0.0, 1.0),
+    "energy": (0.0, 1.0),
+    "instrumentalness": (0.0, 1.0),
+    "liveness": (0.0, 1.0),
+    "loudness": (-60.0, 2.0),
+    "speechiness": (0.0, 1.0),
+    "tempo": (0.0, 250.0),
+    "valence": (0.0, 1.0),
+}
+FEATURES: tuple[str, ...] = tuple(FEATURE_RANGES)
 # Raw value = low + norm * span; every feature is compared in this 0–1 "norm" space.
-FEATURE_LOW = np.array([0, 0, 0, 0, 0, -60.0, 0, 0, 0], dtype=np.float64)
-FEATURE_SPAN = np.array([1, 1, 1, 1, 1, 62.0, 1, 250.0, 1], dtype=np.float64)
+FEATURE_LOW = np.array([low for low, _ in FEATURE_RANGES.values()], dtype=np.float64)
+FEATURE_SPAN = np.array([high - low for low, high in FEATURE_RANGES.values()], dtype=np.float64)
 
 
 def to_norm(raw: np.ndarray) -> np.ndarray:
@@ -135,9 +135,7 @@ def _variant(base: GenreSpec, prefix: str, shifts: str) -> GenreSpec:
     words = shifts.split()
     for name, delta in zip(words[::2], words[1::2], strict=True):
         centroid[FEATURES.index(name)] += float(delta)
-    low = FEATURE_LOW
-    high = FEATURE_LOW + FEATURE_SPAN
-    clipped = tuple(float(np.clip(v, low[i], high[i])) for i, v in enumerate(centroid))
+    clipped = tuple(float(np.clip(v, *FEATURE_RANGES[name])) for name, v in zip(FEATURES, centroid, strict=True))
     return GenreSpec(f"{prefix} {base.name}", clipped, max(base.weight / 3, 0.5), base.style, base.family)
 
 

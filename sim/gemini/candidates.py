@@ -148,7 +148,7 @@ def fit(candidate: Candidate, mood: Mood, vocab: Vocabulary) -> Fit:
         if match.payload in mood.mentioned_artists:
             parts.append((1.0, 2.0, f"by {match.payload}, whom the user named"))
         elif not named:
-            genres = index.artist_genres[match.payload.lower()][1]
+            genres = index.artist_genres[match.payload.lower()]
             if genres:
                 parts.append((max(mood.genre_fit.get(g, 0.0) for g in genres), 0.7, genres[0]))
     targets, floors, ceilings = explicit_numbers(candidate.text)
@@ -160,7 +160,7 @@ def fit(candidate: Candidate, mood: Mood, vocab: Vocabulary) -> Fit:
         shown = f"{value:g}"
         verdict = "in range" if distance == 0 else "too low" if value < wanted.low else "too high"
         parts.append((closeness, max(wanted.weight, 0.2), f"{feature} {shown} {verdict}"))
-    description_words = set(words(candidate.text))
+    description_words = {t.norm for t in tokens}
     avoided = [a for a in mood.avoid if set(a.split()) <= description_words]
     if not parts and not avoided:
         return Fit(0.5, (), False)

@@ -19,6 +19,7 @@ from .features import FEATURES, SCALES
 from .hooks import (
     ARTIST_WORDS,
     AVOID_WORDS,
+    DECADE_WORDS,
     DEFAULT_FEATURE_ORDER,
     EMOTION_WORDS,
     GENRE_WORDS,
@@ -429,7 +430,8 @@ class Filler:
         return fit_number(value, node, integer)
 
 
-_MAY_BE_EMPTY = frozenset("decade era period region country market language".split())
+# where the string hooks may find nothing (no decade, region or language named): null, else "any"
+_MAY_BE_EMPTY = DECADE_WORDS | REGION_WORDS | LANGUAGE_WORDS
 
 
 def _kind(node: Node) -> str:

@@ -14,7 +14,7 @@ from .hooks import Context, Focus, enum_value
 from .mood import read_mood
 from .prompt import read_prompt
 from .prose import plain_answer
-from .request import read_contents, read_request
+from .request import prompt_tokens, read_contents, read_request
 from .schema import Node, Schema
 from .text import name_words
 from .vocabulary import Vocabulary
@@ -47,22 +47,19 @@ def generate(body: Mapping[str, Any], model: str, vocab: Vocabulary) -> GeminiAn
     for stop in request.stop_sequences:
         if stop in text:
             text = text[: text.index(stop)]
-    prompt_tokens = estimate_tokens("\n".join(request.texts))
     output_tokens = estimate_tokens(text)
     finish = "STOP"
     if request.max_output_tokens is not None and output_tokens > request.max_output_tokens:
         text = truncate_to_tokens(text, request.max_output_tokens)
         output_tokens = request.max_output_tokens
         finish = "MAX_TOKENS"
-    return GeminiAnswer(text, prompt_tokens, output_tokens, finish)
+    return GeminiAnswer(text, request.prompt_tokens, output_tokens, finish)
 
 
 def count_tokens(body: Mapping[str, Any]) -> int:
     """totalTokens for a countTokens body: `contents` (and `systemInstruction`), or a `generateContentRequest`."""
     inner = body.get("generateContentRequest") if isinstance(body, Mapping) else None
-    system, turns = read_contents(inner if isinstance(inner, Mapping) else body)
-    texts = ([system] if system else []) + [t for _, parts in turns for t in parts]
-    return estimate_tokens("\n".join(texts))
+    return prompt_tokens(*read_contents(inner if isinstance(inner, Mapping) else body))
 
 
 def _root_focus(schema: Schema) -> Focus:

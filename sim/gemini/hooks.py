@@ -291,7 +291,7 @@ def _artist_string(focus: Focus, ctx: Context) -> str | None:
     if focus.artist is None:
         return None
     words = focus.words
-    genres = index_of(ctx.vocab).artist_genres.get(focus.artist.lower(), (focus.artist, ()))[1]
+    genres = index_of(ctx.vocab).artist_genres.get(focus.artist.lower(), ())
     if words & REASON_WORDS:
         return artist_reason(focus.artist, genres, ctx.mood)
     if words & GENRE_WORDS:

@@ -63,11 +63,6 @@ class Mood:
     cue_words: frozenset[str] = field(default_factory=frozenset)
 
     @property
-    def energy_level(self) -> str:
-        energy = self.ranges["energy"].target
-        return "low" if energy < 0.38 else "high" if energy >= 0.65 else "medium"
-
-    @property
     def intent(self) -> str:
         if self.mentioned_tracks:
             return "specific_track_similar"
@@ -388,7 +383,7 @@ def read_mood(focus: str, context: str, vocab: Vocabulary, property_words: froze
     for genre in named_kept:
         evidence.add_genre(vocab.genres[genre])
     for artist in [*mentioned, *(a for _, a in tracks)]:
-        for genre in index.artist_genres.get(artist.lower(), ("", ()))[1]:
+        for genre in index.artist_genres.get(artist.lower(), ()):
             evidence.hint(genre, 1.0)
     decade = _decade(focus, tokens)
     for hint in decade_hints(decade) if decade is not None else ():

@@ -28,12 +28,14 @@ def recommend_artists(mood: Mood, vocab: Vocabulary, seed: int, count: int) -> l
     for artist in mood.context_artists:
         if len(chosen) >= count:
             break
-        if artist_score(artist, index.artist_genres[artist.lower()][1]) > 0 and artist not in chosen:
+        if artist_score(artist, index.artist_genres[artist.lower()]) > 0 and artist not in chosen:
             chosen.append(artist)
     if len(chosen) < count:
         salt = seed.to_bytes(8, "big", signed=False)
         scored = []
-        for name, genres in vocab.artists:
+        # only artists of the top genres can score above 0
+        for position in sorted({p for g in top for p in index.artists_by_genre.get(g, ())}):
+            name, genres = vocab.artists[position]
             score = artist_score(name, genres)
             if score > 0 and name not in chosen:
                 tie = int.from_bytes(hashlib.blake2b(name.encode(), key=salt, digest_size=4).digest(), "big")

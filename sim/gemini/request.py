@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .envelope import estimate_tokens
 from .errors import GeminiRequestError, field_error
 from .schema import Schema, camel_or_snake, read_schema
 
@@ -22,7 +23,7 @@ _ROLES = ("user", "model", "function", "tool")
 class Request:
     system: str  # the system instruction's text
     user: str  # the text of every user turn
-    texts: tuple[str, ...]  # every text part (system, all turns), for token counts
+    prompt_tokens: int
     mime_type: str  # "" when not set
     schema: Schema | None
     max_output_tokens: int | None
@@ -100,6 +101,12 @@ def read_contents(body: Mapping[str, Any]) -> tuple[str, list[tuple[str, list[st
     return "\n".join(system), turns
 
 
+def prompt_tokens(system: str, turns: list[tuple[str, list[str]]]) -> int:
+    """Tokens of every text part, the system instruction first: what usage and countTokens report."""
+    texts = ([system] if system else []) + [t for _, parts in turns for t in parts]
+    return estimate_tokens("\n".join(texts))
+
+
 def _config(body: Mapping[str, Any]) -> Mapping[str, Any]:
     config = camel_or_snake(body, "generationConfig")
     if config is None:
@@ -161,14 +168,13 @@ def read_request(body: Mapping[str, Any]) -> Request:
     if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops) or len(stops) > 5:
         raise field_error("generation_config.stop_sequences", "must be a list of at most 5 strings.")
 
-    texts = ([system] if system else []) + [t for _, parts in turns for t in parts]
     user = "\n".join(t for role, parts in turns if role == "user" for t in parts)
     material = json.dumps({"system": system, "turns": turns, "config": config}, sort_keys=True, default=str)
     seed = int.from_bytes(hashlib.blake2b(material.encode(), digest_size=8).digest(), "big")
     return Request(
         system=system,
         user=user,
-        texts=tuple(texts),
+        prompt_tokens=prompt_tokens(system, turns),
         mime_type=mime,
         schema=schema,
         max_output_tokens=int(max_tokens) if max_tokens is not None else None,

@@ -42,14 +42,15 @@ class PhraseIndex:
         """Longest matches, left to right, without overlaps. A one-word name must be written with the
         capitals it has (so an artist called "Rain" is not found in "rainy day, rain outside")."""
         found: list[Match] = []
+        norms = [t.norm for t in tokens]
         i = 0
-        while i < len(tokens):
+        while i < len(norms):
             best: Match | None = None
-            for name_words, name, exact in self.by_first.get(tokens[i].norm, ()):
+            for name_words, name, exact in self.by_first.get(norms[i], ()):
                 n = len(name_words)
                 if best is not None and n <= best.end - best.start:
                     continue
-                if tuple(t.norm for t in tokens[i : i + n]) != name_words:
+                if tuple(norms[i : i + n]) != name_words:
                     continue
                 if exact and tokens[i].raw != exact:
                     continue
@@ -64,11 +65,11 @@ class PhraseIndex:
 
 @dataclass
 class VocabIndex:
-    genre_names: tuple[str, ...]
     genre_by_key: dict[str, str]  # whole-name key ("lofihiphop") → genre
     genre_part_keys: dict[str, tuple[str, ...]]  # key of any run of a name's words → genres having it
     artist_names: PhraseIndex
-    artist_genres: dict[str, tuple[str, tuple[str, ...]]]  # lower-case name → (name, genres)
+    artist_genres: dict[str, tuple[str, ...]]  # lower-case name → genres
+    artists_by_genre: dict[str, tuple[int, ...]]  # genre → positions in Vocabulary.artists of its artists
     track_titles: PhraseIndex
     tracks_by_title: dict[str, list[tuple[str, str]]]  # lower-case title → [(title, artist)]
     tracks_by_artist: dict[str, list[str]]  # lower-case artist → titles
@@ -89,11 +90,14 @@ def _build(vocab: Vocabulary) -> VocabIndex:
                 if genre not in bucket:
                     bucket.append(genre)
     artists = PhraseIndex()
-    artist_genres: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for name, genres in vocab.artists:
+    artist_genres: dict[str, tuple[str, ...]] = {}
+    by_genre: dict[str, list[int]] = {}
+    for position, (name, genres) in enumerate(vocab.artists):
         if name.lower() not in artist_genres:
             artists.add(name)
-            artist_genres[name.lower()] = (name, tuple(genres))
+            artist_genres[name.lower()] = tuple(genres)
+        for genre in dict.fromkeys(genres):
+            by_genre.setdefault(genre, []).append(position)
     titles = PhraseIndex()
     by_title: dict[str, list[tuple[str, str]]] = {}
     by_artist: dict[str, list[str]] = {}
@@ -104,11 +108,11 @@ def _build(vocab: Vocabulary) -> VocabIndex:
         versions.append((title, artist))
         by_artist.setdefault(artist.lower(), []).append(title)
     return VocabIndex(
-        genre_names=tuple(vocab.genres),
         genre_by_key=genre_by_key,
         genre_part_keys={k: tuple(v) for k, v in part_keys.items()},
         artist_names=artists,
         artist_genres=artist_genres,
+        artists_by_genre={g: tuple(positions) for g, positions in by_genre.items()},
         track_titles=titles,
         tracks_by_title=by_title,
         tracks_by_artist=by_artist,

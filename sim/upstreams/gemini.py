@@ -22,7 +22,6 @@ from sim import gemini as gem
 from sim.endpoints import PREFIXES
 from sim.pipeline import UpstreamRoutes
 from sim.reply import Call, Handler, Reply, ReplyError
-from sim.vocabulary import vocabulary_for
 
 MODEL = re.compile(r"^(gemini|gemma)[a-z0-9.\-]*$")
 STREAM_CHUNKS = 4  # a streamed answer arrives in this many pieces
@@ -49,8 +48,8 @@ def error(code: int, message: str, **extra: Any) -> Reply:
     return Reply(code, gem.error_body(code, _STATUS.get(code, "UNKNOWN"), message, **extra))
 
 
-def status_error(_request: web.Request, status: int) -> Reply:
-    return error(status, _MESSAGES.get(status, "Error"))
+def status_error(_request: web.Request, status: int, message: str | None = None) -> Reply:
+    return error(status, message or _MESSAGES.get(status, "Error"))
 
 
 def _check_key(call: Call) -> None:
@@ -89,16 +88,13 @@ def _response_id(body: bytes) -> str:
 
 
 def _answer(call: Call, method: str) -> tuple[str, gem.GeminiAnswer]:
-    """Checks (key, model, body, rate limit) then the model's answer; raises ReplyError on any failure."""
+    """Checks (key, model, body, rate limit) then the model's answer; raises ReplyError (or, for a malformed
+    request, GeminiRequestError) on any failure."""
     _check_key(call)
     model = _model(call, method)
     body = _body(call)
     state = call.state
-    try:
-        prompt_tokens = gem.count_tokens(body)
-    except gem.GeminiRequestError as exc:
-        raise ReplyError(error(400, str(exc))) from None
-    breach = state.limiters.gemini.check(state.sim_now(), model, prompt_tokens)
+    breach = state.limiters.gemini.check(state.sim_now(), model, gem.count_tokens(body))
     if breach is not None:
         wait, quota_id = breach
         raise ReplyError(
@@ -110,11 +106,7 @@ def _answer(call: Call, method: str) -> tuple[str, gem.GeminiAnswer]:
                 quota_id=quota_id,
             )
         )
-    try:
-        answer = gem.generate(body, model, vocabulary_for(state.catalog))
-    except gem.GeminiRequestError as exc:
-        raise ReplyError(error(400, str(exc))) from None
-    return model, answer
+    return model, gem.generate(body, model, state.vocabulary)
 
 
 def _generation_s(call: Call, answer: gem.GeminiAnswer) -> float:
@@ -171,10 +163,7 @@ def _sse(envelopes: list[tuple[float, dict[str, Any]]]) -> Callable[[], AsyncIte
 def count_tokens(call: Call) -> Reply:
     _check_key(call)
     _model(call, "countTokens")
-    try:
-        total = gem.count_tokens(_body(call))
-    except gem.GeminiRequestError as exc:
-        raise ReplyError(error(400, str(exc))) from None
+    total = gem.count_tokens(_body(call))
     return Reply(200, {"totalTokens": total, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": total}]})
 
 
@@ -190,4 +179,5 @@ ROUTES = UpstreamRoutes(
     error=status_error,
     path_prefix=PREFIXES["gemini"] + "/{version:v1beta|v1}",
     placeholder_patterns={"model": "[^/:]+"},
+    bad_request=(gem.GeminiRequestError,),
 )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from multidict import MultiMapping
 
-from sim.reply import Call, Handler, Reply, ReplyError
-
 
 class ParamError(ValueError):
-    pass
+    """A malformed request; the pipeline answers 400 in the upstream's own error format."""
 
 
 def int_param(query: MultiMapping[str], name: str, default: int | None, low: int, high: int) -> int:
@@ -51,15 +48,3 @@ def id_list(query: MultiMapping[str], name: str) -> list[str]:
             if item and item not in out:
                 out.append(item)
     return out
-
-
-def converting_param_errors(handler: Handler, bad_request: Callable[[Call, str], Reply]) -> Handler:
-    """The handler, with any ParamError answered by the upstream's own 400 reply."""
-
-    def guarded(call: Call) -> Reply:
-        try:
-            return handler(call)
-        except ParamError as exc:
-            raise ReplyError(bad_request(call, str(exc))) from None
-
-    return guarded

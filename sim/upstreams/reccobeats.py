@@ -13,67 +13,53 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 
-from sim.catalog import Artist, Catalog, Track
+from sim.catalog import FEATURE_RANGES, Artist, Catalog, Track
 from sim.catalog.recommend import recommend
 from sim.catalog.search import search_artists
 from sim.endpoints import PREFIXES
 from sim.pipeline import UpstreamRoutes
 from sim.reply import Call, Handler, Reply, ReplyError, retry_after
-from sim.upstreams.params import ParamError, converting_param_errors, float_param, id_list, int_param
+from sim.upstreams.params import ParamError, float_param, id_list, int_param
+from sim.upstreams.spotify_objects import MARKETS, open_url
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 MAX_IDS = 40
 MAX_SEEDS = 5
-SPOTIFY = "https://open.spotify.com"
-COUNTRIES = "AR,AU,AT,BE,BR,CA,CL,CO,DE,DK,ES,FI,FR,GB,ID,IE,IN,IT,JP,KR,MX,NL,NO,NZ,PH,PL,PT,SE,SG,TH,US,ZA"
-# Feature targets of /track/recommendation and their documented ranges.
-TARGET_RANGES: dict[str, tuple[float, float]] = {
-    "acousticness": (0, 1),
-    "danceability": (0, 1),
-    "energy": (0, 1),
-    "instrumentalness": (0, 1),
-    "liveness": (0, 1),
-    "speechiness": (0, 1),
-    "valence": (0, 1),
-    "loudness": (-60, 2),
-    "tempo": (0, 250),
-}
+COUNTRIES = ",".join(MARKETS)
 
 
-def _error_body(request: web.Request, status: int, message: str) -> dict[str, Any]:
-    return {
+def status_error(request: web.Request, status: int, message: str | None = None) -> Reply:
+    body = {
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "status": status,
         "error": HTTPStatus(status).phrase,
-        "message": message,
+        "message": message or HTTPStatus(status).description,
         "path": request.path.removeprefix(PREFIXES["reccobeats"].removesuffix("/v1")),
     }
-
-
-def status_error(request: web.Request, status: int) -> Reply:
-    return Reply(status, _error_body(request, status, HTTPStatus(status).description))
+    return Reply(status, body)
 
 
 def _fail(call: Call, status: int, message: str) -> ReplyError:
-    return ReplyError(Reply(status, _error_body(call.request, status, message)))
+    return ReplyError(status_error(call.request, status, message))
 
 
 def _admit(call: Call) -> None:
     state = call.state
     wait = state.limiters.reccobeats.check(state.sim_now())
     if wait is not None:
-        body = _error_body(call.request, 429, "Too many requests, please slow down")
-        raise ReplyError(Reply(429, body, headers={"Retry-After": retry_after(state, wait)}))
+        limited = status_error(call.request, 429, "Too many requests, please slow down")
+        raise ReplyError(replace(limited, headers={"Retry-After": retry_after(state, wait)}))
 
 
 def artist_json(artist: Artist) -> dict[str, Any]:
-    return {"id": artist.reccobeats_id, "name": artist.name, "href": f"{SPOTIFY}/artist/{artist.spotify_id}"}
+    return {"id": artist.reccobeats_id, "name": artist.name, "href": open_url("artist", artist.spotify_id)}
 
 
 def track_json(catalog: Catalog, track: Track) -> dict[str, Any]:
@@ -85,7 +71,7 @@ def track_json(catalog: Catalog, track: Track) -> dict[str, Any]:
         "isrc": track.isrc,
         "ean": None,
         "upc": None,
-        "href": f"{SPOTIFY}/track/{track.spotify_id}",
+        "href": open_url("track", track.spotify_id),
         "availableCountries": COUNTRIES,
         "popularity": track.popularity,
     }
@@ -95,7 +81,7 @@ def features_json(catalog: Catalog, track: Track) -> dict[str, Any] | None:
     values = catalog.audio_features(track)
     if values is None:
         return None
-    return {"id": track.reccobeats_id, "href": f"{SPOTIFY}/track/{track.spotify_id}", "isrc": track.isrc, **values}
+    return {"id": track.reccobeats_id, "href": open_url("track", track.spotify_id), "isrc": track.isrc, **values}
 
 
 def _ids(call: Call, name: str = "ids") -> list[str]:
@@ -189,7 +175,7 @@ def recommendation(call: Call) -> Reply:
         raise ParamError(f"'negativeSeeds' must hold at most {MAX_SEEDS} track IDs, got {len(negatives)}")
     targets = {
         name: value
-        for name, (low, high) in TARGET_RANGES.items()
+        for name, (low, high) in FEATURE_RANGES.items()  # the documented ranges of the feature targets
         if (value := float_param(q, name, low, high)) is not None
     }
     int_param(q, "key", -1, -1, 11)  # validated; pitch class does not steer the simulator's neighbours
@@ -250,10 +236,6 @@ def artist_tracks(call: Call) -> Reply:
     return Reply(200, _page(call, own, lambda t: track_json(catalog, catalog.tracks[t])))
 
 
-def _bad_request(call: Call, message: str) -> Reply:
-    return Reply(400, _error_body(call.request, 400, message))
-
-
 _HANDLERS: dict[str, Handler] = {
     "GET /track": several_tracks,
     "GET /track/recommendation": recommendation,
@@ -266,10 +248,4 @@ _HANDLERS: dict[str, Handler] = {
     "GET /artist/{id}/track": artist_tracks,
 }
 
-ROUTES = UpstreamRoutes(
-    name="reccobeats",
-    handlers={k: converting_param_errors(h, _bad_request) for k, h in _HANDLERS.items()},
-    error=status_error,
-    path_prefix=PREFIXES["reccobeats"],
-    placeholder_patterns={},
-)
+ROUTES = UpstreamRoutes(name="reccobeats", handlers=_HANDLERS, error=status_error, path_prefix=PREFIXES["reccobeats"])

@@ -10,6 +10,7 @@ artist top-tracks answer 403 and search `limit` is capped at 10.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +22,7 @@ from sim.endpoints import PREFIXES
 from sim.pipeline import UpstreamRoutes
 from sim.reply import Call, Handler, Reply, ReplyError, retry_after
 from sim.upstreams import spotify_objects as objects
-from sim.upstreams.params import ParamError, converting_param_errors, int_param
+from sim.upstreams.params import ParamError, int_param
 
 TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{8,512}$")
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
@@ -37,12 +38,12 @@ _STATUS_MESSAGES = {
 }
 
 
-def error(status: int, message: str) -> Reply:
-    return Reply(status, {"error": {"status": status, "message": message}})
+def error(status: int, message: str | None = None) -> Reply:
+    return Reply(status, {"error": {"status": status, "message": message or _STATUS_MESSAGES.get(status, "Error")}})
 
 
-def status_error(_request: web.Request, status: int) -> Reply:
-    return error(status, _STATUS_MESSAGES.get(status, "Error"))
+def status_error(_request: web.Request, status: int, message: str | None = None) -> Reply:
+    return error(status, message)
 
 
 def _token(call: Call) -> str:
@@ -66,13 +67,8 @@ def _authorized(call: Call) -> User:
     state = call.state
     wait = state.limiters.spotify.check(state.sim_now())
     if wait is not None:
-        raise ReplyError(
-            Reply(
-                429,
-                {"error": {"status": 429, "message": "API rate limit exceeded"}},
-                headers={"Retry-After": retry_after(state, wait)},
-            )
-        )
+        limited = error(429, "API rate limit exceeded")
+        raise ReplyError(replace(limited, headers={"Retry-After": retry_after(state, wait)}))
     return user_for_token(state.catalog, token)
 
 
@@ -238,10 +234,6 @@ def recommendations(call: Call) -> Reply:
     raise ReplyError(error(404, "Service not found"))
 
 
-def _bad_request(_call: Call, message: str) -> Reply:
-    return error(400, message)
-
-
 _HANDLERS: dict[str, Handler] = {
     "GET /me": me,
     "GET /me/top/tracks": _top("tracks"),
@@ -256,10 +248,4 @@ _HANDLERS: dict[str, Handler] = {
     "GET /recommendations": recommendations,
 }
 
-ROUTES = UpstreamRoutes(
-    name="spotify",
-    handlers={k: converting_param_errors(h, _bad_request) for k, h in _HANDLERS.items()},
-    error=status_error,
-    path_prefix=PREFIXES["spotify"],
-    placeholder_patterns={},
-)
+ROUTES = UpstreamRoutes(name="spotify", handlers=_HANDLERS, error=status_error, path_prefix=PREFIXES["spotify"])

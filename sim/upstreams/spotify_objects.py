@@ -14,40 +14,8 @@ from sim.catalog.users import User
 
 API = "https://api.spotify.com/v1"
 OPEN = "https://open.spotify.com"
-MARKETS = [
-    "AR",
-    "AU",
-    "AT",
-    "BE",
-    "BR",
-    "CA",
-    "CL",
-    "CO",
-    "DE",
-    "DK",
-    "ES",
-    "FI",
-    "FR",
-    "GB",
-    "ID",
-    "IE",
-    "IN",
-    "IT",
-    "JP",
-    "KR",
-    "MX",
-    "NL",
-    "NO",
-    "NZ",
-    "PH",
-    "PL",
-    "PT",
-    "SE",
-    "SG",
-    "TH",
-    "US",
-    "ZA",
-]
+# Where a track is available (Extended Quota's `available_markets`; ReccoBeats' `availableCountries`).
+MARKETS = "AR AU AT BE BR CA CL CO DE DK ES FI FR GB ID IE IN IT JP KR MX NL NO NZ PH PL PT SE SG TH US ZA".split()
 
 
 def _images(image_id: str, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
@@ -58,9 +26,14 @@ def _images(image_id: str, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     ]
 
 
+def open_url(kind: str, spotify_id: str) -> str:
+    """The object's page on open.spotify.com (also ReccoBeats' `href`, its only link back to Spotify)."""
+    return f"{OPEN}/{kind}/{spotify_id}"
+
+
 def _link(kind: str, spotify_id: str) -> dict[str, Any]:
     return {
-        "external_urls": {"spotify": f"{OPEN}/{kind}/{spotify_id}"},
+        "external_urls": {"spotify": open_url(kind, spotify_id)},
         "href": f"{API}/{kind}s/{spotify_id}",
         "id": spotify_id,
         "type": kind,
@@ -126,7 +99,7 @@ def full_track(catalog: Catalog, track: Track, extended: bool) -> dict[str, Any]
 def user(u: User) -> dict[str, Any]:
     return {
         "display_name": u.display_name,
-        "external_urls": {"spotify": f"{OPEN}/user/{u.id}"},
+        "external_urls": {"spotify": open_url("user", u.id)},
         "href": f"{API}/users/{u.id}",
         "id": u.id,
         "images": [],

@@ -77,6 +77,25 @@ async def test_malformed_bodies_are_invalid_argument(
     assert r.status_code == status and r.json()["error"]["status"] == google_status
 
 
+async def test_a_request_the_model_rejects_is_invalid_argument_naming_the_field(
+    sim: RunningSim, http: httpx.AsyncClient
+) -> None:
+    for method in ("generateContent", "countTokens", "streamGenerateContent"):
+        r = await http.post(url(sim, "v1beta", method), json={"contents": []}, headers=KEY)
+        assert r.status_code == 400
+        assert r.json()["error"] == {
+            "code": 400,
+            "message": "* GenerateContentRequest.contents: contents is not specified",
+            "status": "INVALID_ARGUMENT",
+        }
+    html = {**BODY, "generationConfig": {"responseMimeType": "text/html"}}
+    r = await http.post(url(sim, "v1beta", "generateContent"), json=html, headers=KEY)
+    assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"
+    assert r.json()["error"]["message"].startswith("* GenerateContentRequest.generation_config.response_mime_type:")
+    gemini = sim.stats()["upstreams"]["gemini"]
+    assert gemini["status"] == {"400": 4} and gemini["tokens_in"] == 0
+
+
 async def test_unknown_model_and_version_are_404(sim: RunningSim, http: httpx.AsyncClient) -> None:
     r = await http.post(url(sim, "v1", "generateContent", model="gpt-4"), json=BODY, headers=KEY)
     assert r.status_code == 404 and r.json()["error"]["status"] == "NOT_FOUND"

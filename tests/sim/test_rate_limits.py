@@ -1,7 +1,9 @@
 """429 + Retry-After from each upstream, recovery after waiting it out, and the time-scale factor.
 
 A tiny-limit profile and a small time-scale keep the waits short; assertions are on status codes, the
-Retry-After values and counters, never on elapsed time.
+Retry-After values and counters, never on elapsed time. Each window, refill and block lasts at least half a
+second of wall time at the scale its test uses, so a loaded machine cannot let it pass between the calls
+that are meant to fall inside it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from tests.sim.conftest import AUTH, write_profile
 TINY = """
 extends = "fast"
 [spotify.rate_limit]
-window_s = 30
+window_s = 100
 max_requests = 2
 [reccobeats.rate_limit]
 rate_per_s = 0.5
@@ -51,13 +53,13 @@ async def gemini_call(http: httpx.AsyncClient, sim: RunningSim) -> httpx.Respons
 
 
 async def test_spotify_rolling_window_429_and_recovery(tiny: Path, http: httpx.AsyncClient) -> None:
-    async with running_sim(tiny, time_scale=0.01) as sim:
+    async with running_sim(tiny, time_scale=0.01) as sim:  # the window: 1 s of wall time
         assert [(await spotify_call(http, sim)).status_code for _ in range(2)] == [200, 200]
         blocked = await spotify_call(http, sim)
         assert blocked.status_code == 429
         assert blocked.json() == {"error": {"status": 429, "message": "API rate limit exceeded"}}
         wait = float(blocked.headers["Retry-After"])
-        assert 0 < wait <= 30 * 0.01  # at most the scaled 30 s window
+        assert 0 < wait <= 100 * 0.01  # at most the scaled 100 s window
         await asyncio.sleep(wait)
         assert (await spotify_call(http, sim)).status_code == 200
         stats = sim.stats()["upstreams"]["spotify"]
@@ -68,25 +70,28 @@ async def test_spotify_rolling_window_429_and_recovery(tiny: Path, http: httpx.A
 async def test_reccobeats_bucket_429_escalates_while_hammered_then_recovers(
     tiny: Path, http: httpx.AsyncClient
 ) -> None:
-    async with running_sim(tiny, time_scale=0.1) as sim:
+    # A token every 2 simulated seconds and a first block of 2: 0.5 s of wall time each at scale 0.25.
+    async with running_sim(tiny, time_scale=0.25) as sim:
         assert [(await reccobeats_call(http, sim)).status_code for _ in range(2)] == [200, 200]
         first = await reccobeats_call(http, sim)
         assert first.status_code == 429
-        assert first.headers["Retry-After"] == "0.2"  # cooldown_min_s 2 × 0.1
-        await asyncio.sleep(0.08)  # retry too early, twice: the block doubles each time
+        assert first.headers["Retry-After"] == "0.5"  # cooldown_min_s 2 × 0.25
+        # Retry too early, twice, each time after a quarter of cooldown_min_s (0.125 s): the block doubles.
+        await asyncio.sleep(0.15)
         second = await reccobeats_call(http, sim)
-        await asyncio.sleep(0.08)
+        await asyncio.sleep(0.15)
         third = await reccobeats_call(http, sim)
         assert [second.status_code, third.status_code] == [429, 429]
-        assert float(first.headers["Retry-After"]) < float(second.headers["Retry-After"])
-        assert float(second.headers["Retry-After"]) < float(third.headers["Retry-After"]) <= 1.6  # bounded
-        await asyncio.sleep(float(third.headers["Retry-After"]))
+        retry_afters = [float(r.headers["Retry-After"]) for r in (first, second, third)]
+        assert retry_afters == [0.5, 1.0, 2.0]
+        assert retry_afters[-1] <= 16 * 0.25  # bounded by cooldown_max_s
+        await asyncio.sleep(retry_afters[-1])
         assert (await reccobeats_call(http, sim)).status_code == 200
         assert sim.stats()["upstreams"]["reccobeats"]["rate_limited"] == 3
 
 
 async def test_gemini_rpm_429_is_resource_exhausted_with_retry_info(tiny: Path, http: httpx.AsyncClient) -> None:
-    async with running_sim(tiny, time_scale=0.01) as sim:
+    async with running_sim(tiny, time_scale=0.02) as sim:  # the rolling minute: 1.2 s of wall time
         assert [(await gemini_call(http, sim)).status_code for _ in range(2)] == [200, 200]
         blocked = await gemini_call(http, sim)
         assert blocked.status_code == 429
@@ -95,7 +100,7 @@ async def test_gemini_rpm_429_is_resource_exhausted_with_retry_info(tiny: Path, 
         kinds = {d["@type"].rsplit(".", 1)[-1]: d for d in error["details"]}
         assert kinds["QuotaFailure"]["violations"][0]["quotaId"] == "GenerateRequestsPerMinutePerProjectPerModel"
         delay = float(kinds["RetryInfo"]["retryDelay"].removesuffix("s"))
-        assert 0 < delay <= 60 * 0.01
+        assert 0 < delay <= 60 * 0.02
         await asyncio.sleep(delay)
         assert (await gemini_call(http, sim)).status_code == 200
         assert sim.stats()["upstreams"]["gemini"]["rate_limited"] == 1
@@ -117,7 +122,7 @@ async def test_time_scale_multiplies_retry_after_and_windows(tmp_path: Path, htt
                 await reccobeats_call(http, sim)
             waits[scale] = float((await reccobeats_call(http, sim)).headers["Retry-After"])
             effective = (await http.get(sim.base_url + "/__sim/health")).json()["effective"]
-            assert effective["spotify_window_s"] == pytest.approx(30 * scale)
+            assert effective["spotify_window_s"] == pytest.approx(100 * scale)
             assert effective["gemini_window_s"] == pytest.approx(60 * scale)
             assert effective["reccobeats_cooldown_min_s"] == pytest.approx(100 * scale)
     assert waits == {0.01: pytest.approx(1.0), 0.04: pytest.approx(4.0)}
