@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench.catalog import sim_catalog
 from bench.legacy.llm import MODEL, request_body
 from bench.legacy.prompts import mood
-from sim.catalog import build_catalog
+from bench.simctl import GENERATE
 from sim.gemini import generate
-from sim.profile import Profile, load_profile
+from sim.profile import Profile
 from sim.vocabulary import vocabulary_for
 
-LLM_ENDPOINT = "POST /models/{model}:generateContent"
 RECOMMEND_ENDPOINT = "GET /track/recommendation"
 FEATURES_ENDPOINT = "GET /audio-features"
 # The calls one request cannot avoid: one LLM call, one recommendation call, one audio-features call.
@@ -67,7 +67,7 @@ class LowerBound:
 
 def lower_bound(profile: Profile, tokens_out: int) -> LowerBound:
     speed = profile.gemini.speed
-    llm = profile.gemini.latency[LLM_ENDPOINT].median_s + speed.ttft_s + speed.s_per_output_token * tokens_out
+    llm = profile.gemini.latency[GENERATE].median_s + speed.ttft_s + speed.s_per_output_token * tokens_out
     rec = profile.reccobeats.latency[RECOMMEND_ENDPOINT].median_s
     features = profile.reccobeats.latency[FEATURES_ENDPOINT].median_s
     rates, burst = allowed_rates(profile), bursts(profile)
@@ -80,5 +80,4 @@ def lower_bound(profile: Profile, tokens_out: int) -> LowerBound:
 def computed_mood_tokens(profile_name: str, seed: int, prompt: str) -> int:
     """Output tokens sim.gemini gives the legacy model's mood-analysis request for `prompt`
     (deterministic: the same as the simulator would count)."""
-    catalog = build_catalog(seed, load_profile(profile_name).catalog)
-    return generate(request_body(mood(prompt)), MODEL, vocabulary_for(catalog)).output_tokens
+    return generate(request_body(mood(prompt)), MODEL, vocabulary_for(sim_catalog(profile_name, seed))).output_tokens

@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from bench.summary import UPSTREAMS
+from bench.report import SCENARIOS
+from sim.endpoints import UPSTREAMS
 
 UPSTREAM_BOUND = ("legacy", "cold", "load")
 COLOURS = {"spotify": "#1db954", "reccobeats": "#e8a33d", "gemini": "#4285f4"}
@@ -55,18 +56,17 @@ def latency_plot(doc: Mapping[str, Any], path: Path) -> None:
 
 def calls_plot(doc: Mapping[str, Any], path: Path) -> None:
     """Mean upstream calls per request, per scenario and upstream (log scale: legacy makes hundreds)."""
-    names = ["legacy", "cold", "warm", "load"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     width = 0.8 / len(UPSTREAMS)
     for j, upstream in enumerate(UPSTREAMS):
-        values = [doc["scenarios"][n]["upstream_calls_per_request"][upstream]["total"] for n in names]
-        xs = [i + (j - 1) * width for i in range(len(names))]
+        values = [doc["scenarios"][n]["upstream_calls_per_request"][upstream]["total"] for n in SCENARIOS]
+        xs = [i + (j - 1) * width for i in range(len(SCENARIOS))]
         bars = ax.bar(xs, [max(v, 1e-3) for v in values], width, label=upstream, color=COLOURS[upstream])
         ax.bar_label(bars, labels=[f"{v:.1f}" if v else "" for v in values], fontsize=7)
         for x, v in zip(xs, values, strict=True):
             if not v:  # a zero bar is invisible on a log axis: say it
                 ax.text(x, 0.07, "0", ha="center", fontsize=7)
-    ax.set_xticks(range(len(names)), names)
+    ax.set_xticks(range(len(SCENARIOS)), SCENARIOS)
     ax.set_yscale("log")
     ax.set_ylim(bottom=0.05)
     ax.set_ylabel("upstream calls per request (log)")

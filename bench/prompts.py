@@ -5,8 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from sim.catalog import build_catalog
-from sim.profile import load_profile
+from bench.catalog import sim_catalog
 
 # Moods of different energy, genre and wording; the last one names a catalog track (filled in by `cases`),
 # so the monolith's user-mentioned-track path and its full five-call anchor chain run too.
@@ -38,8 +37,7 @@ class Case:
 def mentioned_track(profile_name: str, seed: int) -> tuple[str, str]:
     """A well-known catalog track (title, artist) for the prompt that names one: the third most popular,
     as the top two share an artist with a short discography."""
-    profile = load_profile(profile_name)
-    catalog = build_catalog(seed, profile.catalog)
+    catalog = sim_catalog(profile_name, seed)
     track = sorted(catalog.tracks, key=lambda t: (-t.popularity, t.index))[2]
     return track.title, catalog.artists[track.artist_indices[0]].name
 
@@ -88,9 +86,11 @@ _SETTINGS = (
 )
 
 
+_COMBOS = tuple(itertools.product(_MOODS, _GENRES, _SETTINGS))  # 12 × 10 × 8 = 960
+
+
 def load_prompt(i: int) -> str:
     """Distinct prompts for the load scenario (960 before they repeat with a counter)."""
-    combos = list(itertools.islice(itertools.product(_MOODS, _GENRES, _SETTINGS), 960))
-    mood, genre, setting = combos[(i * 7919) % len(combos)]  # a stride, so neighbours differ in every part
-    suffix = f" (take {i // len(combos) + 1})" if i >= len(combos) else ""
+    mood, genre, setting = _COMBOS[(i * 7919) % len(_COMBOS)]  # a stride, so neighbours differ in every part
+    suffix = f" (take {i // len(_COMBOS) + 1})" if i >= len(_COMBOS) else ""
     return f"{mood} {genre} for {setting}{suffix}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bench.summary import UPSTREAMS
+from segue_cli.render import table
+from sim.endpoints import UPSTREAMS
 
 SCENARIOS = ("legacy", "cold", "warm", "load")
 README_START = "<!-- bench:start -->"
@@ -144,14 +145,6 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
-    line = "  ".join("{:<" + str(w) + "}" for w in widths)
-    out = [line.format(*header), line.format(*("-" * w for w in widths))]
-    out += [line.format(*row) for row in rows]
-    return "\n".join(out)
-
-
 def _sections(doc: Mapping[str, Any]) -> list[tuple[str, tuple[list[str], list[list[str]]]]]:
     return [
         ("Scenarios", scenario_rows(doc)),
@@ -163,7 +156,7 @@ def _sections(doc: Mapping[str, Any]) -> list[tuple[str, tuple[list[str], list[l
 
 
 def terminal(doc: Mapping[str, Any]) -> str:
-    parts = [f"== {title} ==\n{text_table(*table)}" for title, table in _sections(doc)]
+    parts = [f"== {title} ==\n{table(*rows)}" for title, rows in _sections(doc)]
     return "\n\n".join(parts)
 
 
@@ -181,10 +174,10 @@ def header_lines(doc: Mapping[str, Any]) -> list[str]:
 
 def markdown(doc: Mapping[str, Any]) -> str:
     parts = ["# Benchmark results", "", *header_lines(doc)]
-    for title, table in _sections(doc):
-        parts += ["", f"## {title}", "", markdown_table(*table)]
-    if notes(doc):
-        parts += ["", "## Notes", "", *notes(doc)]
+    for title, rows in _sections(doc):
+        parts += ["", f"## {title}", "", markdown_table(*rows)]
+    if noted := notes(doc):
+        parts += ["", "## Notes", "", *noted]
     parts += ["", "![latency](latency.png)", "", "![upstream calls](upstream_calls.png)", ""]
     return "\n".join(parts)
 

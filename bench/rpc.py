@@ -6,7 +6,9 @@ import time
 from dataclasses import dataclass, field
 
 from grpc import aio
-from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import common_pb2, orchestrator_pb2_grpc
+
+from segue_cli.client import call_recommend, recommend_request
 
 PLAYLIST_SIZE = 20  # the monolith's mid target (bench.legacy.flow.TARGET_COUNT) and segue's default
 
@@ -21,20 +23,17 @@ class Reply:
     llm_tokens_out: int = 0
     tracks: int = 0
     warnings: list[str] = field(default_factory=list)  # WarningCode names, one per warning
-    details: str = ""
 
 
 async def recommend(
     stub: orchestrator_pb2_grpc.OrchestratorStub, prompt: str, user_id: str, token: str, timeout_s: float
 ) -> Reply:
-    request = orchestrator_pb2.RecommendRequest(user_id=user_id, mood_prompt=prompt, size=PLAYLIST_SIZE)
+    request = recommend_request(prompt, user_id, PLAYLIST_SIZE)
     started = time.monotonic()
     try:
-        response = await stub.Recommend(
-            request, metadata=(("x-spotify-token", token),), timeout=timeout_s, wait_for_ready=True
-        )
+        response = await call_recommend(stub, request, token, timeout_s)
     except aio.AioRpcError as exc:
-        return Reply(exc.code().name, time.monotonic() - started, details=exc.details() or "")
+        return Reply(exc.code().name, time.monotonic() - started)
     wall = time.monotonic() - started
     return Reply(
         "OK",

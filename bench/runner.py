@@ -20,8 +20,9 @@ from bench.machine import machine
 from bench.plots import write_plots
 from bench.samples import ScenarioResult
 from bench.simctl import SimControl
-from bench.summary import UPSTREAMS, bound_tokens, ratio, summarize, targets
+from bench.summary import bound_tokens, ratio, summarize, targets
 from segue_cli.mesh import MeshError, MeshOptions, running_mesh
+from sim.endpoints import UPSTREAMS
 from sim.profile import load_profile
 
 README = RESULTS_DIR.parent.parent / "README.md"
@@ -117,7 +118,7 @@ def build_document(
         "cold_p50_over_median_bound": ratio(cold_p50, median_bound["bound_s"]),
         "warm_over_cold": ratio(summaries["warm"]["latency_wall_s"]["p50"], summaries["cold"]["latency_wall_s"]["p50"]),
     }
-    cold_calls = {u: summaries["cold"]["upstream_calls_per_request"][u]["total"] for u in UPSTREAMS}
+    cold_calls: dict[str, float] = {u: summaries["cold"]["upstream_calls_per_request"][u]["total"] for u in UPSTREAMS}
     doc: dict[str, Any] = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": command,

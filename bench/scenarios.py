@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from grpc import aio
@@ -17,15 +20,8 @@ from bench.legacy.run import run_legacy
 from bench.prompts import Case
 from bench.rpc import Reply, recommend
 from bench.samples import Sample, ScenarioResult
-from bench.simctl import (
-    RateLimitWatch,
-    SimControl,
-    endpoint_calls,
-    endpoint_rate_limited,
-    llm_calls,
-    llm_tokens,
-    standalone_sim,
-)
+from bench.simctl import Counted, RateLimitWatch, SimControl
+from segue_cli.mesh import SimProcess, start_sim, stop_process
 
 Progress = Callable[[str], None]
 ISOLATED_DEADLINE_S = 120.0  # simulated seconds a cold or warm request may take
@@ -51,11 +47,21 @@ async def flush_redis(url: str) -> None:
         await client.aclose()
 
 
+@contextlib.asynccontextmanager
+async def standalone_sim(profile: str, time_scale: float, seed: int) -> AsyncIterator[SimProcess]:
+    """The simulator alone, in its own process (the legacy scenario's upstreams)."""
+    sim = await start_sim(profile, time_scale, seed, Path(tempfile.mkdtemp(prefix="segue-bench-sim-")) / "sim.log")
+    try:
+        yield sim
+    finally:
+        await asyncio.get_running_loop().run_in_executor(None, stop_process, sim.process)
+
+
 async def legacy(config: BenchConfig, cases: list[Case], progress: Progress) -> ScenarioResult:
     result = ScenarioResult("legacy", config.legacy_scale)
     rejected = total = 0
     async with standalone_sim(config.profile, config.legacy_scale, config.seed) as sim:
-        control = SimControl(sim.base_url)
+        control = SimControl(sim.url)
         try:
             for i, case in enumerate(cases):
                 progress(f"legacy  run {i + 1}/{len(cases)}: {case.prompt!r}")
@@ -69,8 +75,6 @@ async def legacy(config: BenchConfig, cases: list[Case], progress: Progress) -> 
                         case.token("legacy"),
                         minute_offset_s=float((17 * i) % 60),
                     )
-                stats = await control.stats()
-                tokens_in, tokens_out = llm_tokens(stats)
                 outcome = run.outcome
                 sample = Sample(
                     prompt_index=case.prompt_index,
@@ -79,15 +83,9 @@ async def legacy(config: BenchConfig, cases: list[Case], progress: Progress) -> 
                     sim_s=outcome.seconds,  # the model's own simulated clock
                     code="FAILED" if outcome.failed or not outcome.tracks else "OK",
                     phases=outcome.phases,
-                    llm_calls=llm_calls(stats),
-                    llm_tokens_in=tokens_in,
-                    llm_tokens_out=tokens_out,
                     tracks=len(outcome.tracks),
-                    calls=endpoint_calls(stats),
-                    rate_limited=watch.totals(),
-                    rate_limited_after_cooldown=watch.after_first_cooldown(),
-                    rate_limited_endpoints=endpoint_rate_limited(stats),
                     ledger_calls=run.ledger.by_endpoint(),
+                    **watch.counted(),
                 )
                 if outcome.failed:
                     result.notes.append(f"run {i + 1} failed: {outcome.failed}")
@@ -108,39 +106,15 @@ async def legacy(config: BenchConfig, cases: list[Case], progress: Progress) -> 
 
 
 async def _isolated(
-    mesh: MeshHandles, stub: orchestrator_pb2_grpc.OrchestratorStub, case: Case, scenario: str, poll_s: float
+    mesh: MeshHandles, stub: orchestrator_pb2_grpc.OrchestratorStub, case: Case, poll_s: float
 ) -> Sample:
-    """One request alone on the mesh, with the simulator's counters read before and after."""
+    """One request alone on the mesh; the simulator's counters over its window are its own."""
     async with RateLimitWatch(mesh.sim, poll_s * mesh.scale) as watch:
         reply = await recommend(stub, case.prompt, case.user_id, case.token("bench"), ISOLATED_DEADLINE_S * mesh.scale)
-    stats = await mesh.sim.stats()
-    tokens_in, tokens_out = llm_tokens(stats)
-    sample = _sample(
-        case.prompt_index,
-        case.user,
-        reply,
-        mesh.scale,
-        llm_calls(stats),
-        tokens_in,
-        tokens_out,
-        endpoint_calls(stats),
-        watch,
-    )
-    sample.rate_limited_endpoints = endpoint_rate_limited(stats)
-    return sample
+    return _sample(case.prompt_index, case.user, reply, mesh.scale, watch.counted())
 
 
-def _sample(
-    prompt_index: int,
-    user: int,
-    reply: Reply,
-    scale: float,
-    calls: int,
-    tokens_in: int,
-    tokens_out: int,
-    upstream: dict[str, dict[str, int]],
-    watch: RateLimitWatch | None,
-) -> Sample:
+def _sample(prompt_index: int, user: int, reply: Reply, scale: float, counted: Counted) -> Sample:
     return Sample(
         prompt_index=prompt_index,
         user=user,
@@ -148,14 +122,9 @@ def _sample(
         sim_s=reply.wall_s / scale,
         code=reply.code,
         phases=reply.phases,
-        llm_calls=calls,
-        llm_tokens_in=tokens_in,
-        llm_tokens_out=tokens_out,
         tracks=reply.tracks,
-        calls=upstream,
-        rate_limited=watch.totals() if watch else {},
-        rate_limited_after_cooldown=watch.after_first_cooldown() if watch else {},
         warnings=reply.warnings,
+        **counted,
     )
 
 
@@ -175,18 +144,17 @@ async def cold_and_warm(
             progress(f"cold    run {i + 1}/{len(cases)}: {case.prompt!r}")
             await flush_redis(mesh.redis_url)
             await mesh.sim.reset()
-            cold.add_isolated(await _isolated(mesh, stub, case, "cold", config.poll_s))
+            cold.add_isolated(await _isolated(mesh, stub, case, config.poll_s))
             for r in range(config.warm_repeats):
                 progress(f"warm    run {i * config.warm_repeats + r + 1}/{len(cases) * config.warm_repeats}")
                 await mesh.sim.reset(limits=False)
-                warm.add_isolated(await _isolated(mesh, stub, case, "warm", config.poll_s))
+                warm.add_isolated(await _isolated(mesh, stub, case, config.poll_s))
     return cold, warm
 
 
 async def load(mesh: MeshHandles, config: BenchConfig, rate_sim: float, progress: Progress) -> ScenarioResult:
     """Open-loop arrivals at `rate_sim` requests per simulated second for `load_seconds`, each a new user
     with its own prompt, on an empty cache; then wait for every answer (each has a deadline)."""
-    result = ScenarioResult("load", mesh.scale, offered_rps_sim=rate_sim)
     total = max(1, round(config.load_seconds * rate_sim))
     interval = mesh.scale / rate_sim
     deadline = config.load_deadline_s * mesh.scale
@@ -198,9 +166,11 @@ async def load(mesh: MeshHandles, config: BenchConfig, rate_sim: float, progress
         async def one(i: int) -> Sample:
             user = bench_prompts.LOAD_USER_BASE + i
             reply = await recommend(stub, bench_prompts.load_prompt(i), f"load-{user}", f"user-{user}-load", deadline)
-            return _sample(
-                -1, user, reply, mesh.scale, reply.llm_calls, reply.llm_tokens_in, reply.llm_tokens_out, {}, None
+            # Requests overlap, so the simulator's counters belong to the window; each has only its own LLM use.
+            usage = Counted(
+                llm_calls=reply.llm_calls, llm_tokens_in=reply.llm_tokens_in, llm_tokens_out=reply.llm_tokens_out
             )
+            return _sample(-1, user, reply, mesh.scale, usage)
 
         async with RateLimitWatch(mesh.sim, config.poll_s * mesh.scale) as watch:
             started = time.monotonic()
@@ -211,13 +181,13 @@ async def load(mesh: MeshHandles, config: BenchConfig, rate_sim: float, progress
                 if (i + 1) % max(1, total // 5) == 0 or i + 1 == total:
                     progress(f"load    sent {i + 1}/{total} ({rate_sim:.2f}/s simulated)")
             progress(f"load    waiting for {sum(not t.done() for t in tasks)} answers in flight")
-            result.samples = list(await asyncio.gather(*tasks))
-            result.duration_wall_s = time.monotonic() - started
-    stats = await mesh.sim.stats()
-    result.calls = endpoint_calls(stats)
-    result.rate_limited = watch.totals()
-    result.rate_limited_after_cooldown = watch.after_first_cooldown()
-    result.rate_limited_endpoints = endpoint_rate_limited(stats)
-    result.llm_calls = llm_calls(stats)
-    result.llm_tokens_in, result.llm_tokens_out = llm_tokens(stats)
-    return result
+            samples = list(await asyncio.gather(*tasks))
+            duration = time.monotonic() - started
+    return ScenarioResult(
+        "load",
+        mesh.scale,
+        samples=samples,
+        duration_wall_s=duration,
+        offered_rps_sim=rate_sim,
+        **watch.counted(),
+    )

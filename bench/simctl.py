@@ -1,23 +1,30 @@
-"""The simulator's control API (/__sim/stats, /__sim/reset), a standalone simulator process for the legacy
-scenario, and readings of the stats JSON (see sim/README.md for its shape)."""
+"""The simulator's control API (/__sim/stats, /__sim/reset) and readings of the stats JSON (see sim/README.md
+for its shape)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-import sys
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-GENERATE = "POST /models/{model}:generateContent"
+GENERATE = "POST /models/{model}:generateContent"  # the stats key of Gemini's generateContent
 Calls = dict[str, dict[str, int]]  # {upstream: {endpoint: calls}}
+
+
+class Counted(TypedDict, total=False):
+    """Upstream use as `Sample` and `ScenarioResult` name it: the simulator's counters over a measured
+    window (`RateLimitWatch.counted`), or, for one of many overlapping requests, what it reports itself."""
+
+    calls: Calls
+    rate_limited: dict[str, int]
+    rate_limited_after_cooldown: dict[str, int]
+    rate_limited_endpoints: Calls
+    llm_calls: int
+    llm_tokens_in: int
+    llm_tokens_out: int
 
 
 class SimControl:
@@ -72,12 +79,14 @@ class RateLimitWatch:
 
     The first cooldown of an upstream lasts from its first 429 to the first poll interval with no new
     429 (a client that honours Retry-After stops calling until it ends); any 429 after that counts
-    against the "zero 429s after the first cooldown" target.
+    against the "zero 429s after the first cooldown" target. On exit it reads the stats once more:
+    `counted()` is the whole window.
     """
 
     sim: SimControl
     interval_s: float  # real seconds between polls
     series: list[dict[str, int]] = field(default_factory=list)
+    final: dict[str, Any] = field(default_factory=dict)  # the stats JSON at exit
     _task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> RateLimitWatch:
@@ -89,7 +98,8 @@ class RateLimitWatch:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self.series.append(rate_limited(await self.sim.stats()))
+        self.final = await self.sim.stats()
+        self.series.append(rate_limited(self.final))
 
     async def _poll(self) -> None:
         while True:
@@ -101,6 +111,18 @@ class RateLimitWatch:
 
     def after_first_cooldown(self) -> dict[str, int]:
         return after_first_cooldown(self.series)
+
+    def counted(self) -> Counted:
+        tokens_in, tokens_out = llm_tokens(self.final)
+        return Counted(
+            calls=endpoint_calls(self.final),
+            rate_limited=self.totals(),
+            rate_limited_after_cooldown=self.after_first_cooldown(),
+            rate_limited_endpoints=endpoint_rate_limited(self.final),
+            llm_calls=llm_calls(self.final),
+            llm_tokens_in=tokens_in,
+            llm_tokens_out=tokens_out,
+        )
 
 
 def after_first_cooldown(series: list[dict[str, int]]) -> dict[str, int]:
@@ -116,50 +138,3 @@ def after_first_cooldown(series: list[dict[str, int]]) -> dict[str, int]:
         )
         out[upstream] = 0 if quiet is None else counts[-1] - counts[quiet]
     return out
-
-
-@dataclass(frozen=True)
-class StandaloneSim:
-    base_url: str
-    base_urls: dict[str, str]
-
-
-@contextlib.asynccontextmanager
-async def standalone_sim(profile: str, time_scale: float, seed: int) -> AsyncIterator[StandaloneSim]:
-    """`python -m sim` on a free port, in its own process (the legacy scenario's upstreams)."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "sim",
-        "--profile",
-        profile,
-        "--port",
-        "0",
-        "--time-scale",
-        str(time_scale),
-        "--seed",
-        str(seed),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), 60)
-        if not line:
-            err = await proc.stderr.read() if proc.stderr else b""
-            raise RuntimeError(f"the simulator did not start: {err.decode(errors='replace')[-2000:]}")
-        info = json.loads(line)
-        urls = dict(info["base_urls"])
-        yield StandaloneSim(urls["spotify"].rsplit("/spotify", 1)[0], urls)
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()

@@ -11,8 +11,8 @@ import numpy as np
 
 from bench.rpc import PLAYLIST_SIZE
 from bench.samples import Sample, ScenarioResult
+from sim.endpoints import UPSTREAMS
 
-UPSTREAMS = ("spotify", "reccobeats", "gemini")
 # The mesh phase that calls each upstream (seed_gatherer: Spotify and features; candidates: ReccoBeats).
 UPSTREAM_PHASE = {"spotify": "seeds", "reccobeats": "candidates (and seeds' audio features)", "gemini": "mood"}
 # Which part of the lower bound each mesh phase stands for, to name the phase that holds a target back.

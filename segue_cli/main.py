@@ -15,6 +15,7 @@ from grpc import aio
 from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 from segue_cli import render
+from segue_cli.client import OnProgress, call_recommend, recommend_request, token_metadata
 from segue_cli.mesh import Mesh, MeshError, MeshOptions, running_mesh
 
 DEFAULT_ADDR = "127.0.0.1:50051"
@@ -22,6 +23,19 @@ DEMO_PROMPT = "rainy sunday, slow jazz, nothing sad"
 DEMO_USER = "demo-user"
 # The simulator derives a Spotify user from the token; real deployments pass the user's access token.
 DEMO_TOKEN = "user-7-demo-token"
+TIMEOUT_S = 120.0  # the deadline the command gives a Recommend call
+
+
+def _print_progress(progress: orchestrator_pb2.Progress) -> None:
+    print(render.progress(progress), flush=True)
+
+
+async def _recommend_at(
+    addr: str, request: orchestrator_pb2.RecommendRequest, token: str, stream: bool, on_progress: OnProgress | None
+) -> orchestrator_pb2.RecommendResponse:
+    async with aio.insecure_channel(addr) as channel:
+        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+        return await call_recommend(stub, request, token, TIMEOUT_S, stream=stream, on_progress=on_progress)
 
 
 def _mesh_options(args: argparse.Namespace, orchestrator_port: int = 0) -> MeshOptions:
@@ -44,43 +58,13 @@ def _describe(mesh: Mesh) -> str:
     return f"simulator: {mesh.base_urls}\ncache: {redis}\nservices:\n{services}\nlogs: {mesh.log_dir}"
 
 
-async def call_recommend(
-    addr: str, prompt: str, user: str, token: str, size: int | None, session: str, stream: bool, show_progress: bool
-) -> orchestrator_pb2.RecommendResponse:
-    request = orchestrator_pb2.RecommendRequest(user_id=user, mood_prompt=prompt, session_id=session)
-    if size is not None:
-        request.size = size
-    metadata = (("x-spotify-token", token),)
-    async with aio.insecure_channel(addr) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
-        if not stream:
-            response: orchestrator_pb2.RecommendResponse = await stub.Recommend(
-                request, metadata=metadata, timeout=120, wait_for_ready=True
-            )
-            return response
-        call = stub.RecommendStream(
-            orchestrator_pb2.RecommendStreamRequest(request=request),
-            metadata=metadata,
-            timeout=120,
-            wait_for_ready=True,
-        )
-        async for event in call:
-            if event.HasField("progress") and show_progress:
-                print(render.progress(event.progress), flush=True)
-            if event.HasField("result"):
-                result: orchestrator_pb2.RecommendResponse = event.result
-                return result
-    raise RuntimeError("the stream ended without a result")
-
-
 async def _demo(args: argparse.Namespace) -> int:
     print(f"starting the simulator and the four services (profile {args.profile}, time scale {args.time_scale})…")
     async with running_mesh(_mesh_options(args)) as mesh:
         print(_describe(mesh))
         print(f'\nRecommend(user={DEMO_USER!r}, prompt="{args.prompt}", size={args.size}):')
-        response = await call_recommend(
-            mesh.orchestrator, args.prompt, DEMO_USER, DEMO_TOKEN, args.size, "", stream=True, show_progress=True
-        )
+        request = recommend_request(args.prompt, DEMO_USER, args.size)
+        response = await _recommend_at(mesh.orchestrator, request, DEMO_TOKEN, True, _print_progress)
         print()
         print(render.full(response))
         print("\nshutting down…")
@@ -89,8 +73,7 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 async def _up(args: argparse.Namespace) -> int:
-    port = args.port
-    async with running_mesh(_mesh_options(args, orchestrator_port=port)) as mesh:
+    async with running_mesh(_mesh_options(args, orchestrator_port=args.port)) as mesh:
         print(_describe(mesh))
         print(
             f"\norchestrator listening on {mesh.orchestrator}. Try:\n"
@@ -109,13 +92,9 @@ async def _up(args: argparse.Namespace) -> int:
 
 
 async def _recommend(args: argparse.Namespace) -> int:
-    try:
-        response = await call_recommend(
-            args.addr, args.prompt, args.user, args.token, args.size, args.session, args.stream, not args.json
-        )
-    except aio.AioRpcError as exc:
-        print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
-        return 1 if exc.code() != grpc.StatusCode.UNAVAILABLE else 3
+    request = recommend_request(args.prompt, args.user, args.size, args.session)
+    on_progress = None if args.json else _print_progress
+    response = await _recommend_at(args.addr, request, args.token, args.stream, on_progress)
     if args.json:
         print(json_format.MessageToJson(response))
     else:
@@ -129,7 +108,7 @@ async def _prefetch(args: argparse.Namespace) -> int:
     async with aio.insecure_channel(args.addr) as channel:
         stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
         reply = await stub.Prefetch(
-            orchestrator_pb2.PrefetchRequest(user_id=args.user), metadata=(("x-spotify-token", args.token),), timeout=10
+            orchestrator_pb2.PrefetchRequest(user_id=args.user), metadata=token_metadata(args.token), timeout=10
         )
     print("accepted" if reply.accepted else "not accepted")
     return 0
@@ -183,6 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     handler = {"demo": _demo, "up": _up, "recommend": _recommend, "prefetch": _prefetch}[args.command]
     try:
         sys.exit(asyncio.run(handler(args)))
+    except aio.AioRpcError as exc:  # the orchestrator's own words: they name the bad field or the failing peer
+        print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        sys.exit(3 if exc.code() == grpc.StatusCode.UNAVAILABLE else 1)
     except MeshError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -18,13 +18,15 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import redis.asyncio as aioredis
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from sim.profile import ProfileError, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("reccobeat_gateway", "llm_gateway", "seed_gatherer", "orchestrator")
@@ -51,8 +53,6 @@ class MeshOptions:
     seed: int | None = None
     orchestrator_port: int = 0  # 0: any free port
     log_dir: Path | None = None  # service logs (JSON lines); default: a temporary directory
-    spotify_extended: bool = False
-    env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # extra env per service name
     startup_timeout_s: float = 60.0
 
 
@@ -76,15 +76,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _python_env() -> dict[str, str]:
@@ -140,23 +131,47 @@ async def _start_redis(mode: RedisMode, log_path: Path) -> tuple[str, str, subpr
     deadline = time.monotonic() + 10
     while not await _redis_reachable(url):
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise MeshError(f"redis-server did not start on port {port}")
+            await asyncio.get_running_loop().run_in_executor(None, stop_process, proc)
+            raise MeshError(f"redis-server did not start on port {port}:\n" + _tail(log_path))
         await asyncio.sleep(0.05)
     return url, "spawned", proc
 
 
-async def _start_sim(opts: MeshOptions, log_dir: Path) -> tuple[subprocess.Popen[bytes], dict[str, object]]:
-    args = [sys.executable, "-m", "sim", "--profile", opts.profile, "--port", "0", "--time-scale", str(opts.time_scale)]
-    if opts.seed is not None:
-        args += ["--seed", str(opts.seed)]
-    proc = _spawn(args, _python_env(), log_dir / "sim.log", pipe_stdout=True)
+@dataclass(frozen=True)
+class SimProcess:
+    process: subprocess.Popen[bytes]
+    url: str  # the control API's root: {url}/__sim/stats, /__sim/reset, /__sim/faults
+    base_urls: dict[str, str]  # "spotify", "reccobeats", "gemini" → the base URL a client of that upstream uses
+
+
+async def start_sim(
+    profile: str, time_scale: float, seed: int | None, log_path: Path, timeout_s: float = 60.0
+) -> SimProcess:
+    """`python -m sim` on a free port, returned once it listens (its one stdout line says where)."""
+    args = [sys.executable, "-m", "sim", "--profile", profile, "--port", "0", "--time-scale", str(time_scale)]
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    proc = _spawn(args, _python_env(), log_path, pipe_stdout=True)
     assert proc.stdout is not None
     loop = asyncio.get_running_loop()
-    line = await asyncio.wait_for(loop.run_in_executor(None, proc.stdout.readline), opts.startup_timeout_s)
+    why = "exited before listening"
+    try:
+        line = await asyncio.wait_for(loop.run_in_executor(None, proc.stdout.readline), timeout_s)
+    except TimeoutError:
+        line, why = b"", f"did not listen within {timeout_s:.0f}s"
     if not line:
-        raise MeshError("the simulator exited before listening:\n" + _tail(log_dir / "sim.log"))
-    info: dict[str, object] = json.loads(line)
-    return proc, info
+        await loop.run_in_executor(None, stop_process, proc)
+        raise MeshError(f"the simulator {why}:\n" + _tail(log_path))
+    info = json.loads(line)
+    return SimProcess(proc, f"http://{info['host']}:{info['port']}", dict(info["base_urls"]))
+
+
+def _extended_quota(profile: str) -> bool:
+    """Whether the profile's Spotify has Extended Quota: the seed gatherer must apply the same rules."""
+    try:
+        return load_profile(profile).spotify.extended_quota
+    except ProfileError as exc:
+        raise MeshError(str(exc)) from exc
 
 
 def _tail(path: Path, chars: int = 3000) -> str:
@@ -208,13 +223,14 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        (sim_proc, sim_info), (redis_url, redis_kind, redis_proc) = await asyncio.gather(
-            _start_sim(opts, log_dir), _start_redis(opts.redis, log_dir / "redis.log")
-        )
-        processes["sim"] = sim_proc
+        extended_quota = _extended_quota(opts.profile)
+        # One after the other, so a failure leaves nothing running that `finally` does not know of.
+        redis_url, redis_kind, redis_proc = await _start_redis(opts.redis, log_dir / "redis.log")
         if redis_proc is not None:
             processes["redis"] = redis_proc
-        base_urls = dict(sim_info["base_urls"])  # type: ignore[call-overload]
+        sim = await start_sim(opts.profile, opts.time_scale, opts.seed, log_dir / "sim.log", opts.startup_timeout_s)
+        processes["sim"] = sim.process
+        base_urls = sim.base_urls
         ports = {name: free_port() for name in SERVICES}
         if opts.orchestrator_port:
             ports["orchestrator"] = opts.orchestrator_port
@@ -226,7 +242,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             "llm_gateway": {"GEMINI_BASE_URL": base_urls["gemini"], "GEMINI_API_KEY": SIM_API_KEY},
             "seed_gatherer": {
                 "SPOTIFY_BASE_URL": base_urls["spotify"],
-                "SPOTIFY_EXTENDED_QUOTA": "true" if opts.spotify_extended else "false",
+                "SPOTIFY_EXTENDED_QUOTA": "true" if extended_quota else "false",
                 "RECCOBEAT_GATEWAY_ADDR": addresses["reccobeat_gateway"],
             },
             "orchestrator": {
@@ -236,7 +252,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             },
         }
         for name in SERVICES:
-            env = {**common, **per_service[name], "METRICS_PORT": str(metrics_ports[name]), **opts.env.get(name, {})}
+            env = {**common, **per_service[name], "METRICS_PORT": str(metrics_ports[name])}
             processes[name] = spawn_service(name, ports[name], env, log_dir / f"{name}.log")
         await asyncio.gather(
             *(
@@ -245,7 +261,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             )
         )
         yield Mesh(
-            sim_url=f"http://{sim_info['host']}:{sim_info['port']}",
+            sim_url=sim.url,
             base_urls=base_urls,
             addresses=addresses,
             metrics_ports=metrics_ports,

@@ -28,6 +28,3 @@ class ScaledClock:
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
             await asyncio.sleep(seconds * self.scale)
-
-    def to_real(self, seconds: float) -> float:
-        return seconds * self.scale

@@ -10,8 +10,9 @@ the tool raises, the service returns [] — and the flow carries on with less.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,8 +93,12 @@ class Workflow:
     negative_seeds: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
 
-    def timed(self, phase: str, started: float) -> None:
-        self.phases[phase] = self.phases.get(phase, 0.0) + self.run.clock.elapsed() - started
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Adds the simulated seconds spent inside to phase `name` (a phase that raises adds nothing)."""
+        started = self.run.clock.elapsed()
+        yield
+        self.phases[name] = self.phases.get(name, 0.0) + self.run.clock.elapsed() - started
 
 
 def from_spotify(obj: dict[str, Any], source: str) -> Track:
@@ -119,6 +124,10 @@ def from_reccobeats(row: dict[str, Any], source: str) -> Track:
         "",
         source,
     )
+
+
+def artist_of(obj: dict[str, Any]) -> Artist:
+    return Artist(str(obj.get("id")), str(obj.get("name")))
 
 
 def cohesion(features: dict[str, Any] | None, targets: dict[str, float]) -> float:
@@ -231,15 +240,9 @@ async def discover_artists(flow: Workflow, mood: dict[str, Any]) -> list[Artist]
     """`ArtistDiscovery.discover_mood_artists` (§2.4, §2.5.4), serial searches then LLM validation."""
     found: list[Artist] = []
     for name in strings(mood.get("artist_recommendations"))[:DISCOVERY_ARTISTS]:
-        found += [
-            Artist(str(a.get("id")), str(a.get("name")))
-            for a in (await flow.spotify.search_artists(name, ARTIST_SEARCH_LIMIT))[:1]
-        ]
+        found += [artist_of(a) for a in (await flow.spotify.search_artists(name, ARTIST_SEARCH_LIMIT))[:1]]
     for genre in strings(mood.get("genre_keywords"))[:DISCOVERY_GENRES]:
-        found += [
-            Artist(str(a.get("id")), str(a.get("name")))
-            for a in await flow.spotify.search_artists(f"genre:{genre}", GENRE_ARTIST_LIMIT)
-        ]
+        found += [artist_of(a) for a in await flow.spotify.search_artists(f"genre:{genre}", GENRE_ARTIST_LIMIT)]
         for obj in await flow.spotify.search_tracks(f"genre:{genre}", GENRE_TRACK_LIMIT):
             t = from_spotify(obj, "genre")
             found.append(Artist(t.artist_id, t.artist))
@@ -363,49 +366,40 @@ async def run_workflow(run: RunContext, prompt: str, token: str) -> Outcome:
     tracks: list[Track] = []
     failed = ""
     try:
-        t = clock.elapsed()
-        intent = await ask(run, prompts.intent(prompt)) or {}
-        flow.timed("intent", t)
-        t = clock.elapsed()
-        mood = await ask(run, prompts.mood(prompt)) or {}  # None → the rule-based fallback: no artists, no genres
-        flow.targets = midpoints(mood)
-        flow.timed("mood", t)
+        with flow.phase("intent"):
+            intent = await ask(run, prompts.intent(prompt)) or {}
+        with flow.phase("mood"):
+            mood = await ask(run, prompts.mood(prompt)) or {}  # None → the rule-based fallback: no artists, no genres
+            flow.targets = midpoints(mood)
 
-        t = clock.elapsed()
-        mentioned = [m for m in intent.get("user_mentioned_tracks") or [] if isinstance(m, dict)]
-        user_tracks: list[Track] = []
-        for m in mentioned:
-            query = f"track:{m.get('track_name', '')} artist:{m.get('artist_name', '')}"
-            user_tracks += [
-                from_spotify(o, "user_mentioned")
-                for o in (await flow.spotify.search_tracks(query, MENTIONED_SEARCH_LIMIT))[:1]
-            ]
-        flow.anchors = dedupe(
-            user_tracks + await select_anchors(flow, mood, strings(intent.get("user_mentioned_artists")))
-        )
-        flow.timed("seeds.anchors", t)
-        t = clock.elapsed()
-        discovered = await discover_artists(flow, mood)
-        anchor_artists = [Artist(a.artist_id, a.artist) for a in flow.anchors if a.artist_id]
-        flow.artists = list({a.id: a for a in discovered + anchor_artists}.values())  # ArtistDeduplicator
-        flow.timed("seeds.discover_artists", t)
-        t = clock.elapsed()
-        top = [from_spotify(o, "user_top") for o in await flow.spotify.top_tracks(TOP_TRACKS_LIMIT)]
-        await flow.spotify.top_artists(TOP_ARTISTS_LIMIT)
-        flow.timed("seeds.top_items", t)
-        t = clock.elapsed()
-        flow.seeds = await build_seed_pool(flow, top)
-        flow.timed("seeds.seed_pool", t)
+        with flow.phase("seeds.anchors"):
+            mentioned = [m for m in intent.get("user_mentioned_tracks") or [] if isinstance(m, dict)]
+            user_tracks: list[Track] = []
+            for m in mentioned:
+                query = f"track:{m.get('track_name', '')} artist:{m.get('artist_name', '')}"
+                user_tracks += [
+                    from_spotify(o, "user_mentioned")
+                    for o in (await flow.spotify.search_tracks(query, MENTIONED_SEARCH_LIMIT))[:1]
+                ]
+            flow.anchors = dedupe(
+                user_tracks + await select_anchors(flow, mood, strings(intent.get("user_mentioned_artists")))
+            )
+        with flow.phase("seeds.discover_artists"):
+            discovered = await discover_artists(flow, mood)
+            anchor_artists = [Artist(a.artist_id, a.artist) for a in flow.anchors if a.artist_id]
+            flow.artists = list({a.id: a for a in discovered + anchor_artists}.values())  # ArtistDeduplicator
+        with flow.phase("seeds.top_items"):
+            top = [from_spotify(o, "user_top") for o in await flow.spotify.top_tracks(TOP_TRACKS_LIMIT)]
+            await flow.spotify.top_artists(TOP_ARTISTS_LIMIT)
+        with flow.phase("seeds.seed_pool"):
+            flow.seeds = await build_seed_pool(flow, top)
 
-        t = clock.elapsed()
-        tracks = await generate(flow)
-        flow.timed("recommendations", t)
-        t = clock.elapsed()
-        tracks = await finalize(flow, await improve(flow, tracks))
-        flow.timed("orchestrator", t)
-        t = clock.elapsed()
-        await order(flow, tracks)
-        flow.timed("ordering", t)
+        with flow.phase("recommendations"):
+            tracks = await generate(flow)
+        with flow.phase("orchestrator"):
+            tracks = await finalize(flow, await improve(flow, tracks))
+        with flow.phase("ordering"):
+            await order(flow, tracks)
     except Exception as exc:  # a bug in the model must not hide the rest of the benchmark
         failed = f"{type(exc).__name__}: {exc}"
     return Outcome(tracks, flow.phases, clock.elapsed() - start, time.monotonic() - wall, failed)

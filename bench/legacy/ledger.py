@@ -17,8 +17,6 @@ class CallRecord:
 @dataclass
 class Ledger:
     calls: list[CallRecord] = field(default_factory=list)
-    llm_tokens_in: int = 0
-    llm_tokens_out: int = 0
 
     def add(self, record: CallRecord) -> None:
         self.calls.append(record)
@@ -29,15 +27,6 @@ class Ledger:
         for (upstream, endpoint), n in sorted(Counter((c.upstream, c.endpoint) for c in self.calls).items()):
             out.setdefault(upstream, {})[endpoint] = n
         return out
-
-    def statuses(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for (upstream, status), n in sorted(Counter((c.upstream, c.status) for c in self.calls).items()):
-            out.setdefault(upstream, {})[str(status)] = n
-        return out
-
-    def rate_limited(self) -> dict[str, int]:
-        return dict(Counter(c.upstream for c in self.calls if c.status == 429))
 
     def count(self, upstream: str, endpoint: str | None = None, tool: str | None = None) -> int:
         return sum(

@@ -17,9 +17,9 @@ import httpx
 
 from bench.legacy.ledger import CallRecord
 from bench.legacy.tools import RunContext
+from bench.simctl import GENERATE
 
 MODEL = "gemini-2.5-flash-lite-preview-09-2025"
-ENDPOINT = "POST /models/{model}:generateContent"
 TEMPERATURE = 0.25  # §1
 API_KEY = "sim-local-api-key"  # the simulator accepts any key
 RETRY_DELAYS_S = (0.5, 1.0)  # openai-python: min(0.5 · 2^n, 8) s, 2 retries
@@ -47,10 +47,10 @@ async def ask(run: RunContext, task: LlmTask) -> dict[str, Any] | None:
             response = await run.http.post(url, json=body, headers=headers, timeout=TIMEOUT_S * run.clock.scale)
             status = response.status_code
             if status == 200:
-                answer = _read(run, task, response.json())
+                answer = _read(response.json())
         except httpx.TransportError:
             status = 0
-        run.ledger.add(CallRecord("gemini", ENDPOINT, status, task.name))
+        run.ledger.add(CallRecord("gemini", GENERATE, status, task.name))
         if answer is not None:
             return answer
         if attempt == len(RETRY_DELAYS_S) or not (status == 0 or status >= 500 or status in _RETRYABLE):
@@ -72,11 +72,7 @@ def request_body(task: LlmTask) -> dict[str, Any]:
     }
 
 
-def _read(run: RunContext, task: LlmTask, envelope: dict[str, Any]) -> dict[str, Any] | None:
-    usage = envelope.get("usageMetadata", {})
-    run.ledger.llm_tokens_in += int(usage.get("promptTokenCount", 0))
-    out = int(usage.get("candidatesTokenCount", 0))
-    run.ledger.llm_tokens_out += out
+def _read(envelope: dict[str, Any]) -> dict[str, Any] | None:
     try:
         text = envelope["candidates"][0]["content"]["parts"][0]["text"]
         parsed = json.loads(text)

@@ -39,11 +39,16 @@ def spotify_id_of(row: dict[str, Any]) -> str:
     return href.removeprefix(SPOTIFY_TRACK_URL) if href.startswith(SPOTIFY_TRACK_URL) else ""
 
 
+def _spec(name: str, per_minute: int, cache_ttl_s: float) -> ToolSpec:
+    return ToolSpec(name, "reccobeats", per_minute, MIN_INTERVAL_S, global_semaphore=True, cache_ttl_s=cache_ttl_s)
+
+
 class ReccoBeatsApi:
     def __init__(self, run: RunContext) -> None:
-        self._recommend = Tool(ToolSpec("get_track_recommendations", "reccobeats", 120, MIN_INTERVAL_S, True, 300), run)
-        self._tracks = Tool(ToolSpec("get_multiple_tracks", "reccobeats", 120, MIN_INTERVAL_S, True, 1800), run)
-        self._features = Tool(ToolSpec("get_track_audio_features", "reccobeats", 60, MIN_INTERVAL_S, True, 3600), run)
+        # Per-minute limits and cache TTLs: the §2.2 table.
+        self._recommend = Tool(_spec("get_track_recommendations", 120, cache_ttl_s=300), run)
+        self._tracks = Tool(_spec("get_multiple_tracks", 120, cache_ttl_s=1800), run)
+        self._features = Tool(_spec("get_track_audio_features", 60, cache_ttl_s=3600), run)
         self._feature_copy: dict[str, dict[str, Any]] = {}  # the service-level feature cache (3600 s)
         self._recommendation_copy: dict[str, list[dict[str, Any]]] = {}  # service-level, 1800 s
 

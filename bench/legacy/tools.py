@@ -16,6 +16,7 @@ Order of one request, as the pre-plan code ran it (§2.1):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -85,10 +86,9 @@ class Tool:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """GET `path` (below the upstream's base URL); `endpoint` is its route template for the ledger."""
-        if self.spec.global_semaphore:
-            async with self._run.reccobeats_semaphore:
-                return await self._paced(endpoint, path, params, headers)
-        return await self._paced(endpoint, path, params, headers)
+        gate = self._run.reccobeats_semaphore if self.spec.global_semaphore else contextlib.nullcontext()
+        async with gate:
+            return await self._paced(endpoint, path, params, headers)
 
     async def _paced(
         self, endpoint: str, path: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None

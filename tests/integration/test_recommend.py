@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 import httpx
 import pytest
 from grpc import aio
 from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
+from segue_cli.client import recommend_request
 from segue_cli.mesh import Mesh
 from sim.app import DEFAULT_SEED
 from sim.catalog import build_catalog
 from sim.profile import load_profile
+from tests.integration.probes import eventually, handled
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -23,10 +23,7 @@ TOKEN = (("x-spotify-token", "user-11-integration"),)
 def req(
     prompt: str, user: str = "it-user", size: int | None = None, session: str = ""
 ) -> orchestrator_pb2.RecommendRequest:
-    r = orchestrator_pb2.RecommendRequest(user_id=user, mood_prompt=prompt, session_id=session)
-    if size is not None:
-        r.size = size
-    return r
+    return recommend_request(prompt, user, size, session)
 
 
 async def test_recommend_returns_the_requested_number_of_distinct_catalog_tracks(
@@ -127,27 +124,33 @@ async def test_a_warm_repeat_makes_no_llm_call_and_a_session_follow_up_brings_ne
 
 
 async def test_prefetch_warms_the_users_top_tracks(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
 ) -> None:
-    def top_calls(stats: dict) -> int:  # type: ignore[type-arg]
+    async def top_calls() -> int:
+        stats = (await sim_http.get("/__sim/stats")).json()
         return int(stats["upstreams"]["spotify"]["endpoints"]["GET /me/top/tracks"]["calls"])
 
+    async def warmings() -> float:
+        return await handled(mesh, "seed_gatherer", "WarmUserContext")
+
     token = (("x-spotify-token", "user-23-prefetch"),)
-    before = top_calls((await sim_http.get("/__sim/stats")).json())
+    before, warmed_before = await top_calls(), await warmings()
     reply = await orchestrator.Prefetch(
         orchestrator_pb2.PrefetchRequest(user_id="prefetch-user"), metadata=token, timeout=5
     )
     assert reply.accepted
-    for _ in range(100):
-        if top_calls((await sim_http.get("/__sim/stats")).json()) > before:
-            break
-        await asyncio.sleep(0.05)
-    warmed = top_calls((await sim_http.get("/__sim/stats")).json())
+
+    async def prefetch_done() -> bool:
+        return await warmings() > warmed_before
+
+    # Prefetch answers at once; its work has finished (the context is cached) when WarmUserContext has.
+    await eventually(prefetch_done, "the prefetch's WarmUserContext call finished")
+    warmed = await top_calls()
     assert warmed == before + 1
     await orchestrator.Recommend(
         req("chill acoustic morning", user="prefetch-user", size=5), metadata=token, timeout=60
     )
-    assert top_calls((await sim_http.get("/__sim/stats")).json()) == warmed, "Recommend found the context cached"
+    assert await top_calls() == warmed, "Recommend found the context cached"
 
 
 async def test_gemini_outage_degrades_to_a_heuristic_mood_and_says_so(
@@ -170,18 +173,9 @@ async def test_gemini_outage_degrades_to_a_heuristic_mood_and_says_so(
 async def test_metrics_count_handled_recommend_calls_by_code(
     mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub
 ) -> None:
+    before = await handled(mesh, "orchestrator", "Recommend")
     await orchestrator.Recommend(req("metrics check, mellow", size=3), metadata=TOKEN, timeout=60)
-    async with httpx.AsyncClient() as http:
-        text = (await http.get(f"http://127.0.0.1:{mesh.metrics_ports['orchestrator']}/metrics")).text
-    ok = [
-        line
-        for line in text.splitlines()
-        if line.startswith("grpc_server_handled_total")
-        and 'grpc_method="Recommend"' in line
-        and 'grpc_code="OK"' in line
-        and 'grpc_service="segue.v1.Orchestrator"' in line
-    ]
-    assert ok and float(ok[0].rsplit(" ", 1)[1]) >= 1
+    assert await handled(mesh, "orchestrator", "Recommend") == before + 1
 
 
 async def test_a_slow_reccobeats_gives_a_partial_playlist_at_the_deadline(
@@ -192,10 +186,11 @@ async def test_a_slow_reccobeats_gives_a_partial_playlist_at_the_deadline(
     await orchestrator.Recommend(
         req("mellow evening warm-up", user="deadline-user", size=5), metadata=token, timeout=60
     )
-    await sim_http.post("/__sim/faults", json={"upstream": "reccobeats", "extra_latency_s": 5})
+    # The deadline leaves a loaded machine ample time for the mood and the seeds; ReccoBeats never makes it.
+    await sim_http.post("/__sim/faults", json={"upstream": "reccobeats", "extra_latency_s": 10})
     try:
         response = await orchestrator.Recommend(
-            req("stormy harbour at midnight, brooding", user="deadline-user", size=5), metadata=token, timeout=2.5
+            req("stormy harbour at midnight, brooding", user="deadline-user", size=5), metadata=token, timeout=5
         )
     finally:
         await sim_http.post("/__sim/faults", json={"clear": True})

@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 from segue_cli.mesh import Mesh, free_port, spawn_service, stop_process, wait_serving
+from tests.integration.probes import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -29,7 +30,9 @@ async def test_sigterm_drains_while_in_flight_calls_complete(mesh: Mesh, tmp_pat
         "LLM_GATEWAY_ADDR": mesh.addresses["llm_gateway"],
         "SEED_GATHERER_ADDR": mesh.addresses["seed_gatherer"],
         "RECCOBEAT_GATEWAY_ADDR": mesh.addresses["reccobeat_gateway"],
-        "DRAIN_DELAY_S": "1.0",
+        # NOT_SERVING is visible only until the drain delay ends and the server stops taking calls:
+        # long enough for a loaded machine to poll it.
+        "DRAIN_DELAY_S": "3.0",
         "SHUTDOWN_GRACE_S": "20",
     }
     log_path = tmp_path / "orchestrator.log"
@@ -52,14 +55,11 @@ async def test_sigterm_drains_while_in_flight_calls_complete(mesh: Mesh, tmp_pat
             first = await call.read()
             assert first.HasField("progress"), "the call is in flight"
 
+            async def not_serving() -> bool:
+                return await health_status(health) == health_pb2.HealthCheckResponse.NOT_SERVING
+
             proc.send_signal(signal.SIGTERM)
-            statuses = []
-            for _ in range(40):
-                statuses.append(await health_status(health))
-                if statuses[-1] == health_pb2.HealthCheckResponse.NOT_SERVING:
-                    break
-                await asyncio.sleep(0.025)
-            assert statuses[-1] == health_pb2.HealthCheckResponse.NOT_SERVING
+            await eventually(not_serving, "health reports NOT_SERVING after SIGTERM")
 
             rest = []
             while (event := await call.read()) != aio.EOF:
