@@ -34,21 +34,23 @@ async def call_recommend(
     timeout_s: float,
     stream: bool = False,
     on_progress: OnProgress | None = None,
+    wait_for_ready: bool = False,
 ) -> orchestrator_pb2.RecommendResponse:
     """Recommend, or with `stream` RecommendStream, whose progress events go to `on_progress`.
 
-    Waits for the orchestrator to be ready rather than failing at once while it starts.
+    By default an unreachable orchestrator fails at once (UNAVAILABLE) instead of waiting out the
+    deadline; `wait_for_ready` waits for one that is still starting.
     """
     if not stream:
         response: orchestrator_pb2.RecommendResponse = await stub.Recommend(
-            request, metadata=token_metadata(token), timeout=timeout_s, wait_for_ready=True
+            request, metadata=token_metadata(token), timeout=timeout_s, wait_for_ready=wait_for_ready
         )
         return response
     call = stub.RecommendStream(
         orchestrator_pb2.RecommendStreamRequest(request=request),
         metadata=token_metadata(token),
         timeout=timeout_s,
-        wait_for_ready=True,
+        wait_for_ready=wait_for_ready,
     )
     async for event in call:
         if event.HasField("progress") and on_progress is not None:

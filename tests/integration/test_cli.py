@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from segue_cli.mesh import ROOT, Mesh
+from segue_cli.mesh import ROOT, Mesh, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -64,3 +64,9 @@ async def test_recommend_json_and_a_clear_error(mesh: Mesh) -> None:
     )
     assert code == 1
     assert "INVALID_ARGUMENT" in err and "size must be between 1 and 100" in err
+
+
+async def test_an_unreachable_orchestrator_fails_at_once_with_exit_code_3() -> None:
+    code, _, err = await segue("recommend", "quiet rain", "--user", "cli-user", "--addr", f"127.0.0.1:{free_port()}")
+    assert code == 3
+    assert "UNAVAILABLE" in err
