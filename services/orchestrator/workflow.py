@@ -27,6 +27,7 @@ from segue.v1 import (
 )
 
 from services.common import context
+from services.common.errors import DeadlineExceeded
 from services.orchestrator import ranking
 from services.orchestrator.peers import PeerFailed, Peers, call, token_metadata
 from services.orchestrator.requests import RecommendParams
@@ -104,6 +105,9 @@ async def optional_step(component: str, pending: Awaitable[R], tally: Tally, wha
     """
     try:
         return await call(component, pending)
+    except DeadlineExceeded:  # no time left to even start the step (raised before the call goes out)
+        tally.warn(common_pb2.WARNING_CODE_PARTIAL_RESULT, component, f"{what} had no time left before the deadline")
+        return None
     except PeerFailed as exc:
         if exc.peer_code == grpc.StatusCode.DEADLINE_EXCEEDED:
             tally.warn(common_pb2.WARNING_CODE_PARTIAL_RESULT, component, f"{what} did not arrive before the deadline")
@@ -119,10 +123,13 @@ async def optional_step(component: str, pending: Awaitable[R], tally: Tally, wha
         return None
 
 
-def step_timeout() -> float:
-    """Time for a step that may be cut short: the deadline less what ranking and answering need."""
+def step_timeout() -> float | None:
+    """Time for a step that may be cut short: the deadline less what ranking and answering need.
+
+    None (no deadline) leaves the channel's default peer timeout in force.
+    """
     remaining = context.time_remaining()
-    return 30.0 if remaining is None else max(0.05, remaining - RESERVE_S)
+    return None if remaining is None else max(0.0, remaining - RESERVE_S)
 
 
 async def analyze_mood(peers: Peers, params: RecommendParams, session: Session, tally: Tally) -> common_pb2.MoodProfile:

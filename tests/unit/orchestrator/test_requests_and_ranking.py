@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from segue.v1 import common_pb2, orchestrator_pb2
 
-from services.common.errors import InvalidArgument, Unauthenticated
+from services.common.errors import DeadlineExceeded, InvalidArgument, Unauthenticated
 from services.orchestrator import ranking
 from services.orchestrator.requests import DEFAULT_SIZE, parse_recommend
+from services.orchestrator.workflow import Tally, optional_step
 
 
 def request(**kw: object) -> orchestrator_pb2.RecommendRequest:
@@ -106,3 +107,15 @@ def test_sequence_starts_with_the_best_fit_and_moves_to_near_neighbours() -> Non
 def test_excluded_tracks_are_not_served_again() -> None:
     pool = [ranking.Candidate(track(s, s, 0.2), REC) for s in ("a", "b", "c")]
     assert {r.track.spotify_id for r in ranking.build_playlist(pool, TARGETS, 3, exclude=["b"])} == {"a", "c"}
+
+
+async def test_an_optional_step_with_no_time_left_is_skipped_as_partial() -> None:
+    async def no_time_to_start() -> None:
+        # What the client interceptor raises when the deadline has passed before the call goes out.
+        raise DeadlineExceeded("the caller's deadline passed before a downstream call could start")
+
+    tally = Tally()
+    assert await optional_step("reccobeat_gateway", no_time_to_start(), tally, "recommendations") is None
+    assert [(w.code, w.component) for w in tally.warnings] == [
+        (common_pb2.WARNING_CODE_PARTIAL_RESULT, "reccobeat_gateway")
+    ]
