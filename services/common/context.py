@@ -8,6 +8,7 @@ them for every downstream call, so they cross each hop without handlers passing 
 from __future__ import annotations
 
 import contextvars
+import enum
 import time
 import uuid
 
@@ -17,9 +18,22 @@ from services.common.errors import Unauthenticated
 
 REQUEST_ID_HEADER = "x-request-id"
 SPOTIFY_TOKEN_HEADER = "x-spotify-token"
+PRIORITY_HEADER = "x-segue-priority"
+
+
+class Lane(enum.StrEnum):
+    """Whose work a call is: a user waiting for an answer, or work nobody waits for (prefetch, refreshes).
+
+    Upstream budgets serve the interactive lane first; the lane crosses every hop with the call.
+    """
+
+    INTERACTIVE = "interactive"
+    BACKGROUND = "background"
+
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+_lane: contextvars.ContextVar[Lane] = contextvars.ContextVar("lane", default=Lane.INTERACTIVE)
 
 
 def metadata_value(ctx: aio.ServicerContext, key: str) -> str:
@@ -52,6 +66,19 @@ def request_id() -> str:
 
 def set_request_id(value: str) -> contextvars.Token[str]:
     return _request_id.set(value)
+
+
+def lane() -> Lane:
+    return _lane.get()
+
+
+def set_lane(value: Lane) -> contextvars.Token[Lane]:
+    return _lane.set(value)
+
+
+def lane_from_header(value: str) -> Lane:
+    """Only an explicit "background" lowers a call's priority; anything else is a user waiting."""
+    return Lane.BACKGROUND if value.strip().lower() == Lane.BACKGROUND else Lane.INTERACTIVE
 
 
 def set_deadline_in(seconds: float | None) -> contextvars.Token[float | None]:

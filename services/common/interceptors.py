@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -22,6 +23,9 @@ from services.common.errors import DeadlineExceeded, ResourceExhausted, SegueErr
 from services.common.metrics import GrpcServerMetrics
 
 log = logging.getLogger(__name__)
+
+RETRY_PUSHBACK_HEADER = "grpc-retry-pushback-ms"
+RETRY_AFTER_HEADER = "retry-after-ms"
 
 UnaryBehavior = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
 StreamBehavior = Callable[[Any, aio.ServicerContext], AsyncIterator[Any]]
@@ -91,6 +95,9 @@ class CallContextInterceptor(_HandlerInterceptor):
             call_context.metadata_value(ctx, call_context.REQUEST_ID_HEADER) or call_context.new_request_id()
         )
         call_context.set_deadline_in(ctx.time_remaining())
+        call_context.set_lane(
+            call_context.lane_from_header(call_context.metadata_value(ctx, call_context.PRIORITY_HEADER))
+        )
 
     def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
         async def wrapped(request: Any, ctx: aio.ServicerContext) -> Any:
@@ -177,7 +184,9 @@ class ErrorInterceptor(_HandlerInterceptor):
     async def _abort(self, ctx: aio.ServicerContext, exc: Exception, method: str) -> None:
         if isinstance(exc, SegueError):
             if isinstance(exc, ResourceExhausted) and exc.retry_after_s is not None:
-                ctx.set_trailing_metadata((("grpc-retry-pushback-ms", str(int(exc.retry_after_s * 1000))),))
+                # gRPC's own pushback key for its retry machinery, and a plain one for any caller to read.
+                retry_ms = str(max(1, math.ceil(exc.retry_after_s * 1000)))
+                ctx.set_trailing_metadata(((RETRY_PUSHBACK_HEADER, retry_ms), (RETRY_AFTER_HEADER, retry_ms)))
             log.info("%s failed: %s", method, exc.message, extra={"grpc_code": exc.code.name})
             await ctx.abort(exc.code, exc.message)
         log.exception("%s failed unexpectedly", method)
@@ -235,6 +244,8 @@ class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStr
         rid = call_context.request_id()
         if rid and call_context.REQUEST_ID_HEADER not in metadata:
             metadata.add(call_context.REQUEST_ID_HEADER, rid)
+        if call_context.lane() is call_context.Lane.BACKGROUND and call_context.PRIORITY_HEADER not in metadata:
+            metadata.add(call_context.PRIORITY_HEADER, call_context.Lane.BACKGROUND.value)
         return aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, details.wait_for_ready)
 
     async def intercept_unary_unary(

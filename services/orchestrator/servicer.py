@@ -75,8 +75,9 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         return orchestrator_pb2.PrefetchResponse(accepted=True)
 
     async def _warm(self, user_id: str, token: str) -> None:
-        # Runs after Prefetch has answered, so it needs a deadline of its own.
+        # Runs after Prefetch has answered, so it needs a deadline of its own; nobody waits for it.
         context.set_deadline_in(self._prefetch_timeout_s)
+        context.set_lane(context.Lane.BACKGROUND)
         try:
             await workflow.warm_user_context(self._peers, user_id, token)
         except Exception as exc:

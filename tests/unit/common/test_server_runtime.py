@@ -27,6 +27,7 @@ class ProbeServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
     def __init__(self) -> None:
         self.seen_request_ids: list[str] = []
         self.seen_remaining: list[float | None] = []
+        self.seen_lanes: list[context.Lane] = []
         self.release = asyncio.Event()
         self.arrived = asyncio.Event()
 
@@ -35,6 +36,7 @@ class ProbeServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
     ) -> llm_gateway_pb2.AnalyzeMoodResponse:
         self.seen_request_ids.append(context.request_id())
         self.seen_remaining.append(context.time_remaining())
+        self.seen_lanes.append(context.lane())
         if request.prompt == "bad":
             raise InvalidArgument("prompt must not be 'bad'")
         if request.prompt == "busy":
@@ -88,7 +90,9 @@ async def test_domain_errors_map_to_status_codes_and_metrics_see_the_real_code(r
     with pytest.raises(grpc.aio.AioRpcError) as busy:
         await call(svc.port, "busy")
     assert busy.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert ("grpc-retry-pushback-ms", "1500") in tuple(busy.value.trailing_metadata() or ())
+    trailers = tuple(busy.value.trailing_metadata() or ())
+    assert ("grpc-retry-pushback-ms", "1500") in trailers
+    assert ("retry-after-ms", "1500") in trailers
 
     with pytest.raises(grpc.aio.AioRpcError) as crash:
         await call(svc.port, "crash")
@@ -130,7 +134,7 @@ async def test_request_id_and_deadline_reach_the_handler(running) -> None:  # ty
     assert remaining is not None and 0 < remaining <= 5.1  # gRPC rounds deadlines up slightly
 
 
-async def test_client_interceptor_propagates_request_id_and_caps_timeout(running) -> None:  # type: ignore[no-untyped-def]
+async def test_client_interceptor_propagates_request_id_lane_and_caps_timeout(running) -> None:  # type: ignore[no-untyped-def]
     svc, servicer, _ = running
     channel = make_channel(f"127.0.0.1:{svc.port}", default_timeout_s=30)
     try:
@@ -142,11 +146,17 @@ async def test_client_interceptor_propagates_request_id_and_caps_timeout(running
         remaining = servicer.seen_remaining[-1]
         assert remaining is not None and remaining <= 1.9  # the parent deadline less the margin, not 30 s
 
+        assert servicer.seen_lanes[-1] is context.Lane.INTERACTIVE
+        context.set_lane(context.Lane.BACKGROUND)
+        await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="fine"))
+        assert servicer.seen_lanes[-1] is context.Lane.BACKGROUND  # background work stays background downstream
+
         context.set_deadline_in(-1.0)
         with pytest.raises(Exception, match="deadline passed"):
             await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="fine"))
     finally:
         context.set_deadline_in(None)
+        context.set_lane(context.Lane.INTERACTIVE)
         await channel.close()
 
 
