@@ -2,14 +2,92 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ipaddress
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
+import grpc
+from grpc import aio
 from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 from services.common.context import SPOTIFY_TOKEN_HEADER
+from services.common.interceptors import RETRY_AFTER_HEADER
 
 Metadata = tuple[tuple[str, str], ...]
 OnProgress = Callable[[orchestrator_pb2.Progress], None]
+
+# gRPC target schemes whose rest is a path or an address list rather than one host:port.
+_PATH_SCHEMES = ("unix:", "unix-abstract:", "ipv4:", "ipv6:", "vsock:")
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_EXAMPLE = "e.g. 127.0.0.1:50051 or dns:///orchestrator:50051"
+
+
+class Unreachable(Exception):
+    """No connection to the orchestrator could be made: nothing listens there, or the name does not resolve."""
+
+    def __init__(self, addr: str, details: str) -> None:
+        super().__init__(f"nothing listens at {addr}")
+        self.addr = addr
+        self.details = details  # gRPC's own reason (connection refused, name not found, ...)
+
+
+def check_addr(addr: str) -> str:
+    """`addr` if it is a gRPC target this command can dial, else ValueError saying what a valid one looks like.
+
+    Checked before any call, so a typo is a usage error instead of a slow UNAVAILABLE.
+    """
+    if addr.startswith(_PATH_SCHEMES):
+        if not addr.partition(":")[2].strip("/"):
+            raise ValueError(f"{addr!r} names no address after the scheme")
+        return addr
+    host_port = addr
+    if addr.startswith("dns:"):
+        # dns:[//authority/]host:port
+        host_port = addr.removeprefix("dns:")
+        if host_port.startswith("//"):
+            host_port = host_port[2:].partition("/")[2]
+    elif "://" in addr:
+        raise ValueError(f"{addr!r} is a URL; give host:port ({_EXAMPLE})")
+    host, sep, port = host_port.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"{addr!r} is not host:port ({_EXAMPLE})")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{addr!r} has no valid port: {port!r} is not a number from 1 to 65535")
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise ValueError(f"{addr!r}: {host} is not an IPv6 address") from None
+    elif ":" in host:
+        raise ValueError(f"{addr!r}: put an IPv6 address in brackets, e.g. [::1]:50051")
+    elif not _HOST.match(host):
+        raise ValueError(f"{addr!r}: {host!r} is not a host name or address")
+    return addr
+
+
+@asynccontextmanager
+async def orchestrator(addr: str) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorStub]:
+    """A stub on a channel to `addr`; a call that never reached it raises Unreachable instead of UNAVAILABLE.
+
+    UNAVAILABLE alone cannot tell the two apart: the orchestrator also answers it when a peer it cannot do
+    without is down. The channel's state can: it is READY only if a connection was made.
+    """
+    async with aio.insecure_channel(addr) as channel:
+        try:
+            yield orchestrator_pb2_grpc.OrchestratorStub(channel)
+        except aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAVAILABLE and channel.get_state() != grpc.ChannelConnectivity.READY:
+                raise Unreachable(addr, exc.details() or "") from exc
+            raise
+
+
+def retry_after_ms(exc: aio.AioRpcError) -> int | None:
+    """The pushback the orchestrator sent with RESOURCE_EXHAUSTED (trailer `retry-after-ms`), if any."""
+    for key, value in exc.trailing_metadata() or ():
+        if key == RETRY_AFTER_HEADER and isinstance(value, str) and value.isdigit():
+            return int(value)
+    return None
 
 
 def token_metadata(token: str) -> Metadata:

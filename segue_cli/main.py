@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import enum
+import importlib.metadata
 import os
 import signal
 import sys
 from pathlib import Path
 
-import grpc
-from google.protobuf import json_format
 from grpc import aio
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import orchestrator_pb2
 
 from segue_cli import render
-from segue_cli.client import OnProgress, call_recommend, recommend_request, token_metadata
+from segue_cli.client import (
+    OnProgress,
+    Unreachable,
+    call_recommend,
+    check_addr,
+    orchestrator,
+    recommend_request,
+    retry_after_ms,
+    token_metadata,
+)
 from segue_cli.mesh import Mesh, MeshError, MeshOptions, running_mesh
 
 DEFAULT_ADDR = "127.0.0.1:50051"
@@ -26,15 +35,38 @@ DEMO_TOKEN = "user-7-demo-token"
 TIMEOUT_S = 120.0  # the deadline the command gives a Recommend call
 
 
-def _print_progress(progress: orchestrator_pb2.Progress) -> None:
-    print(render.progress(progress), flush=True)
+@enum.unique
+class Exit(enum.IntEnum):
+    """The command's exit codes (README, "The `segue` command")."""
+
+    OK = 0
+    CALL_FAILED = 1  # the orchestrator answered with an error
+    USAGE = 2  # a bad command line (argparse exits with 2 itself)
+    UNREACHABLE = 3  # nothing answers at --addr
+    MESH = 4  # the local mesh could not start
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+    OUTPUT_CLOSED = 141  # the reader went away, e.g. `| head -1` (128 + SIGPIPE)
+
+
+class _PrintProgress:
+    """Prints each progress event as a line; remembers whether one of them showed the mood."""
+
+    def __init__(self) -> None:
+        self.mood_shown = False
+
+    def __call__(self, event: orchestrator_pb2.Progress) -> None:
+        print(render.progress(event), flush=True)
+        self.mood_shown = self.mood_shown or event.HasField("mood")
+
+
+def _print_json_event(event: orchestrator_pb2.Progress) -> None:
+    print(render.as_json(orchestrator_pb2.RecommendStreamResponse(progress=event), one_line=True), flush=True)
 
 
 async def _recommend_at(
     addr: str, request: orchestrator_pb2.RecommendRequest, token: str, stream: bool, on_progress: OnProgress | None
 ) -> orchestrator_pb2.RecommendResponse:
-    async with aio.insecure_channel(addr) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+    async with orchestrator(addr) as stub:
         return await call_recommend(stub, request, token, TIMEOUT_S, stream=stream, on_progress=on_progress)
 
 
@@ -64,9 +96,10 @@ async def _demo(args: argparse.Namespace) -> int:
         print(_describe(mesh))
         print(f'\nRecommend(user={DEMO_USER!r}, prompt="{args.prompt}", size={args.size}):')
         request = recommend_request(args.prompt, DEMO_USER, args.size)
-        response = await _recommend_at(mesh.orchestrator, request, DEMO_TOKEN, True, _print_progress)
+        progress = _PrintProgress()
+        response = await _recommend_at(mesh.orchestrator, request, DEMO_TOKEN, True, progress)
         print()
-        print(render.full(response))
+        print(render.full(response, with_mood=not progress.mood_shown))
         print("\nshutting down…")
     print("done.")
     return 0
@@ -91,32 +124,104 @@ async def _up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _streams(args: argparse.Namespace) -> bool:
+    """Use RecommendStream when asked to, or to show progress on a terminal (text output only)."""
+    return bool(args.stream or (not args.json and not args.no_progress and sys.stdout.isatty()))
+
+
 async def _recommend(args: argparse.Namespace) -> int:
     request = recommend_request(args.prompt, args.user, args.size, args.session)
-    on_progress = None if args.json else _print_progress
-    response = await _recommend_at(args.addr, request, args.token, args.stream, on_progress)
+    stream = _streams(args)
     if args.json:
-        print(json_format.MessageToJson(response))
-    else:
-        if args.stream:
-            print()
-        print(render.full(response))
-    return 0
+        # With --stream, JSON lines: one object per stream message, {"progress": …} then {"result": …}.
+        response = await _recommend_at(args.addr, request, args.token, stream, _print_json_event)
+        result = orchestrator_pb2.RecommendStreamResponse(result=response) if stream else response
+        print(render.as_json(result, one_line=stream))
+        return Exit.OK
+    progress = _PrintProgress()
+    response = await _recommend_at(args.addr, request, args.token, stream, progress)
+    if stream:
+        print()
+    print(render.full(response, with_mood=not progress.mood_shown))
+    return Exit.OK
 
 
 async def _prefetch(args: argparse.Namespace) -> int:
-    async with aio.insecure_channel(args.addr) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+    async with orchestrator(args.addr) as stub:
         reply = await stub.Prefetch(
             orchestrator_pb2.PrefetchRequest(user_id=args.user), metadata=token_metadata(args.token), timeout=10
         )
     print("accepted" if reply.accepted else "not accepted")
-    return 0
+    return Exit.OK
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default, except where there is none to show; keeps the examples' line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default == "" or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("segue")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _addr(text: str) -> str:
+    try:
+        return check_addr(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_EXIT_CODES = (
+    "exit codes: 0 ok, 1 the call failed, 2 usage error, 3 nothing listens at --addr,\n"
+    "            4 the local mesh could not start, 130 interrupted, 141 output closed early"
+)
+_EXAMPLES = {
+    "segue": f"""examples:
+  segue demo                          # start the mesh, one Recommend, show the playlist, stop
+  segue up                            # the local mesh on {DEFAULT_ADDR} until Ctrl-C
+  segue recommend "{DEMO_PROMPT}" --user {DEMO_USER}
+
+{_EXIT_CODES}""",
+    "demo": """example:
+  segue demo --prompt "late night drive, synthwave" --size 10 --profile fast""",
+    "up": """example:
+  segue up --port 0 --redis spawn     # any free port; the address is printed""",
+    "recommend": f"""examples:
+  segue recommend "{DEMO_PROMPT}" --user {DEMO_USER}
+  segue recommend "more like that" --user {DEMO_USER} --session SESSION_ID
+  segue recommend "gym, heavy" --user {DEMO_USER} --json --stream    # JSON lines, one per event
+
+On a terminal, progress lines (with the time since the request started) come first; --stream shows them
+when the output is not a terminal too, --no-progress never. --json prints every field, zero values
+included; a failure under --json is {{"error": {{"code", "message", "retryAfterMs"?, "detail"?}}}} on stdout.
+
+{_EXIT_CODES}""",
+    "prefetch": f"""example:
+  segue prefetch --user {DEMO_USER} --addr 127.0.0.1:50051""",
+}
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="segue", description="Mood prompt in, ordered playlist out.")
+    p = argparse.ArgumentParser(
+        prog="segue",
+        description="Mood prompt in, ordered playlist out.",
+        epilog=_EXAMPLES["segue"],
+        formatter_class=_HelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=summary, description=summary, epilog=_EXAMPLES[name], formatter_class=_HelpFormatter
+        )
 
     def mesh_flags(q: argparse.ArgumentParser) -> None:
         q.add_argument("--profile", default="realistic", help="simulator profile (sim/profiles/*.toml or a path)")
@@ -124,49 +229,78 @@ def parser() -> argparse.ArgumentParser:
         q.add_argument("--redis", choices=["auto", "spawn", "none"], default="auto", help="cache backend")
         q.add_argument("--log-dir", default="", help="where service logs go (default: a temporary directory)")
 
-    demo = sub.add_parser("demo", help="start the mesh, make one Recommend call, show the playlist, stop")
+    demo = command("demo", "start the mesh, make one Recommend call, show the playlist, stop")
     mesh_flags(demo)
-    demo.add_argument("--prompt", default=DEMO_PROMPT)
-    demo.add_argument("--size", type=int, default=15)
+    demo.add_argument("--prompt", default=DEMO_PROMPT, help="the mood prompt")
+    demo.add_argument("--size", type=int, default=15, help="tracks asked for")
 
-    up = sub.add_parser("up", help="run the local mesh until Ctrl-C")
+    up = command("up", "run the local mesh until Ctrl-C")
     mesh_flags(up)
     up.add_argument("--port", type=int, default=50051, help="orchestrator port (0: any free port)")
 
     def client_flags(q: argparse.ArgumentParser) -> None:
         q.add_argument(
-            "--addr", default=os.environ.get("SEGUE_ADDR", DEFAULT_ADDR), help="orchestrator (env SEGUE_ADDR)"
+            "--addr",
+            type=_addr,
+            default=os.environ.get("SEGUE_ADDR", DEFAULT_ADDR),
+            help="the orchestrator, host:port or dns:///host:port (env SEGUE_ADDR)",
         )
         q.add_argument("--user", required=True, help="the user id")
-        q.add_argument(
-            "--token",
-            default=os.environ.get("SPOTIFY_TOKEN", DEMO_TOKEN),
-            help="the user's Spotify access token (env SPOTIFY_TOKEN)",
-        )
+        # No default here: --help prints defaults, and this one may be a real token (resolved in main).
+        q.add_argument("--token", help=f"the user's Spotify access token (default: $SPOTIFY_TOKEN, else {DEMO_TOKEN})")
 
-    rec = sub.add_parser("recommend", help="ask a running orchestrator for a playlist")
-    rec.add_argument("prompt")
+    rec = command("recommend", "ask a running orchestrator for a playlist")
+    rec.add_argument("prompt", help='the mood, e.g. "rainy sunday, slow jazz, nothing sad"')
     client_flags(rec)
-    rec.add_argument("--size", type=int, default=None, help="1..100 (default 20)")
+    rec.add_argument("--size", type=int, default=None, help="tracks asked for, 1..100 (default: 20)")
     rec.add_argument("--session", default="", help="continue a session (a follow-up or a tweaked prompt)")
-    rec.add_argument("--stream", action="store_true", help="show progress as each phase finishes")
-    rec.add_argument("--json", action="store_true", help="print the response as JSON")
+    shown = rec.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--stream", action="store_true", help="progress lines even when not on a terminal; with --json, JSON lines"
+    )
+    shown.add_argument("--no-progress", action="store_true", help="no progress lines, even on a terminal")
+    rec.add_argument("--json", action="store_true", help="print the response as JSON, every field")
 
-    pre = sub.add_parser("prefetch", help="warm a user's caches ahead of a request")
+    pre = command("prefetch", "warm a user's caches ahead of a request")
     client_flags(pre)
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser().parse_args(argv)
+    if "token" in args and args.token is None:
+        args.token = os.environ.get("SPOTIFY_TOKEN", DEMO_TOKEN)
+    return args
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Runs the parsed command; prints a failure as text on stderr or, under --json, as JSON on stdout."""
     handler = {"demo": _demo, "up": _up, "recommend": _recommend, "prefetch": _prefetch}[args.command]
     try:
-        sys.exit(asyncio.run(handler(args)))
-    except aio.AioRpcError as exc:  # the orchestrator's own words: they name the bad field or the failing peer
-        print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
-        sys.exit(3 if exc.code() == grpc.StatusCode.UNAVAILABLE else 1)
+        return await handler(args)
     except MeshError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        return Exit.MESH
+    except Unreachable as exc:
+        hint = f"{exc} — start `segue up` or pass --addr"
+        failure, code = render.Failure("UNAVAILABLE", hint, detail=exc.details), Exit.UNREACHABLE
+    except aio.AioRpcError as exc:  # the orchestrator's own words: they name the bad field or the failing peer
+        failure, code = render.Failure(exc.code().name, exc.details() or "", retry_after_ms(exc)), Exit.CALL_FAILED
+    if getattr(args, "json", False):
+        print(failure.json(one_line=_streams(args)), flush=True)
+    else:
+        print(failure.text(), file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    try:
+        code = asyncio.run(run(args))
     except KeyboardInterrupt:
-        sys.exit(130)
+        code = Exit.INTERRUPTED
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = Exit.OUTPUT_CLOSED
+    sys.exit(code)

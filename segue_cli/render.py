@@ -1,9 +1,13 @@
-"""Plain-text rendering of a playlist, its timings and warnings, for the terminal."""
+"""What the `segue` command prints: a playlist, its mood, timings and warnings as text or JSON, and failures."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from google.protobuf import json_format
+from google.protobuf.message import Message
 from segue.v1 import common_pb2, orchestrator_pb2
 
 _SOURCE = {
@@ -50,15 +54,39 @@ def playlist(response: orchestrator_pb2.RecommendResponse) -> str:
     return table(["#", "title", "artists", "energy", "valence", "bpm", "fit", "source"], rows, right=(0, 3, 4, 5, 6))
 
 
-def mood(profile: common_pb2.MoodProfile) -> str:
+# The target features (services/common/features.py) not on a 0..1 scale: (decimals, unit).
+_SCALES = {"tempo": (0, " BPM"), "loudness": (0, " dB")}
+
+
+def _signed(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}".replace("-", "−")  # a true minus sign
+
+
+def span(low: float, high: float, decimals: int = 2, unit: str = "") -> str:
+    """`76–106 BPM`; with a negative end, `−23 to −17 dB` (a dash between negatives reads as a minus)."""
+    low, high = (round(v, decimals) + 0.0 for v in (low, high))  # + 0.0: no "−0" for what rounds to zero
+    joint = " to " if min(low, high) < 0 else "–"
+    return f"{_signed(low, decimals)}{joint}{_signed(high, decimals)}{unit}"
+
+
+def target(t: common_pb2.FeatureTarget) -> str:
+    decimals, unit = _SCALES.get(t.feature, (2, ""))
+    return f"{t.feature} {span(t.min, t.max, decimals, unit)}"
+
+
+def _mood_lines(profile: common_pb2.MoodProfile) -> list[str]:
     source = common_pb2.MoodSource.Name(profile.source).removeprefix("MOOD_SOURCE_").lower()
-    targets = ", ".join(f"{t.feature} {t.min:.2f}–{t.max:.2f}" for t in profile.targets)
-    parts = [f"mood: {profile.interpretation or profile.primary_emotion} (from {source})"]
+    lines = [f"{profile.interpretation or profile.primary_emotion} (from {source})"]
     if profile.genres:
-        parts.append(f"genres: {', '.join(profile.genres)}")
-    if targets:
-        parts.append(f"targets: {targets}")
-    return "\n".join(parts)
+        lines.append(f"genres: {', '.join(profile.genres)}")
+    if profile.targets:
+        lines.append(f"targets: {', '.join(target(t) for t in profile.targets)}")
+    return lines
+
+
+def mood(profile: common_pb2.MoodProfile) -> str:
+    headline, *details = _mood_lines(profile)
+    return "\n".join([f"mood: {headline}", *details])
 
 
 def summary(response: orchestrator_pb2.RecommendResponse) -> str:
@@ -76,9 +104,47 @@ def summary(response: orchestrator_pb2.RecommendResponse) -> str:
 
 
 def progress(event: orchestrator_pb2.Progress) -> str:
+    """One line per phase; the mood phase carries the mood, printed here in full so the end need not repeat it."""
     phase = orchestrator_pb2.Phase.Name(event.phase).removeprefix("PHASE_").lower().replace("_", " ")
-    return f"[{event.elapsed_seconds:6.2f}s] {phase}: {event.message}"
+    stamp = f"[{event.elapsed_seconds:6.2f}s] "
+    if not event.HasField("mood"):
+        return f"{stamp}{phase}: {event.message}"
+    headline, *details = _mood_lines(event.mood)
+    return "\n".join([f"{stamp}{phase}: {headline}", *(" " * len(stamp) + d for d in details)])
 
 
-def full(response: orchestrator_pb2.RecommendResponse) -> str:
-    return "\n\n".join([mood(response.mood), playlist(response), summary(response)])
+def full(response: orchestrator_pb2.RecommendResponse, with_mood: bool = True) -> str:
+    """The whole answer; `with_mood=False` when a progress line has shown the mood already."""
+    blocks = [mood(response.mood)] if with_mood else []
+    return "\n\n".join([*blocks, playlist(response), summary(response)])
+
+
+def as_json(message: Message, one_line: bool = False) -> str:
+    """Every field, zero values included, so a consumer never has to know proto3's defaults."""
+    return json_format.MessageToJson(
+        message, indent=None if one_line else 2, ensure_ascii=False, always_print_fields_with_no_presence=True
+    )
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A call that did not give an answer, as the user sees it."""
+
+    code: str  # the gRPC status name
+    message: str
+    retry_after_ms: int | None = None  # the orchestrator's pushback on RESOURCE_EXHAUSTED
+    detail: str = ""  # gRPC's own words when `message` is ours
+
+    def text(self) -> str:
+        line = f"error: {self.message}" if self.detail else f"error: {self.code}: {self.message}"
+        if self.retry_after_ms is not None:
+            line += f" (retry in {self.retry_after_ms / 1000:.1f} s)"
+        return f"{line}\n  ({self.detail})" if self.detail else line
+
+    def json(self, one_line: bool = False) -> str:
+        error: dict[str, str | int] = {"code": self.code, "message": self.message}
+        if self.retry_after_ms is not None:
+            error["retryAfterMs"] = self.retry_after_ms
+        if self.detail:
+            error["detail"] = self.detail
+        return json.dumps({"error": error}, ensure_ascii=False, indent=None if one_line else 2)
