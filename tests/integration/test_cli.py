@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import json
+import os
+import pty
+import re
 import sys
 
 import pytest
 
+from segue_cli.main import DEMO_PROMPT
 from segue_cli.mesh import ROOT, Mesh, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+
+WAIT_S = 120  # a bound for a hung command on a loaded machine, not a speed target
 
 
 async def segue(*args: str) -> tuple[int, str, str]:
@@ -24,49 +32,133 @@ async def segue(*args: str) -> tuple[int, str, str]:
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        out, err = await asyncio.wait_for(proc.communicate(), WAIT_S)
     except TimeoutError:
         proc.kill()
         raise
     return int(proc.returncode or 0), out.decode(), err.decode()
 
 
-async def test_recommend_streams_progress_then_prints_the_playlist_table(mesh: Mesh) -> None:
-    code, out, _ = await segue(
-        "recommend", "sunset drive, warm synths", "--user", "cli-user", "--size", "4", "--stream",
+async def segue_on_a_terminal(*args: str) -> tuple[int, str]:
+    """The command with its stdout on a pseudo-terminal, as when a user types it; returns what the terminal got."""
+    terminal, its_end = pty.openpty()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "segue_cli", *args, cwd=ROOT, stdout=its_end, stderr=asyncio.subprocess.DEVNULL
+    )
+    os.close(its_end)
+
+    def read_all() -> bytes:
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(terminal, 65536)
+            except OSError:  # EIO: the command exited and closed its end
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    try:
+        shown = await asyncio.wait_for(asyncio.to_thread(read_all), WAIT_S)
+        await asyncio.wait_for(proc.wait(), WAIT_S)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        os.close(terminal)
+    return int(proc.returncode or 0), shown.decode()
+
+
+def phases(lines: list[str]) -> list[str]:
+    return [line.split("] ", 1)[1].split(":")[0] for line in lines if line.startswith("[")]
+
+
+async def test_on_a_terminal_recommend_shows_progress_then_the_playlist_and_the_mood_once(mesh: Mesh) -> None:
+    code, shown = await segue_on_a_terminal(
+        "recommend", "sunset drive, warm synths", "--user", "cli-user", "--size", "4",
         "--addr", mesh.orchestrator, "--token", "user-51-cli",
     )  # fmt: skip
     assert code == 0
-    lines = out.splitlines()
-    progress = [line for line in lines if line.startswith("[")]
-    assert [p.split("] ", 1)[1].split(":")[0] for p in progress] == [
-        "mood analyzed",
-        "seeds gathered",
-        "candidates found",
-        "ranked",
-    ]
+    lines = shown.splitlines()
+    assert phases(lines) == ["mood analyzed", "seeds gathered", "candidates found", "ranked"]
+    mood_line = next(line for line in lines if line.startswith("[") and "mood analyzed" in line)
+    interpretation = mood_line.split("mood analyzed: ", 1)[1].rsplit(" (from ", 1)[0]
+    assert interpretation and shown.count(interpretation) == 1
+    assert sum(line.strip().startswith("targets:") for line in lines) == 1
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["#", "title"])
     rows = [line for line in lines[header + 2 :] if line.strip()[:1].isdigit()]
     assert [row.split()[0] for row in rows] == ["1", "2", "3", "4"]
     assert any(line.startswith("timings:") for line in lines)
 
 
-async def test_recommend_json_and_a_clear_error(mesh: Mesh) -> None:
-    code, out, _ = await segue(
-        "recommend", "quiet rain", "--user", "cli-user", "--size", "3", "--json",
-        "--addr", mesh.orchestrator, "--token", "user-51-cli",
-    )  # fmt: skip
+async def test_piped_recommend_prints_the_answer_only_unless_stream(mesh: Mesh) -> None:
+    ask = ("recommend", DEMO_PROMPT, "--user", "cli-user", "--size", "3", "--addr", mesh.orchestrator)
+    code, out, _ = await segue(*ask)
     assert code == 0
-    assert len(json.loads(out)["tracks"]) == 3
+    lines = out.splitlines()
+    assert phases(lines) == [] and lines[0].startswith("mood: ")
+    targets = [line for line in lines if line.startswith("targets: ")]
+    assert len(targets) == 1
+    shown = dict(part.split(" ", 1) for part in targets[0].removeprefix("targets: ").split(", "))
+    assert re.fullmatch(r"\d+–\d+ BPM", shown.pop("tempo"))  # a slow-jazz mood sets a tempo
+    if "loudness" in shown:
+        assert re.fullmatch(r"−\d+ to −?\d+ dB", shown.pop("loudness"))
+    assert shown and all(re.fullmatch(r"[01]\.\d\d–[01]\.\d\d", span) for span in shown.values())
 
-    code, _, err = await segue(
-        "recommend", "quiet rain", "--user", "cli-user", "--size", "500", "--addr", mesh.orchestrator
-    )
+    code, out, _ = await segue(*ask, "--stream")
+    assert code == 0
+    assert phases(out.splitlines()) == ["mood analyzed", "seeds gathered", "candidates found", "ranked"]
+
+
+async def test_recommend_json_prints_every_field_and_stream_prints_json_lines(mesh: Mesh) -> None:
+    ask = ("recommend", "quiet rain", "--user", "cli-user", "--size", "3", "--addr", mesh.orchestrator)
+    code, out, _ = await segue(*ask, "--token", "user-51-cli", "--json")
+    assert code == 0
+    response = json.loads(out)
+    assert len(response["tracks"]) == 3
+    assert {"warnings", "timings", "cache", "llm", "sessionId", "requestId", "mood"} <= set(response)
+    assert {"calls", "promptTokens", "outputTokens", "cacheHits"} <= set(response["llm"])  # zero or not
+
+    code, out, _ = await segue(*ask, "--token", "user-51-cli", "--json", "--stream")
+    assert code == 0
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [next(iter(e)) for e in events] == ["progress"] * 4 + ["result"]
+    assert [e["progress"]["phase"] for e in events[:4]] == [
+        "PHASE_MOOD_ANALYZED",
+        "PHASE_SEEDS_GATHERED",
+        "PHASE_CANDIDATES_FOUND",
+        "PHASE_RANKED",
+    ]
+    assert events[0]["progress"]["count"] == 0  # a zero value, printed
+    assert len(events[-1]["result"]["tracks"]) == 3
+
+
+async def test_recommend_errors_as_text_and_as_json(mesh: Mesh) -> None:
+    ask = ("recommend", "quiet rain", "--user", "cli-user", "--size", "500", "--addr", mesh.orchestrator)
+    code, _, err = await segue(*ask)
     assert code == 1
     assert "INVALID_ARGUMENT" in err and "size must be between 1 and 100" in err
 
+    code, out, err = await segue(*ask, "--json")
+    assert code == 1 and err == ""
+    error = json.loads(out)["error"]
+    assert error["code"] == "INVALID_ARGUMENT" and "size must be between 1 and 100" in error["message"]
 
-async def test_an_unreachable_orchestrator_fails_at_once_with_exit_code_3() -> None:
-    code, _, err = await segue("recommend", "quiet rain", "--user", "cli-user", "--addr", f"127.0.0.1:{free_port()}")
-    assert code == 3
-    assert "UNAVAILABLE" in err
+
+async def test_an_unreachable_orchestrator_fails_at_once_saying_what_to_do() -> None:
+    addr = f"127.0.0.1:{free_port()}"
+    code, out, err = await segue("recommend", "quiet rain", "--user", "cli-user", "--addr", addr)
+    assert code == 3 and out == ""
+    assert err.startswith(f"error: nothing listens at {addr} — start `segue up` or pass --addr\n")
+
+
+async def test_an_invalid_addr_is_a_usage_error_before_any_call() -> None:
+    code, out, err = await segue("recommend", "quiet rain", "--user", "cli-user", "--addr", "localhost")
+    assert code == 2 and out == ""
+    assert "usage: segue recommend" in err and "argument --addr: 'localhost' is not host:port" in err
+
+
+async def test_version() -> None:
+    code, out, _ = await segue("--version")
+    assert code == 0 and out.strip() == f"segue {importlib.metadata.version('segue')}"
