@@ -11,7 +11,9 @@ import json
 
 from grpc import aio
 
-from services.common.interceptors import PropagatingClientInterceptor
+from services.common import tracing
+from services.common.interceptors import ClientMetricsInterceptor, PropagatingClientInterceptor
+from services.common.metrics import GrpcMetrics
 
 _SERVICE_CONFIG = json.dumps(
     {
@@ -34,8 +36,13 @@ _SERVICE_CONFIG = json.dumps(
 )
 
 
-def make_channel(target: str, *, default_timeout_s: float = 30.0) -> aio.Channel:
-    """`target` is host:port locally, or `dns:///name-headless.ns.svc.cluster.local:port` in Kubernetes."""
+def make_channel(target: str, *, metrics: GrpcMetrics, default_timeout_s: float = 30.0) -> aio.Channel:
+    """`target` is host:port locally, or `dns:///name-headless.ns.svc.cluster.local:port` in Kubernetes.
+
+    `metrics` is the service's one `GrpcMetrics.create(registry, "client")`, shared by all its channels.
+    Interceptors, outermost first: tracing (a span around the whole call), grpc_client_* metrics,
+    then the deadline and request id that every hop carries.
+    """
     return aio.insecure_channel(
         target,
         options=[
@@ -43,5 +50,9 @@ def make_channel(target: str, *, default_timeout_s: float = 30.0) -> aio.Channel
             ("grpc.enable_retries", 1),
             ("grpc.max_receive_message_length", 16 * 1024 * 1024),
         ],
-        interceptors=[PropagatingClientInterceptor(default_timeout_s)],
+        interceptors=[
+            *tracing.client_interceptors(),
+            ClientMetricsInterceptor(metrics),
+            PropagatingClientInterceptor(default_timeout_s),
+        ],
     )

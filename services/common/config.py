@@ -113,6 +113,8 @@ class ServerConfig:
     drain_delay_s: float = 5.0  # NOT_SERVING before stopping, so load balancers move away first
     max_connection_age_s: float = 300.0  # clients re-resolve DNS and spread over new pods
     max_concurrent_rpcs: int = 1000
+    revision: str = ""  # the source revision this build came from, shown in segue_build_info
+    otlp_endpoint: str = ""  # OTLP/HTTP collector; empty: tracing off
 
 
 def read_server_config(env: EnvReader, *, default_port: int = 50051) -> ServerConfig:
@@ -126,4 +128,6 @@ def read_server_config(env: EnvReader, *, default_port: int = 50051) -> ServerCo
         drain_delay_s=env.number("DRAIN_DELAY_S", 5.0, minimum=0),
         max_connection_age_s=env.number("MAX_CONNECTION_AGE_S", 300.0, minimum=1),
         max_concurrent_rpcs=env.integer("MAX_CONCURRENT_RPCS", 1000, minimum=1),
+        revision=env.text("SEGUE_REVISION", "unknown"),
+        otlp_endpoint=env.text("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
     )

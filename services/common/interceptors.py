@@ -20,7 +20,7 @@ from grpc import aio
 
 from services.common import context as call_context
 from services.common.errors import DeadlineExceeded, ResourceExhausted, SegueError
-from services.common.metrics import GrpcServerMetrics
+from services.common.metrics import GO_CODE_NAMES, GrpcMetrics
 
 log = logging.getLogger(__name__)
 
@@ -120,24 +120,25 @@ def _split_method(method: str) -> tuple[str, str]:
     return service, name
 
 
+_BY_VALUE = {status.value[0]: status for status in grpc.StatusCode}
+
+
 def _outcome(ctx: aio.ServicerContext, exc: BaseException | None) -> str:
-    """The status the client will see. An abort sets the context's code before raising."""
+    """The status the client will see, in go-grpc-prometheus's spelling. An abort sets the code before raising."""
     if isinstance(exc, asyncio.CancelledError):
-        return "CANCELLED"
+        return GO_CODE_NAMES[grpc.StatusCode.CANCELLED]
     code = ctx.code()
     if code is None:
-        return "OK" if exc is None else "UNKNOWN"
-    if isinstance(code, grpc.StatusCode):
-        return str(code.name)
-    # grpc.aio may report the raw integer code
-    names = {status.value[0]: str(status.name) for status in grpc.StatusCode}
-    return names.get(code, "UNKNOWN")
+        return GO_CODE_NAMES[grpc.StatusCode.OK if exc is None else grpc.StatusCode.UNKNOWN]
+    if not isinstance(code, grpc.StatusCode):  # grpc.aio may report the raw integer code
+        code = _BY_VALUE.get(code, grpc.StatusCode.UNKNOWN)
+    return GO_CODE_NAMES[code]
 
 
 class MetricsInterceptor(_HandlerInterceptor):
     """grpc_server_started_total / handled_total / handling_seconds, with the real status code."""
 
-    def __init__(self, metrics: GrpcServerMetrics) -> None:
+    def __init__(self, metrics: GrpcMetrics) -> None:
         self._m = metrics
 
     def _start(self, method: str, grpc_type: str) -> tuple[str, str, str]:
@@ -218,8 +219,66 @@ class ErrorInterceptor(_HandlerInterceptor):
         return wrapped
 
 
-def server_interceptors(metrics: GrpcServerMetrics) -> list[aio.ServerInterceptor]:
+def server_interceptors(metrics: GrpcMetrics) -> list[aio.ServerInterceptor]:
     return [CallContextInterceptor(), MetricsInterceptor(metrics), ErrorInterceptor()]
+
+
+class ClientMetricsInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):
+    """grpc_client_started_total / handled_total / handling_seconds for every outgoing call.
+
+    A call's status is known only when it ends, which for a stream is when the caller has read it: the
+    outcome is recorded from the call's done callback (grpc.aio reads the status with a coroutine, so the
+    callback hands it to a task).
+    """
+
+    def __init__(self, metrics: GrpcMetrics) -> None:
+        self._m = metrics
+        self._pending: set[asyncio.Task[None]] = set()
+
+    async def _observe(self, continuation: Any, details: aio.ClientCallDetails, request: Any, grpc_type: str) -> Any:
+        method = details.method.decode() if isinstance(details.method, bytes) else details.method
+        service, name = _split_method(method)
+        labels = (grpc_type, service, name)
+        self._m.started.labels(*labels).inc()
+        t0 = time.perf_counter()
+        try:
+            call = await continuation(details, request)
+        except SegueError as exc:  # refused before it went out (no time left)
+            self._finish(labels, GO_CODE_NAMES[exc.code], t0)
+            raise
+        except BaseException:
+            self._finish(labels, GO_CODE_NAMES[grpc.StatusCode.UNKNOWN], t0)
+            raise
+        call.add_done_callback(lambda done: self._when_done(done, labels, t0))
+        return call
+
+    def _when_done(self, call: Any, labels: tuple[str, str, str], t0: float) -> None:
+        elapsed = time.perf_counter() - t0
+        task = asyncio.ensure_future(self._record(call, labels, elapsed))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _record(self, call: Any, labels: tuple[str, str, str], elapsed: float) -> None:
+        try:
+            code = await call.code()
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
+        self._m.handled.labels(*labels, GO_CODE_NAMES.get(code, "Unknown")).inc()
+        self._m.handling_seconds.labels(*labels).observe(elapsed)
+
+    def _finish(self, labels: tuple[str, str, str], code: str, t0: float) -> None:
+        self._m.handled.labels(*labels, code).inc()
+        self._m.handling_seconds.labels(*labels).observe(time.perf_counter() - t0)
+
+    async def intercept_unary_unary(
+        self, continuation: Any, client_call_details: aio.ClientCallDetails, request: Any
+    ) -> Any:
+        return await self._observe(continuation, client_call_details, request, "unary")
+
+    async def intercept_unary_stream(
+        self, continuation: Any, client_call_details: aio.ClientCallDetails, request: Any
+    ) -> Any:
+        return await self._observe(continuation, client_call_details, request, "server_stream")
 
 
 class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):

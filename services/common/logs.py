@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from services.common import context
+from services.common import context, tracing
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
@@ -62,6 +62,9 @@ class JsonFormatter(logging.Formatter):
         request_id = context.request_id()
         if request_id:
             entry["request_id"] = request_id
+        ids = tracing.current_ids()
+        if ids is not None:
+            entry["trace_id"], entry["span_id"] = ids
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value

@@ -1,46 +1,97 @@
 """Prometheus metrics. Every server gets its own registry so tests can run several in one process.
 
-gRPC server metrics use the go-grpc-prometheus names and labels, so the usual dashboards work;
-segue's own metrics are prefixed `segue_`.
+gRPC server and client metrics use the go-grpc-prometheus names, labels and code names
+(`InvalidArgument`, not `INVALID_ARGUMENT`), so the usual dashboards and alerts work; segue's own
+metrics are prefixed `segue_`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import metadata
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+import grpc
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    Info,
+    disable_created_metrics,
+)
+
+# Counters and histograms would each export a `*_created` timestamp series: nothing reads them, and they
+# double the series Prometheus stores. Turned off here, once, for every registry in the process.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 _GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method")
 # Default buckets stop at 10 s; a cold recommendation or an LLM call can take longer.
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
+# grpc-go's codes.Code.String(), which go-grpc-prometheus puts in grpc_code.
+GO_CODE_NAMES: dict[grpc.StatusCode, str] = {
+    code: "Canceled" if code is grpc.StatusCode.CANCELLED else "".join(w.title() for w in code.name.split("_"))
+    for code in grpc.StatusCode
+}
+GO_CODE_NAMES[grpc.StatusCode.OK] = "OK"
+
+
+def server_registry(revision: str) -> CollectorRegistry:
+    """A server's registry: process (CPU, memory, fds), platform and GC collectors, and segue_build_info."""
+    registry = CollectorRegistry()
+    for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(collector)
+    Info("segue_build", "The running build: package version and source revision.", registry=registry).info(
+        {"version": _version(), "revision": revision or "unknown"}
+    )
+    return registry
+
+
+def _version() -> str:
+    try:
+        return metadata.version("segue")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 @dataclass(frozen=True)
-class GrpcServerMetrics:
+class GrpcMetrics:
+    """started / handled / handling_seconds for one side: `grpc_server_*` or `grpc_client_*`."""
+
     started: Counter
     handled: Counter
     handling_seconds: Histogram
 
     @classmethod
-    def create(cls, registry: CollectorRegistry) -> GrpcServerMetrics:
+    def create(cls, registry: CollectorRegistry, side: str = "server") -> GrpcMetrics:
+        where = "on the server" if side == "server" else "by the client"
         return cls(
-            started=Counter(
-                "grpc_server_started_total", "RPCs started on the server.", _GRPC_LABELS, registry=registry
-            ),
+            started=Counter(f"grpc_{side}_started_total", f"RPCs started {where}.", _GRPC_LABELS, registry=registry),
             handled=Counter(
-                "grpc_server_handled_total",
-                "RPCs completed on the server, regardless of success or failure.",
+                f"grpc_{side}_handled_total",
+                f"RPCs completed {where}, regardless of success or failure.",
                 (*_GRPC_LABELS, "grpc_code"),
                 registry=registry,
             ),
             handling_seconds=Histogram(
-                "grpc_server_handling_seconds",
-                "Response latency of RPCs handled by the server.",
+                f"grpc_{side}_handling_seconds",
+                f"Latency of RPCs {where}, until the status is known.",
                 _GRPC_LABELS,
                 buckets=_LATENCY_BUCKETS,
                 registry=registry,
             ),
         )
+
+    def preset(self, grpc_type: str, service: str, method: str) -> None:
+        """Every series of a method exists from the start at 0, as go-grpc-prometheus does, so rates and
+        ratios over them are defined before the first call (and an error's first occurrence is a rise)."""
+        self.started.labels(grpc_type, service, method)
+        self.handling_seconds.labels(grpc_type, service, method)
+        for code in GO_CODE_NAMES.values():
+            self.handled.labels(grpc_type, service, method, code)
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,17 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from google.protobuf import descriptor_pool
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, start_http_server
 
-from services.common import logs
+from services.common import logs, tracing
 from services.common.config import ConfigError, ServerConfig
 from services.common.interceptors import server_interceptors
-from services.common.metrics import GrpcServerMetrics
+from services.common.metrics import GrpcMetrics, server_registry
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +64,33 @@ class RunningService:
         if self._metrics_http is not None:
             self._metrics_http.shutdown()
             self._metrics_http.server_close()
+        tracing.shutdown()
         log.info("stopped")
 
 
+_GRPC_TYPES = {
+    (False, False): "unary",
+    (True, False): "client_stream",
+    (False, True): "server_stream",
+    (True, True): "bidi_stream",
+}
+
+
+def preset_methods(metrics: GrpcMetrics, service_names: Sequence[str]) -> None:
+    """Every method of these services gets its metric series at 0 before the first call."""
+    pool = descriptor_pool.Default()
+    for name in service_names:
+        for method in pool.FindServiceByName(name).methods:
+            kind = _GRPC_TYPES[(method.client_streaming, method.server_streaming)]
+            metrics.preset(kind, name, method.name)
+
+
 async def start(definition: ServiceDefinition, cfg: ServerConfig, registry: CollectorRegistry) -> RunningService:
+    metrics = GrpcMetrics.create(registry)
+    health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+    preset_methods(metrics, (*definition.service_names, health_name))
     server = aio.server(
-        interceptors=server_interceptors(GrpcServerMetrics.create(registry)),
+        interceptors=[*tracing.server_interceptors(), *server_interceptors(metrics)],
         options=[
             ("grpc.max_connection_age_ms", int(cfg.max_connection_age_s * 1000)),
             ("grpc.max_connection_age_grace_ms", int(cfg.shutdown_grace_s * 1000)),
@@ -83,7 +105,7 @@ async def start(definition: ServiceDefinition, cfg: ServerConfig, registry: Coll
     reflection.enable_server_reflection(
         (
             *definition.service_names,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            health_name,
             reflection.SERVICE_NAME,
         ),
         server,
@@ -120,7 +142,7 @@ Builder = Callable[[C, CollectorRegistry], Awaitable[ServiceDefinition]]
 
 
 async def serve_until_signal(cfg: C, build: Builder[C]) -> None:
-    registry = CollectorRegistry()
+    registry = server_registry(cfg.server.revision)
     running = await start(await build(cfg, registry), cfg.server, registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -140,4 +162,6 @@ def main(service: str, load: Callable[[Mapping[str, str]], C], build: Builder[C]
         log.error("%s", exc)
         sys.exit(2)
     logs.configure(service, cfg.server.log_level)
+    # Before the service builds its clients and channels: the instrumentations patch them as they are made.
+    tracing.configure(service, cfg.server.otlp_endpoint)
     asyncio.run(serve_until_signal(cfg, build))

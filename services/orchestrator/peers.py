@@ -13,6 +13,7 @@ from segue.v1 import llm_gateway_pb2_grpc, reccobeat_gateway_pb2_grpc, seed_gath
 from services.common.channels import make_channel
 from services.common.context import SPOTIFY_TOKEN_HEADER
 from services.common.errors import SegueError
+from services.common.metrics import GrpcMetrics
 
 T = TypeVar("T")
 
@@ -56,9 +57,12 @@ class Peers:
     channels: tuple[aio.Channel, ...]
 
     @classmethod
-    def connect(cls, llm_addr: str, seeds_addr: str, reccobeats_addr: str, timeout_s: float) -> Peers:
+    def connect(
+        cls, llm_addr: str, seeds_addr: str, reccobeats_addr: str, timeout_s: float, metrics: GrpcMetrics
+    ) -> Peers:
         llm, seeds, recco = (
-            make_channel(a, default_timeout_s=timeout_s) for a in (llm_addr, seeds_addr, reccobeats_addr)
+            make_channel(a, metrics=metrics, default_timeout_s=timeout_s)
+            for a in (llm_addr, seeds_addr, reccobeats_addr)
         )
         return cls(
             llm=llm_gateway_pb2_grpc.LlmGatewayStub(llm),

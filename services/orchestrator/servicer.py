@@ -11,6 +11,7 @@ from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 from services.common import context
 from services.orchestrator import workflow
+from services.orchestrator.metrics import RecommendMetrics
 from services.orchestrator.peers import Peers
 from services.orchestrator.requests import RecommendParams, check_user_id, parse_recommend
 from services.orchestrator.sessions import SessionStore
@@ -23,8 +24,16 @@ def _recommend_params(request: orchestrator_pb2.RecommendRequest, ctx: aio.Servi
 
 
 class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
-    def __init__(self, peers: Peers, sessions: SessionStore, recommend_timeout_s: float, prefetch_timeout_s: float):
+    def __init__(
+        self,
+        peers: Peers,
+        sessions: SessionStore,
+        recommend_timeout_s: float,
+        prefetch_timeout_s: float,
+        metrics: RecommendMetrics,
+    ):
         self._peers = peers
+        self._metrics = metrics
         self._sessions = sessions
         self._recommend_timeout_s = recommend_timeout_s
         self._prefetch_timeout_s = prefetch_timeout_s
@@ -38,6 +47,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         self._with_default_deadline()
         session = await self._sessions.load(params.user_id, params.session_id)
         response = await workflow.recommend(self._peers, params, session, emit)
+        self._metrics.record(response)
         await self._sessions.save(params.user_id, session)
         return response
 

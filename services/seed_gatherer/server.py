@@ -11,7 +11,7 @@ from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2, seed_gathere
 
 from services.common.cache import Cache, make_store
 from services.common.channels import make_channel
-from services.common.metrics import CacheMetrics, UpstreamMetrics
+from services.common.metrics import CacheMetrics, GrpcMetrics, UpstreamMetrics
 from services.common.server import ServiceDefinition
 from services.common.upstream_http import UpstreamClient
 from services.seed_gatherer.config import Config
@@ -43,7 +43,9 @@ async def build(
         tracks_limit=cfg.top_tracks_limit,
         artists_limit=cfg.top_artists_limit,
     )
-    channel = make_channel(cfg.reccobeat_gateway_addr, default_timeout_s=cfg.peer_timeout_s)
+    channel = make_channel(
+        cfg.reccobeat_gateway_addr, metrics=GrpcMetrics.create(registry, "client"), default_timeout_s=cfg.peer_timeout_s
+    )
     # grpc ships no types, so mypy cannot pick the stub's aio overload by itself.
     gateway = cast(
         "reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub", reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(channel)

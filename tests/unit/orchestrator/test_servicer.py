@@ -99,6 +99,26 @@ async def test_recommend_answers_with_an_ordered_playlist_and_its_accounting(mes
     target = next(t for t in response.mood.targets if t.feature == "energy")
     assert sum(energies) / len(energies) < 0.6 and target.max < 0.7, "a slow jazz playlist is not high-energy"
 
+    orchestrator = mesh.services["orchestrator"]
+    for phase in ("mood", "seeds", "candidates", "rank", "total"):
+        assert orchestrator.metric("segue_recommend_phase_seconds_count", phase=phase) == 1
+    total = next(t.seconds for t in response.timings if t.phase == "total")
+    assert orchestrator.metric("segue_recommend_phase_seconds_sum", phase="total") == pytest.approx(total)
+    # the orchestrator's calls to its peers, seen from its side
+    to_llm = {"grpc_type": "unary", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMood"}
+    assert orchestrator.metric("grpc_client_started_total", **to_llm) == 1
+
+
+async def test_each_warning_in_an_answer_is_counted_by_code_and_component(mesh: InProcessMesh) -> None:
+    # More tracks than the fast catalog's pool can fill: the answer is partial and says so.
+    response = await mesh.stub.Recommend(recommend("rainy sunday, slow jazz", size=100), metadata=TOKEN, timeout=30)
+    assert response.warnings
+    orchestrator = mesh.services["orchestrator"]
+    for warning in response.warnings:
+        code = common_pb2.WarningCode.Name(warning.code).removeprefix("WARNING_CODE_").lower()
+        expected = sum(w.code == warning.code and w.component == warning.component for w in response.warnings)
+        assert orchestrator.metric("segue_recommend_warnings_total", code=code, component=warning.component) == expected
+
 
 async def test_requests_are_checked_before_any_peer_is_called(mesh: InProcessMesh) -> None:
     for request, metadata, code in [
