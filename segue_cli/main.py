@@ -43,7 +43,7 @@ class Exit(enum.IntEnum):
     CALL_FAILED = 1  # the orchestrator answered with an error
     USAGE = 2  # a bad command line (argparse exits with 2 itself)
     UNREACHABLE = 3  # nothing answers at --addr
-    MESH = 4  # the local mesh could not start
+    MESH = 4  # the local mesh could not start, or `segue up` lost one of its processes
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
     OUTPUT_CLOSED = 141  # the reader went away, e.g. `| head -1` (128 + SIGPIPE)
 
@@ -119,7 +119,20 @@ async def _up(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        signalled = asyncio.ensure_future(stop.wait())
+        exited = asyncio.ensure_future(mesh.first_exit())
+        done, pending = await asyncio.wait({signalled, exited}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        if exited in done:
+            name, code = exited.result()
+            print(
+                f"\nerror: {name} exited with code {code}; stopping the mesh. Its last log lines:\n"
+                f"{mesh.log_tail(name)}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return Exit.MESH
         print("\nshutting down…")
     return 0
 
@@ -180,7 +193,7 @@ def _addr(text: str) -> str:
 
 _EXIT_CODES = (
     "exit codes: 0 ok, 1 the call failed, 2 usage error, 3 nothing listens at --addr,\n"
-    "            4 the local mesh could not start, 130 interrupted, 141 output closed early"
+    "            4 the local mesh could not start (or lost a process), 130 interrupted, 141 output closed early"
 )
 _EXAMPLES = {
     "segue": f"""examples:

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -54,6 +54,7 @@ class MeshOptions:
     orchestrator_port: int = 0  # 0: any free port
     log_dir: Path | None = None  # service logs (JSON lines); default: a temporary directory
     startup_timeout_s: float = 60.0
+    extra_env: Mapping[str, str] = field(default_factory=dict)  # on top of every service's environment
 
 
 @dataclass
@@ -71,11 +72,41 @@ class Mesh:
     def orchestrator(self) -> str:
         return self.addresses["orchestrator"]
 
+    async def first_exit(self, poll_s: float = 0.2) -> tuple[str, int]:
+        """Wait until any process of the mesh exits; its name and exit code. Nothing here should ever exit."""
+        while True:
+            for name, proc in self.processes.items():
+                code = proc.poll()
+                if code is not None:
+                    return name, code
+            await asyncio.sleep(poll_s)
+
+    def log_tail(self, name: str, chars: int = 2000) -> str:
+        return _tail(self.log_dir / f"{name}.log", chars)
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def check_port_free(port: int, what: str) -> None:
+    """Refuse a fixed port someone already listens on, before anything starts.
+
+    Otherwise our service dies at bind while the health check, dialling the same address, is answered by
+    whoever holds the port (another `segue up`), and we would report their server as ours. SO_REUSEADDR
+    as gRPC sets it, so a port in TIME_WAIT from a mesh that just stopped still counts as free.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise MeshError(
+                f"port {port} ({what}) is already in use — is another `segue up` running? "
+                "Stop it or choose another port with --port."
+            ) from exc
 
 
 def _python_env() -> dict[str, str]:
@@ -222,6 +253,8 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
     log_dir = opts.log_dir or Path(tempfile.mkdtemp(prefix="segue-mesh-"))
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: dict[str, subprocess.Popen[bytes]] = {}
+    if opts.orchestrator_port:
+        check_port_free(opts.orchestrator_port, "the orchestrator's gRPC port")
     try:
         extended_quota = _extended_quota(opts.profile)
         # One after the other, so a failure leaves nothing running that `finally` does not know of.
@@ -252,7 +285,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             },
         }
         for name in SERVICES:
-            env = {**common, **per_service[name], "METRICS_PORT": str(metrics_ports[name])}
+            env = {**common, **per_service[name], "METRICS_PORT": str(metrics_ports[name]), **opts.extra_env}
             processes[name] = spawn_service(name, ports[name], env, log_dir / f"{name}.log")
         await asyncio.gather(
             *(

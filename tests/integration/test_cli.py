@@ -8,7 +8,9 @@ import json
 import os
 import pty
 import re
+import signal
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +164,54 @@ async def test_an_invalid_addr_is_a_usage_error_before_any_call() -> None:
 async def test_version() -> None:
     code, out, _ = await segue("--version")
     assert code == 0 and out.strip() == f"segue {importlib.metadata.version('segue')}"
+
+
+def children(pid: int) -> dict[int, str]:
+    """The direct child processes of `pid` and their command lines, from /proc."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def test_segue_up_refuses_a_taken_port_and_stops_when_a_child_dies(tmp_path: Path) -> None:
+    port = free_port()
+    up = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "segue_cli", "up", "--port", str(port), "--profile", "fast", "--redis", "none",
+        "--log-dir", str(tmp_path / "first"),
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert up.stdout is not None and up.stderr is not None
+        while b"orchestrator listening" not in (line := await asyncio.wait_for(up.stdout.readline(), 120)):
+            assert line, "segue up exited before the mesh was up: " + (await up.stderr.read()).decode()
+
+        # A second mesh on the same port is refused before it starts anything, naming the port.
+        code, _, err = await segue("up", "--port", str(port), "--profile", "fast", "--redis", "none")
+        assert code == 4
+        assert f"port {port}" in err and "already in use" in err
+
+        # Killing one of the first mesh's services stops the whole mesh, saying which one died.
+        kids = children(up.pid)
+        victim = next(pid for pid, cmd in kids.items() if "services.reccobeat_gateway" in cmd)
+        os.kill(victim, signal.SIGKILL)
+        _, err_bytes = await asyncio.wait_for(up.communicate(), 120)
+        assert up.returncode == 4
+        assert "reccobeat_gateway exited" in err_bytes.decode()
+        assert not [pid for pid in kids if alive(pid)], "segue up left processes running"
+    finally:
+        if up.returncode is None:
+            up.send_signal(signal.SIGTERM)
+            await up.wait()
