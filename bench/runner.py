@@ -21,7 +21,8 @@ from bench.plots import write_plots
 from bench.samples import ScenarioResult
 from bench.simctl import SimControl
 from bench.summary import bound_tokens, ratio, summarize, targets
-from segue_cli.mesh import MeshError, MeshOptions, running_mesh
+from segue_cli.errors import MeshError
+from segue_cli.mesh import MeshOptions, running_mesh
 from sim.endpoints import UPSTREAMS
 from sim.profile import load_profile
 

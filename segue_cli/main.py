@@ -10,11 +10,12 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grpc import aio
 from segue.v1 import orchestrator_pb2
 
-from segue_cli import render
+from segue_cli import probe, render
 from segue_cli.client import (
     OnProgress,
     Unreachable,
@@ -25,7 +26,12 @@ from segue_cli.client import (
     retry_after_ms,
     token_metadata,
 )
-from segue_cli.mesh import Mesh, MeshError, MeshOptions, running_mesh
+from segue_cli.errors import MeshError
+
+if TYPE_CHECKING:
+    # The local mesh needs the simulator's packages; the client commands (recommend, prefetch, probe)
+    # run from the service image, which has none of them, so the mesh is imported only where it is used.
+    from segue_cli.mesh import Mesh, MeshOptions
 
 DEFAULT_ADDR = "127.0.0.1:50051"
 DEMO_PROMPT = "rainy sunday, slow jazz, nothing sad"
@@ -71,6 +77,8 @@ async def _recommend_at(
 
 
 def _mesh_options(args: argparse.Namespace, orchestrator_port: int = 0) -> MeshOptions:
+    from segue_cli.mesh import MeshOptions
+
     return MeshOptions(
         profile=args.profile,
         time_scale=args.time_scale,
@@ -91,6 +99,8 @@ def _describe(mesh: Mesh) -> str:
 
 
 async def _demo(args: argparse.Namespace) -> int:
+    from segue_cli.mesh import running_mesh
+
     print(f"starting the simulator and the four services (profile {args.profile}, time scale {args.time_scale})…")
     async with running_mesh(_mesh_options(args)) as mesh:
         print(_describe(mesh))
@@ -106,6 +116,8 @@ async def _demo(args: argparse.Namespace) -> int:
 
 
 async def _up(args: argparse.Namespace) -> int:
+    from segue_cli.mesh import running_mesh
+
     async with running_mesh(_mesh_options(args, orchestrator_port=args.port)) as mesh:
         print(_describe(mesh))
         print(
@@ -218,7 +230,18 @@ included; a failure under --json is {{"error": {{"code", "message", "retryAfterM
 {_EXIT_CODES}""",
     "prefetch": f"""example:
   segue prefetch --user {DEMO_USER} --addr 127.0.0.1:50051""",
+    "probe": """example:
+  segue probe --addr dns:///orchestrator-headless.segue.svc.cluster.local:50051 --size 10 --max-seconds 30
+
+Prints one JSON line (ok, seconds, tracks, problems, warnings); exits 1 when the call fails or the answer is
+short, repeats a track or comes later than --max-seconds (the Kubernetes CronJob fails with it).""",
 }
+
+
+async def _probe(args: argparse.Namespace) -> int:
+    verdict = await probe.run(args.addr, args.token, args.size, args.max_seconds, args.prompt)
+    print(verdict.line(), flush=True)
+    return Exit.OK if verdict.ok else Exit.CALL_FAILED
 
 
 def parser() -> argparse.ArgumentParser:
@@ -251,14 +274,15 @@ def parser() -> argparse.ArgumentParser:
     mesh_flags(up)
     up.add_argument("--port", type=int, default=50051, help="orchestrator port (0: any free port)")
 
-    def client_flags(q: argparse.ArgumentParser) -> None:
+    def client_flags(q: argparse.ArgumentParser, user: bool = True) -> None:
         q.add_argument(
             "--addr",
             type=_addr,
             default=os.environ.get("SEGUE_ADDR", DEFAULT_ADDR),
             help="the orchestrator, host:port or dns:///host:port (env SEGUE_ADDR)",
         )
-        q.add_argument("--user", required=True, help="the user id")
+        if user:
+            q.add_argument("--user", required=True, help="the user id")
         # No default here: --help prints defaults, and this one may be a real token (resolved in main).
         q.add_argument("--token", help=f"the user's Spotify access token (default: $SPOTIFY_TOKEN, else {DEMO_TOKEN})")
 
@@ -276,6 +300,12 @@ def parser() -> argparse.ArgumentParser:
 
     pre = command("prefetch", "warm a user's caches ahead of a request")
     client_flags(pre)
+
+    prb = command("probe", "one Recommend with a fixed prompt; exit 1 when the answer is wrong or slow")
+    client_flags(prb, user=False)
+    prb.add_argument("--prompt", default=probe.PROMPT, help="the fixed mood prompt")
+    prb.add_argument("--size", type=int, default=10, help="tracks asked for; fewer is a failure")
+    prb.add_argument("--max-seconds", type=float, default=30.0, help="an answer later than this is a failure")
     return p
 
 
@@ -288,7 +318,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace) -> int:
     """Runs the parsed command; prints a failure as text on stderr or, under --json, as JSON on stdout."""
-    handler = {"demo": _demo, "up": _up, "recommend": _recommend, "prefetch": _prefetch}[args.command]
+    handlers = {"demo": _demo, "up": _up, "recommend": _recommend, "prefetch": _prefetch, "probe": _probe}
+    handler = handlers[args.command]
     try:
         return await handler(args)
     except MeshError as exc:

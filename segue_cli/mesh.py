@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from segue_cli.errors import MeshError
 from sim.profile import ProfileError, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,10 +40,6 @@ PROTO_NAMES = {
 SIM_API_KEY = "sim-local-api-key"  # the simulator accepts any key; real deployments set GEMINI_API_KEY
 
 RedisMode = Literal["auto", "spawn", "none"]
-
-
-class MeshError(RuntimeError):
-    pass
 
 
 @dataclass

@@ -215,3 +215,17 @@ async def test_segue_up_refuses_a_taken_port_and_stops_when_a_child_dies(tmp_pat
         if up.returncode is None:
             up.send_signal(signal.SIGTERM)
             await up.wait()
+
+
+async def test_probe_passes_a_good_answer_and_fails_a_slow_one_visibly(mesh: Mesh) -> None:
+    code, out, _ = await segue("probe", "--addr", mesh.orchestrator, "--token", "user-52-probe", "--size", "5")
+    verdict = json.loads(out)
+    assert code == 0 and verdict["ok"] and verdict["tracks"] == 5 and verdict["problems"] == []
+
+    code, out, _ = await segue(
+        "probe", "--addr", mesh.orchestrator, "--token", "user-53-probe", "--prompt", "an unheard mood, cold cache",
+        "--max-seconds", "0.001",
+    )  # fmt: skip
+    verdict = json.loads(out)
+    assert code == 1 and not verdict["ok"]
+    assert verdict["problems"][0].startswith("slow")
