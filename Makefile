@@ -20,13 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 # Stubs are generated, never committed: gen/ is on the venv's path through a .pth file.
-$(GEN): $(PROTOS) $(STAMP)
-	rm -rf gen && mkdir -p gen
-	$(PY) -m grpc_tools.protoc -Iprotos --python_out=gen --grpc_python_out=gen \
-		--plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy --mypy_out=gen \
-		--plugin=protoc-gen-mypy_grpc=$(VENV)/bin/protoc-gen-mypy_grpc --mypy_grpc_out=gen $(PROTOS)
-	touch gen/segue/__init__.py gen/segue/v1/__init__.py gen/segue/py.typed
-	touch $@
+# scripts/gen_protos.py is the one recipe; deploy/Dockerfile runs it too.
+$(GEN): $(PROTOS) $(STAMP) scripts/gen_protos.py
+	$(PY) scripts/gen_protos.py --typed
 
 protos: $(GEN)
 

@@ -84,6 +84,7 @@ def _mesh_options(args: argparse.Namespace, orchestrator_port: int = 0) -> MeshO
         time_scale=args.time_scale,
         redis=args.redis,
         orchestrator_port=orchestrator_port,
+        metrics_port_base=getattr(args, "metrics_port_base", 0),
         log_dir=Path(args.log_dir) if args.log_dir else None,
     )
 
@@ -273,6 +274,12 @@ def parser() -> argparse.ArgumentParser:
     up = command("up", "run the local mesh until Ctrl-C")
     mesh_flags(up)
     up.add_argument("--port", type=int, default=50051, help="orchestrator port (0: any free port)")
+    up.add_argument(
+        "--metrics-port-base",
+        type=int,
+        default=0,
+        help="/metrics on N..N+3 (orchestrator, llm, seeds, reccobeats), as deploy/prometheus/local.yml expects",
+    )
 
     def client_flags(q: argparse.ArgumentParser, user: bool = True) -> None:
         q.add_argument(

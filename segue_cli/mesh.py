@@ -37,6 +37,7 @@ PROTO_NAMES = {
     "seed_gatherer": "segue.v1.SeedGatherer",
     "reccobeat_gateway": "segue.v1.ReccoBeatGateway",
 }
+METRICS_ORDER = ("orchestrator", "llm_gateway", "seed_gatherer", "reccobeat_gateway")
 SIM_API_KEY = "sim-local-api-key"  # the simulator accepts any key; real deployments set GEMINI_API_KEY
 
 RedisMode = Literal["auto", "spawn", "none"]
@@ -49,9 +50,12 @@ class MeshOptions:
     redis: RedisMode = "auto"  # auto: $REDIS_URL if reachable, else a spawned redis-server if installed, else none
     seed: int | None = None
     orchestrator_port: int = 0  # 0: any free port
+    # N: /metrics on N.. N+3 (orchestrator, llm_gateway, seed_gatherer, reccobeat_gateway), the targets of
+    # deploy/prometheus/local.yml; 0: any free ports
+    metrics_port_base: int = 0
     log_dir: Path | None = None  # service logs (JSON lines); default: a temporary directory
     startup_timeout_s: float = 60.0
-    extra_env: Mapping[str, str] = field(default_factory=dict)  # on top of every service's environment
+    service_env: Mapping[str, str] = field(default_factory=dict)  # extra settings for every service
 
 
 @dataclass
@@ -252,6 +256,10 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
     processes: dict[str, subprocess.Popen[bytes]] = {}
     if opts.orchestrator_port:
         check_port_free(opts.orchestrator_port, "the orchestrator's gRPC port")
+    fixed_metrics = {name: opts.metrics_port_base + i for i, name in enumerate(METRICS_ORDER)}
+    if opts.metrics_port_base:
+        for name, port in fixed_metrics.items():
+            check_port_free(port, f"{name}'s metrics port")
     try:
         extended_quota = _extended_quota(opts.profile)
         # One after the other, so a failure leaves nothing running that `finally` does not know of.
@@ -265,7 +273,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
         if opts.orchestrator_port:
             ports["orchestrator"] = opts.orchestrator_port
         addresses = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
-        metrics_ports = {name: free_port() for name in SERVICES}
+        metrics_ports = {name: fixed_metrics[name] if opts.metrics_port_base else free_port() for name in SERVICES}
         common = {"REDIS_URL": redis_url, "DRAIN_DELAY_S": "0", "SHUTDOWN_GRACE_S": "5", "LOG_LEVEL": "INFO"}
         per_service = {
             "reccobeat_gateway": {"RECCOBEAT_BASE_URL": base_urls["reccobeats"]},
@@ -282,7 +290,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             },
         }
         for name in SERVICES:
-            env = {**common, **per_service[name], "METRICS_PORT": str(metrics_ports[name]), **opts.extra_env}
+            env = {**common, **per_service[name], "METRICS_PORT": str(metrics_ports[name]), **opts.service_env}
             processes[name] = spawn_service(name, ports[name], env, log_dir / f"{name}.log")
         await asyncio.gather(
             *(

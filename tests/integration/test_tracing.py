@@ -111,7 +111,7 @@ async def traced(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Trac
             redis="spawn",
             log_dir=tmp_path_factory.mktemp("traced-mesh-logs"),
             # export every 100 ms instead of the default 5 s, so the test waits less
-            extra_env={"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"},
+            service_env={"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"},
         )
         async with running_mesh(options) as mesh:
             yield TracedMesh(mesh, collector)
