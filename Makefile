@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROTOS := $(wildcard protos/segue/v1/*.proto)
 GEN    := gen/.generated
 
-.PHONY: all venv protos demo up test test-unit test-integration test-sim lint bench bench-quick constraints clean
+.PHONY: all venv protos demo up test test-unit test-integration test-sim test-deploy lint bench bench-quick constraints clean
 
 all: protos
 
@@ -44,10 +44,15 @@ test-integration: protos
 test-sim: protos
 	$(PY) scripts/run_pytest.py tests/sim $(PYTEST_ARGS)
 
+# Manifests, Dockerfile and Prometheus rules (render, validate offline, policies, promtool).
+test-deploy: protos
+	$(PY) scripts/run_pytest.py tests/deploy $(PYTEST_ARGS)
+
 lint: protos
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint deploy/Dockerfile
 
 bench: protos
 	$(PY) -m bench
