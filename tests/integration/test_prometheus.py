@@ -67,6 +67,8 @@ async def prometheus(mesh: Mesh, tmp_path_factory: pytest.TempPathFactory) -> As
             async def all_targets_up() -> bool:
                 assert proc.poll() is None, (workdir / "prometheus.log").read_text()
                 try:
+                    if (await http.get("/-/ready")).status_code != 200:  # still loading its storage
+                        return False
                     result = await query(http, 'up{job="segue"}')
                 except httpx.TransportError:
                     return False
