@@ -36,11 +36,12 @@ def test_every_object_validates_strictly_against_the_kubernetes_schemas(
     assert not problems
 
 
-def test_the_base_and_every_component_render_on_their_own() -> None:
-    assert render(K8S / "base")
+def test_the_base_renders_alone_and_every_component_is_used_by_an_overlay() -> None:
+    assert {obj["kind"] for obj in render(K8S / "base")} >= {"Deployment", "Service", "HorizontalPodAutoscaler"}
+    used = " ".join((K8S / "overlays" / name / "kustomization.yaml").read_text() for name in OVERLAYS)
     for component in (K8S / "components").iterdir():
-        text = (component / "kustomization.yaml").read_text()
-        assert "kind: Component" in text, component
+        assert yaml.safe_load((component / "kustomization.yaml").read_text())["kind"] == "Component", component
+        assert f"../../components/{component.name}" in used, f"{component.name} is rendered by no overlay"
 
 
 def deployments(manifest: Manifest) -> dict[str, dict[str, Any]]:
