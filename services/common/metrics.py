@@ -145,3 +145,50 @@ class CacheMetrics:
                 registry=registry,
             ),
         )
+
+
+# Keys per batch: ReccoBeats takes at most 40 IDs a call; a Gemini bundle holds a handful of prompts.
+_BATCH_BUCKETS = (1, 2, 3, 5, 8, 10, 20, 30, 40)
+_CALLERS_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100)
+
+
+@dataclass(frozen=True)
+class WorkSharingMetrics:
+    """Work done once for several callers: single-flight and cross-caller micro-batches."""
+
+    flights: Counter
+    batch_keys: Counter
+    batch_size: Histogram
+    batch_callers: Histogram
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> WorkSharingMetrics:
+        return cls(
+            flights=Counter(
+                "segue_singleflight_calls_total",
+                "Calls for work that single-flight shares, by role: 'led' started the work, 'joined' shared it.",
+                ("flight", "role"),
+                registry=registry,
+            ),
+            batch_keys=Counter(
+                "segue_batch_keys_total",
+                "Keys handed to a micro-batcher: 'queued' went into a batch, 'joined' was already pending for "
+                "another caller and shares its answer.",
+                ("batcher", "result"),
+                registry=registry,
+            ),
+            batch_size=Histogram(
+                "segue_batch_size",
+                "Keys sent in one batched upstream call.",
+                ("batcher",),
+                buckets=_BATCH_BUCKETS,
+                registry=registry,
+            ),
+            batch_callers=Histogram(
+                "segue_batch_callers",
+                "Callers whose keys one batched upstream call answered.",
+                ("batcher",),
+                buckets=_CALLERS_BUCKETS,
+                registry=registry,
+            ),
+        )
