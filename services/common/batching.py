@@ -114,7 +114,7 @@ class MicroBatcher(Generic[K, V]):
         finally:
             for batch in batches:
                 batch.waiting -= 1
-        return {key: _answer(future) for key, future in futures.items()}
+        return {key: self._answer(future) for key, future in futures.items()}
 
     async def aclose(self) -> None:
         """Cancel batches not yet answered (their callers get Unavailable)."""
@@ -183,6 +183,13 @@ class MicroBatcher(Generic[K, V]):
         if batch.interactive:
             context.set_lane(context.Lane.INTERACTIVE)
 
+    @staticmethod
+    def _answer(future: asyncio.Future[V | None]) -> Answer[V]:
+        if future.cancelled():
+            return Unavailable("the batch was cancelled")
+        exc = future.exception()
+        return exc if exc is not None else future.result()
+
     def _count(self, *, key_result: str) -> None:
         if self._metrics is not None:
             self._metrics.batch_keys.labels(self._name, key_result).inc()
@@ -193,10 +200,3 @@ def _fail(batch: _Batch[K, V], exc: BaseException) -> None:
         if not future.done():
             future.set_exception(exc)
             future.exception()  # retrieved: a batch nobody waits for any more is not an error to log
-
-
-def _answer(future: asyncio.Future[V | None]) -> V | BaseException | None:
-    if future.cancelled():
-        return Unavailable("the batch was cancelled")
-    exc = future.exception()
-    return exc if exc is not None else future.result()
