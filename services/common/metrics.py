@@ -101,13 +101,15 @@ class UpstreamMetrics:
     requests: Counter
     seconds: Histogram
     retries: Counter
+    hedges: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> UpstreamMetrics:
         return cls(
             requests=Counter(
                 "segue_upstream_requests_total",
-                "HTTP requests sent to an upstream API, by outcome (status code, 'timeout' or 'error').",
+                "HTTP requests sent to an upstream API, by outcome (status code, 'timeout', 'error', or 'cancelled' "
+                "when a hedge race or the caller gave it up).",
                 ("upstream", "endpoint", "outcome"),
                 registry=registry,
             ),
@@ -122,6 +124,12 @@ class UpstreamMetrics:
                 "segue_upstream_retries_total",
                 "Upstream requests retried, by reason.",
                 ("upstream", "reason"),
+                registry=registry,
+            ),
+            hedges=Counter(
+                "segue_upstream_hedges_total",
+                "Hedged copies of slow idempotent GETs: 'sent', and 'won' when the copy answered first.",
+                ("upstream", "endpoint", "result"),
                 registry=registry,
             ),
         )

@@ -5,6 +5,13 @@ backoff and full jitter; a 429's Retry-After is a floor that pauses every later 
 upstream in this process, not just the one that saw it. Every wait is bounded by the caller's
 deadline: when the pause outlasts it, the call fails fast with RESOURCE_EXHAUSTED instead of
 hanging. Other 4xx answers are the request's own fault and are raised at once.
+
+Each endpoint may have its own timeout for one attempt. When hedging is on, an attempt that has
+not answered by its endpoint's observed p95 (tracked here, over recent answers; a floor and a
+default before enough answers are seen) gets ONE hedged copy — only within the caller's budget and
+only if the pacer grants a token at once, so a hedge never waits for, or overdraws, a rate limit.
+The first usable answer wins and the other copy is cancelled ("The Tail at Scale", Dean & Barroso).
+Every GET here is idempotent; hedging is per client because it costs quota (off for Spotify).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import email.utils
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -40,6 +48,35 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         """Full jitter (AWS, "Exponential Backoff and Jitter"): uniform in [0, min(cap, base * 2^attempt)]."""
         return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))
+
+
+@dataclass(frozen=True)
+class HedgePolicy:
+    enabled: bool = False
+    quantile: float = 0.95  # hedge after this quantile of the endpoint's recent latencies
+    min_delay_s: float = 0.25  # never sooner: a fast endpoint's p95 is no reason to double its calls
+    default_delay_s: float = 1.0  # until `min_samples` answers of the endpoint have been seen
+    min_samples: int = 20
+    window: int = 200  # recent latencies kept per endpoint
+
+
+class LatencyWindow:
+    """Recent latencies of one endpoint (answers, timeouts and abandoned attempts, the last two as lower bounds)."""
+
+    def __init__(self, size: int) -> None:
+        self._samples: deque[float] = deque(maxlen=size)
+
+    def observe(self, seconds: float) -> None:
+        self._samples.append(seconds)
+
+    def quantile(self, q: float, min_samples: int) -> float | None:
+        if len(self._samples) < max(1, min_samples):
+            return None
+        ordered = sorted(self._samples)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+Attempt = tuple[str, httpx.Response | None]  # outcome label, and the response if one came
 
 
 class Pacer(Protocol):
@@ -97,6 +134,8 @@ class UpstreamClient:
         *,
         timeout_s: float,
         metrics: UpstreamMetrics,
+        endpoint_timeouts: Mapping[str, float] | None = None,  # per endpoint label; others use timeout_s
+        hedge: HedgePolicy | None = None,
         pacer: Pacer | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -105,6 +144,9 @@ class UpstreamClient:
     ) -> None:
         self.name = name
         self._timeout_s = timeout_s
+        self._endpoint_timeouts = dict(endpoint_timeouts or {})
+        self._hedge = hedge or HedgePolicy()
+        self._latency: dict[str, LatencyWindow] = {}
         self._metrics = metrics
         self._pacer = pacer or LocalCooldown()
         self._retry = retry or RetryPolicy()
@@ -134,7 +176,7 @@ class UpstreamClient:
             if budget <= 0:
                 raise DeadlineExceeded(f"no time left to call {self.name}")
             await self._pacer.acquire(self.name, budget)
-            outcome, response = await self._send(endpoint, path, params, headers, context.budget(self._timeout_s))
+            outcome, response = await self._attempt(endpoint, path, params, headers)
             if response is not None and response.status_code < 400:
                 try:
                     return response.json()
@@ -159,6 +201,89 @@ class UpstreamClient:
             log.info("retrying %s %s in %.2fs (%s)", self.name, endpoint, wait, reason)
             await asyncio.sleep(wait)
 
+    def timeout_for(self, endpoint: str) -> float:
+        return self._endpoint_timeouts.get(endpoint, self._timeout_s)
+
+    def hedge_delay(self, endpoint: str) -> float | None:
+        """How long an attempt may go unanswered before it is hedged; None when this client does not hedge."""
+        if not self._hedge.enabled:
+            return None
+        window = self._latency.get(endpoint)
+        observed = window.quantile(self._hedge.quantile, self._hedge.min_samples) if window else None
+        return max(self._hedge.min_delay_s, self._hedge.default_delay_s if observed is None else observed)
+
+    async def _attempt(
+        self,
+        endpoint: str,
+        path: str,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
+        headers: Mapping[str, str] | None,
+    ) -> Attempt:
+        """One attempt, hedged once if it is slow: the first usable answer, else the failure to act on."""
+        timeout_s = context.budget(self.timeout_for(endpoint))
+        delay = self.hedge_delay(endpoint)
+        if delay is None or delay >= timeout_s:
+            return await self._send(endpoint, path, params, headers, timeout_s)
+        first = asyncio.ensure_future(self._send(endpoint, path, params, headers, timeout_s))
+        racing = [first]
+        try:
+            await asyncio.wait([first], timeout=delay)
+            if first.done():
+                return first.result()
+            hedge = asyncio.ensure_future(self._send_hedge(endpoint, path, params, headers))
+            racing.append(hedge)
+            return await self._first_usable(endpoint, first, hedge)
+        finally:
+            losers = [t for t in racing if not t.done()]
+            for task in losers:
+                task.cancel()
+            await asyncio.gather(*losers, return_exceptions=True)
+
+    async def _send_hedge(
+        self,
+        endpoint: str,
+        path: str,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
+        headers: Mapping[str, str] | None,
+    ) -> Attempt:
+        # A token now or no hedge: a hedge must never queue behind, or overdraw, the upstream's budget.
+        await self._pacer.acquire(self.name, 0.0)
+        self._metrics.hedges.labels(self.name, endpoint, "sent").inc()
+        return await self._send(endpoint, path, params, headers, context.budget(self.timeout_for(endpoint)))
+
+    async def _first_usable(
+        self, endpoint: str, first: asyncio.Future[Attempt], hedge: asyncio.Future[Attempt]
+    ) -> Attempt:
+        """The first answer that ends the attempt (not 429, not 5xx, not a timeout); else the worst failure seen."""
+        pending: set[asyncio.Future[Attempt]] = {first, hedge}
+        failed: Attempt | None = None
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                exc = task.exception()
+                if exc is not None:
+                    if task is hedge and isinstance(exc, UpstreamRateLimited):
+                        continue  # no token for a hedge: the first attempt goes on alone
+                    raise exc
+                outcome, response = task.result()
+                if (
+                    response is not None
+                    and response.status_code != 429
+                    and response.status_code not in _RETRYABLE_STATUS
+                ):
+                    if task is hedge:
+                        self._metrics.hedges.labels(self.name, endpoint, "won").inc()
+                    return outcome, response
+                if response is not None and response.status_code == 429:
+                    # Honoured even if the other copy wins; and it outranks other failures as the one to act on.
+                    retry_after = parse_retry_after(response.headers.get("retry-after"), self._default_retry_after_s)
+                    await self._pacer.pause(self.name, retry_after)
+                    failed = (outcome, response)
+                elif failed is None:
+                    failed = (outcome, response)
+        assert failed is not None
+        return failed
+
     async def _send(
         self,
         endpoint: str,
@@ -169,6 +294,7 @@ class UpstreamClient:
     ) -> tuple[str, httpx.Response | None]:
         t0 = time.perf_counter()
         response: httpx.Response | None = None
+        outcome = "cancelled"
         try:
             response = await self._http.get(path.lstrip("/"), params=params, headers=headers, timeout=timeout_s)
             outcome = str(response.status_code)
@@ -176,6 +302,10 @@ class UpstreamClient:
             outcome = "timeout"
         except httpx.TransportError:
             outcome = "error"
-        self._metrics.requests.labels(self.name, endpoint, outcome).inc()
-        self._metrics.seconds.labels(self.name, endpoint).observe(time.perf_counter() - t0)
+        finally:
+            elapsed = time.perf_counter() - t0
+            self._metrics.requests.labels(self.name, endpoint, outcome).inc()
+            self._metrics.seconds.labels(self.name, endpoint).observe(elapsed)
+            if outcome != "error":  # a refused connection says nothing about how long answers take
+                self._latency.setdefault(endpoint, LatencyWindow(self._hedge.window)).observe(elapsed)
         return outcome, response

@@ -1,11 +1,14 @@
-"""Tracks and audio features by ID, in bulk: cache first, then ≤40-ID upstream batches in parallel.
+"""Tracks and audio features by ID, in bulk: cache first, then the absent-ID registry, then shared batches.
 
-Per ID: a cached row or a recent "absent" marker answers without any upstream call. The rest is
-chunked by 40 and fetched concurrently (the client bounds calls in flight). A row answers the
-requested ID it matches — a Spotify ID through the row's href, a ReccoBeats UUID through its id.
-A chunk that fails after retries costs only its own IDs: they are reported neither found nor
-missing (we do not know), with a warning. Only when nothing at all can be answered does the
-upstream error become the call's error.
+Per ID: a cached row or a known-absent mark answers without any upstream call (and takes no
+rate-limit token). The rest goes to a micro-batcher shared by every concurrent call of this
+process (services/common/batching.py): IDs asked for by concurrent RPCs within a few milliseconds
+share ≤40-ID upstream calls, and an ID already on its way upstream is joined, not asked again. A
+row answers the requested ID it matches — a Spotify ID through the row's href, a ReccoBeats UUID
+through its id. Each batch's answer is cached (rows) and registered (IDs left out) once, whoever
+asked. A batch that fails after retries costs only the IDs in it: their callers report them neither
+found nor missing (we do not know), with a warning. Only when nothing at all can be answered does
+the upstream error become the call's error.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Generic, TypeVar
 
 from segue.v1 import common_pb2, reccobeat_gateway_pb2
 
+from services.common.batching import MicroBatcher
 from services.common.cache import Cache
 from services.common.errors import SegueError
+from services.common.metrics import WorkSharingMetrics
 from services.reccobeat_gateway.absent import AbsentIds
 from services.reccobeat_gateway.client import MAX_IDS_PER_CALL
 from services.reccobeat_gateway.metrics import GatewayMetrics
@@ -34,10 +39,6 @@ class LookupResult(Generic[Row]):
     missing: list[str] = field(default_factory=list)  # IDs ReccoBeats does not have
     cache: common_pb2.CacheUsage = field(default_factory=common_pb2.CacheUsage)
     warnings: list[common_pb2.Warning] = field(default_factory=list)
-
-
-def chunks(items: Sequence[str], size: int = MAX_IDS_PER_CALL) -> list[Sequence[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def row_ids(row: Row) -> list[str]:
@@ -64,6 +65,9 @@ class BatchLookup(Generic[Row]):
         ttl_s: float,
         absent: AbsentIds,
         metrics: GatewayMetrics,
+        window_s: float = 0.005,
+        slots: asyncio.Semaphore | None = None,  # upstream calls in flight, shared by the lookups of one upstream
+        sharing: WorkSharingMetrics | None = None,
     ) -> None:
         self._kind = kind
         self._message: type[Row] = message
@@ -72,46 +76,52 @@ class BatchLookup(Generic[Row]):
         self._ttl_s = ttl_s
         self._absent = absent
         self._metrics = metrics
+        self._batcher: MicroBatcher[str, Row] = MicroBatcher(
+            f"reccobeats-{kind}",
+            self._fetch_batch,
+            max_size=MAX_IDS_PER_CALL,
+            window_s=window_s,
+            slots=slots,
+            metrics=sharing,
+        )
+
+    async def aclose(self) -> None:
+        await self._batcher.aclose()
 
     async def get(self, ids: Iterable[str]) -> LookupResult[Row]:
         requested = clean_ids(ids, "ids")  # normalised → as written
         wanted = list(requested)
         result: LookupResult[Row] = LookupResult()
-        by_id: dict[str, Row] = {}
-        absent: set[str] = set()
 
         cached = await self._cache.get_messages([self._key(i) for i in wanted], self._message)
-        by_id.update((i, row) for i, row in zip(wanted, cached, strict=True) if row is not None)
+        by_id: dict[str, Row] = {i: row for i, row in zip(wanted, cached, strict=True) if row is not None}
         misses = [i for i in wanted if i not in by_id]
-        absent |= await self._absent.known_absent(self._kind, misses)
+        known = await self._absent.check(self._kind, misses)
+        absent = set(known.absent)
         to_fetch = [i for i in misses if i not in absent]
         result.cache = common_pb2.CacheUsage(hits=len(wanted) - len(to_fetch), misses=len(to_fetch))
         self._count("cached", result.cache.hits)
 
-        batches = chunks(to_fetch)
-        answers = await asyncio.gather(*(self._fetch_batch(batch) for batch in batches))
-        failures: list[SegueError] = []
-        fetched: dict[str, Row] = {}
-        newly_absent: list[str] = []
-        for batch, answer in zip(batches, answers, strict=True):
+        failures: dict[int, tuple[SegueError, int]] = {}  # one entry per failed batch (by identity), with our IDs in it
+        for i, answer in (await self._batcher.load(to_fetch)).items():
             if isinstance(answer, SegueError):
-                failures.append(answer)
-                result.warnings.append(
-                    failure_warning(answer, f"{len(batch)} {self._kind} ID(s) could not be looked up")
-                )
-                continue
-            matched = match_rows(batch, answer)
-            fetched.update(matched)
-            newly_absent.extend(i for i in batch if i not in matched)
+                _, count = failures.get(id(answer), (answer, 0))
+                failures[id(answer)] = (answer, count + 1)
+            elif isinstance(answer, BaseException):
+                raise answer  # a bug, not an upstream failure
+            elif answer is None:
+                absent.add(i)
+            else:
+                by_id[i] = answer
+        resurrected = sum(i in by_id for i in known.rechecks)
+        if resurrected:  # IDs the registry called absent that ReccoBeats answered after all
+            self._metrics.absent_ids.labels(self._kind, "resurrected").inc(resurrected)
 
-        if failures and len(failures) == len(batches) and result.cache.hits == 0:
-            raise failures[0]  # nothing to return: the caller should see the upstream's state
-        self._count("found", len(fetched))
-        self._count("missing", len(newly_absent))
-        await self._remember(fetched, newly_absent)
-
-        by_id.update(fetched)
-        absent.update(newly_absent)
+        failed = sum(count for _, count in failures.values())
+        if failures and failed == len(to_fetch) and result.cache.hits == 0:
+            raise next(iter(failures.values()))[0]  # nothing to return: the caller should see the upstream's state
+        for exc, count in failures.values():
+            result.warnings.append(failure_warning(exc, f"{count} {self._kind} ID(s) could not be looked up"))
         for i, as_written in requested.items():
             if i in by_id:
                 result.found[as_written] = by_id[i]
@@ -119,11 +129,14 @@ class BatchLookup(Generic[Row]):
                 result.missing.append(as_written)
         return result
 
-    async def _fetch_batch(self, batch: Sequence[str]) -> list[Row] | SegueError:
-        try:
-            return await self._fetch(batch)
-        except SegueError as exc:
-            return exc
+    async def _fetch_batch(self, batch: Sequence[str]) -> dict[str, Row]:
+        """One upstream call for a shared batch; its answer is remembered once, for every caller."""
+        matched = match_rows(batch, await self._fetch(batch))
+        newly_absent = [i for i in batch if i not in matched]
+        self._count("found", len(matched))
+        self._count("missing", len(newly_absent))
+        await self._remember(matched, newly_absent)
+        return matched
 
     async def remember(self, rows: Sequence[Row]) -> None:
         """Cache rows learnt elsewhere (e.g. recommendations carry whole tracks) under every ID they answer to."""
