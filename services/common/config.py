@@ -95,6 +95,11 @@ class EnvReader:
             return default
         return value
 
+    def retired(self, name: str, instead: str) -> None:
+        """A variable no longer read: setting it is an error that says what replaced it, not silently ignored."""
+        if self._environ.get(name, "") != "":
+            self._problems.append(f"{name} is no longer read: {instead}")
+
     def finish(self) -> None:
         if self._problems:
             raise ConfigError(self._problems)

@@ -24,12 +24,16 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from google.protobuf.message import Message
+
 from services.common import context
+from services.common.cache import Cache
 from services.common.errors import DeadlineExceeded
 from services.common.metrics import WorkSharingMetrics
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+M = TypeVar("M", bound=Message)
 
 
 @dataclass
@@ -109,3 +113,25 @@ class SingleFlight(Generic[K, V]):
     def _count(self, role: str) -> None:
         if self._metrics is not None:
             self._metrics.flights.labels(self._name, role).inc()
+
+
+async def cached_once(
+    cache: Cache,
+    flights: SingleFlight[str, M],
+    key: str,
+    cls: type[M],
+    ttl_s: float,
+    produce: Callable[[], Awaitable[M]],
+) -> tuple[M, bool]:
+    """`Cache.get_or_produce` with one production per key at a time: callers missing the cache together
+    share one `produce()` (and one store). Returns the message and whether it came from the cache."""
+    hit = await cache.get_message(key, cls)
+    if hit is not None:
+        return hit, True
+
+    async def produce_and_store() -> M:
+        value = await produce()
+        await cache.set_message(key, value, ttl_s)
+        return value
+
+    return await flights.do(key, produce_and_store), False

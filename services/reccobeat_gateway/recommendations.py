@@ -13,6 +13,7 @@ from segue.v1 import common_pb2, reccobeat_gateway_pb2
 
 from services.common.cache import Cache, digest, lookup_usage
 from services.common.errors import UpstreamRejected
+from services.common.singleflight import SingleFlight, cached_once
 from services.reccobeat_gateway.client import ReccoBeatsClient, RecommendationQuery
 from services.reccobeat_gateway.guardrails import (
     MAX_SIZE,
@@ -44,11 +45,13 @@ class Recommender:
         cache: Cache,
         ttl_s: float,
         remember_tracks: Callable[[Sequence[common_pb2.Track]], Awaitable[None]] | None = None,
+        flights: SingleFlight[str, Answer] | None = None,
     ) -> None:
         self._client = client
         self._cache = cache
         self._ttl_s = ttl_s
         self._remember_tracks = remember_tracks
+        self._flights: SingleFlight[str, Answer] = flights or SingleFlight("reccobeats-recommendation")
 
     async def recommend(
         self,
@@ -69,7 +72,10 @@ class Recommender:
             feature_weight=check_feature_weight(feature_weight),
         )
         key = self._cache.key("recommendation", digest(*(f"{k}={v}" for k, v in query.params())))
-        answer, hit = await self._cache.get_or_produce(key, Answer, self._ttl_s, lambda: self._fetch(query))
+        # Identical queries in flight together (a burst of users with the same seeds) cost one upstream call.
+        answer, hit = await cached_once(
+            self._cache, self._flights, key, Answer, self._ttl_s, lambda: self._fetch(query)
+        )
         return Recommendations(
             tracks=list(answer.tracks[:size]),
             seeds_used=balanced.seeds,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import redis.asyncio as aioredis
 from grpc import aio
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc
 
 from services.common.cache import Cache, make_store
-from services.common.metrics import CacheMetrics, UpstreamMetrics
+from services.common.metrics import CacheMetrics, UpstreamMetrics, WorkSharingMetrics
 from services.common.server import ServiceDefinition
-from services.common.upstream_http import RetryPolicy, UpstreamClient
-from services.reccobeat_gateway.absent import CachedAbsentIds
+from services.common.singleflight import SingleFlight
+from services.common.upstream_http import HedgePolicy, RetryPolicy, UpstreamClient
+from services.reccobeat_gateway.absent import BloomAbsentIds, RegistrySettings
 from services.reccobeat_gateway.artists import Artists
 from services.reccobeat_gateway.client import UPSTREAM, ReccoBeatsClient
 from services.reccobeat_gateway.config import Config
@@ -28,10 +32,14 @@ async def build(
 ) -> ServiceDefinition:
     metrics = GatewayMetrics.create(registry)
     cache_metrics = CacheMetrics.create(registry)
+    sharing = WorkSharingMetrics.create(registry)
+    timeouts = cfg.endpoint_timeouts()
     http = UpstreamClient(
         UPSTREAM,
         cfg.base_url,
-        timeout_s=cfg.timeout_s,
+        timeout_s=max(timeouts.values()),
+        endpoint_timeouts=timeouts,
+        hedge=HedgePolicy(enabled=cfg.hedge, min_delay_s=cfg.hedge_min_delay_s, default_delay_s=cfg.hedge_delay_s),
         metrics=UpstreamMetrics.create(registry),
         retry=RetryPolicy(max_attempts=cfg.max_attempts),
         transport=transport,
@@ -43,7 +51,24 @@ async def build(
     def cache(namespace: str) -> Cache:
         return Cache(store, namespace, cache_metrics)
 
-    absent = CachedAbsentIds(cache("rb-absent"), cfg.absent_ttl_s)
+    # The registry's own connection: its pipelines carry long BITFIELD commands, apart from the cache's reads.
+    registry_redis = (
+        aioredis.from_url(cfg.server.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        if (cfg.server.redis_url)
+        else None
+    )
+    absent = BloomAbsentIds(
+        RegistrySettings(
+            period_s=cfg.absent_rotation_s,
+            generations=cfg.absent_generations,
+            capacity=cfg.absent_capacity,
+            error_rate=cfg.absent_false_positive_rate,
+            recheck_fraction=cfg.absent_recheck_fraction,
+        ),
+        metrics,
+        redis=registry_redis,
+    )
+    slots = asyncio.Semaphore(cfg.max_concurrency)  # batched lookups of both kinds share the upstream's slots
     tracks = BatchLookup(
         "track",
         common_pb2.Track,
@@ -52,6 +77,9 @@ async def build(
         ttl_s=cfg.track_ttl_s,
         absent=absent,
         metrics=metrics,
+        window_s=cfg.batch_window_s,
+        slots=slots,
+        sharing=sharing,
     )
     features = BatchLookup(
         "features",
@@ -61,13 +89,24 @@ async def build(
         ttl_s=cfg.track_ttl_s,
         absent=absent,
         metrics=metrics,
+        window_s=cfg.batch_window_s,
+        slots=slots,
+        sharing=sharing,
     )
     servicer = ReccoBeatGatewayServicer(
         tracks,
         features,
-        Recommender(client, cache("rb-recommendation"), cfg.recommendation_ttl_s, tracks.remember),
+        Recommender(
+            client,
+            cache("rb-recommendation"),
+            cfg.recommendation_ttl_s,
+            tracks.remember,
+            SingleFlight("reccobeats-recommendation", sharing),
+        ),
         Artists(client, cache("rb-artist"), cfg.artist_ttl_s, tracks.remember),
     )
+
+    closers = [registry_redis.aclose] if registry_redis is not None else []
 
     def add_to_server(server: aio.Server) -> None:
         reccobeat_gateway_pb2_grpc.add_ReccoBeatGatewayServicer_to_server(servicer, server)
@@ -75,5 +114,5 @@ async def build(
     return ServiceDefinition(
         service_names=[SERVICE_NAME],
         add_to_server=add_to_server,
-        closers=[client.aclose, store.close],
+        closers=[tracks.aclose, features.aclose, client.aclose, store.close, *closers],
     )

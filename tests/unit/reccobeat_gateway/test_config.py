@@ -10,7 +10,16 @@ def test_defaults_point_at_the_real_api() -> None:
     cfg = from_env({})
     assert cfg.base_url == "https://api.reccobeats.com/v1"
     assert cfg.server.grpc_port == 50054
-    assert (cfg.timeout_s, cfg.max_attempts, cfg.max_concurrency) == (5.0, 3, 8)
+    assert (cfg.max_attempts, cfg.max_concurrency, cfg.batch_window_s, cfg.hedge) == (3, 8, 0.005, True)
+    assert cfg.endpoint_timeouts() == {
+        "GET /track": 2.5,
+        "GET /audio-features": 2.5,
+        "GET /track/recommendation": 4.5,
+        "GET /artist/search": 3.0,
+        "GET /artist/{id}/track": 2.5,
+    }
+    assert (cfg.absent_rotation_s, cfg.absent_generations, cfg.absent_capacity) == (86400, 2, 1_000_000)
+    assert (cfg.absent_false_positive_rate, cfg.absent_recheck_fraction) == (0.001, 0.01)
     assert (cfg.track_ttl_s, cfg.recommendation_ttl_s, cfg.artist_ttl_s) == (30 * 86400, 900, 86400)
 
 
@@ -21,14 +30,30 @@ def test_overrides_are_read() -> None:
             "RECCOBEAT_MAX_CONCURRENCY": "2",
             "TRACK_CACHE_TTL_S": "60",
             "GRPC_PORT": "0",
+            "RECCOBEAT_RECOMMENDATION_TIMEOUT_S": "9",
+            "RECCOBEAT_HEDGE": "false",
+            "RECCOBEAT_BATCH_WINDOW_MS": "20",
+            "ABSENT_GENERATIONS": "3",
         }
     )
     assert cfg.base_url == "http://127.0.0.1:9/reccobeats/v1"
     assert (cfg.max_concurrency, cfg.track_ttl_s, cfg.server.grpc_port) == (2, 60.0, 0)
+    assert cfg.endpoint_timeouts()["GET /track/recommendation"] == 9.0
+    assert (cfg.hedge, cfg.batch_window_s, cfg.absent_generations) == (False, 0.02, 3)
 
 
 def test_every_bad_variable_is_named_at_once() -> None:
     with pytest.raises(ConfigError) as err:
-        from_env({"RECCOBEAT_BASE_URL": "ftp://x", "RECCOBEAT_MAX_ATTEMPTS": "0", "RECCOBEAT_TIMEOUT_S": "soon"})
+        from_env(
+            {
+                "RECCOBEAT_BASE_URL": "ftp://x",
+                "RECCOBEAT_MAX_ATTEMPTS": "0",
+                "RECCOBEAT_TRACK_TIMEOUT_S": "soon",
+                "ABSENT_RECHECK_FRACTION": "0.9",
+                "RECCOBEAT_TIMEOUT_S": "5",  # retired: says what replaced it
+            }
+        )
     text = str(err.value)
-    assert all(name in text for name in ("RECCOBEAT_BASE_URL", "RECCOBEAT_MAX_ATTEMPTS", "RECCOBEAT_TIMEOUT_S"))
+    names = ("RECCOBEAT_BASE_URL", "RECCOBEAT_MAX_ATTEMPTS", "RECCOBEAT_TRACK_TIMEOUT_S", "ABSENT_RECHECK_FRACTION")
+    assert all(name in text for name in names)
+    assert "RECCOBEAT_TIMEOUT_S is no longer read" in text
