@@ -19,7 +19,10 @@ Stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub
 
 
 def gateway_config(**overrides: object) -> Config:
-    cfg = Config(server=ServerConfig(grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1), base_url=BASE_URL)
+    # Hedging off unless a test is about it: on a loaded machine a hedge would add upstream calls to the counts.
+    cfg = Config(
+        server=ServerConfig(grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1), base_url=BASE_URL, hedge=False
+    )
     return replace(cfg, **overrides)  # type: ignore[arg-type]
 
 

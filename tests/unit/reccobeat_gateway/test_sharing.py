@@ -52,7 +52,7 @@ class Shared:
 
 
 def sharing_config(base_url: str) -> object:
-    cfg = gateway_config(base_url=base_url, max_concurrency=2, hedge=False)
+    cfg = gateway_config(base_url=base_url, max_concurrency=2)
     # 1,000 RPCs in flight at once are the point of one test.
     return replace(cfg, server=replace(cfg.server, max_concurrent_rpcs=5000))
 
@@ -136,7 +136,7 @@ async def test_a_failed_batch_reaches_exactly_the_callers_whose_ids_were_in_it()
     first_batch = [t.spotify_id for t in upstream.tracks[:40]]  # holds the failing ID
     second_batch = [t.spotify_id for t in upstream.tracks[40:43]]
     gate = Gate(upstream.transport())
-    cfg = gateway_config(max_concurrency=2, hedge=False, max_attempts=1)
+    cfg = gateway_config(max_concurrency=2, max_attempts=1)
     async with serving(cfg, partial(build, transport=gate), Stub) as gateway:
 
         def queued() -> float:
@@ -165,7 +165,7 @@ async def test_a_failed_batch_reaches_exactly_the_callers_whose_ids_were_in_it()
 async def test_a_caller_whose_every_id_failed_gets_the_upstream_error() -> None:
     upstream = FakeReccoBeats()
     upstream.fail_ids = {upstream.tracks[0].spotify_id}
-    cfg = gateway_config(hedge=False, max_attempts=1)
+    cfg = gateway_config(max_attempts=1)
     async with serving(cfg, partial(build, transport=upstream.transport()), Stub) as gateway:
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await gateway.stub.GetTracks(pb.GetTracksRequest(ids=[upstream.tracks[0].spotify_id]), timeout=60)
