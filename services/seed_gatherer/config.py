@@ -22,6 +22,9 @@ class Config:
     user_context_ttl_s: float
     top_tracks_limit: int
     top_artists_limit: int
+    # Off: a hedged copy costs Spotify quota, and the rolling 30 s app-wide limit is the mesh's bottleneck
+    # under load (reliability-notes §6: hedging against rate-limited third-party APIs raises 429s).
+    spotify_hedge: bool = False
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
@@ -36,6 +39,7 @@ def from_env(environ: Mapping[str, str]) -> Config:
         user_context_ttl_s=env.number("USER_CONTEXT_TTL_S", 1800.0, minimum=1),
         top_tracks_limit=env.integer("TOP_TRACKS_LIMIT", 50, minimum=1, maximum=TOP_LIMIT_MAX),
         top_artists_limit=env.integer("TOP_ARTISTS_LIMIT", 50, minimum=1, maximum=TOP_LIMIT_MAX),
+        spotify_hedge=env.flag("SPOTIFY_HEDGE", False),
     )
     env.finish()
     return cfg

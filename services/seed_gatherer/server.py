@@ -11,9 +11,10 @@ from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2, seed_gathere
 
 from services.common.cache import Cache, make_store
 from services.common.channels import make_channel
-from services.common.metrics import CacheMetrics, GrpcMetrics, UpstreamMetrics
+from services.common.metrics import CacheMetrics, GrpcMetrics, UpstreamMetrics, WorkSharingMetrics
 from services.common.server import ServiceDefinition
-from services.common.upstream_http import UpstreamClient
+from services.common.singleflight import SingleFlight
+from services.common.upstream_http import HedgePolicy, UpstreamClient
 from services.seed_gatherer.config import Config
 from services.seed_gatherer.gathering import SeedGatherer
 from services.seed_gatherer.phases import PhaseMetrics
@@ -32,6 +33,7 @@ async def build(
         cfg.spotify_base_url,
         timeout_s=cfg.spotify_timeout_s,
         metrics=UpstreamMetrics.create(registry),
+        hedge=HedgePolicy(enabled=cfg.spotify_hedge),
         transport=transport,
     )
     spotify = SpotifyClient(http, extended_quota=cfg.spotify_extended_quota)
@@ -42,6 +44,7 @@ async def build(
         ttl_s=cfg.user_context_ttl_s,
         tracks_limit=cfg.top_tracks_limit,
         artists_limit=cfg.top_artists_limit,
+        flights=SingleFlight("user-context", WorkSharingMetrics.create(registry)),
     )
     channel = make_channel(
         cfg.reccobeat_gateway_addr, metrics=GrpcMetrics.create(registry, "client"), default_timeout_s=cfg.peer_timeout_s

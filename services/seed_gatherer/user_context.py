@@ -2,7 +2,9 @@
 
 Both lists are fetched concurrently and cached together for USER_CONTEXT_TTL_S under the user ID
 (hashed, never the token). A context is cached only when both lists arrived, so a failed artists
-call is retried by the next request instead of being remembered as "no artists".
+call is retried by the next request instead of being remembered as "no artists". Concurrent loads of
+one user's context (a Recommend and a Prefetch, or two tabs) share one Spotify fetch: the flight is
+keyed by the cache key, so it joins exactly what the cache would have answered.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from segue.v1 import common_pb2, seed_gatherer_pb2
 
 from services.common.cache import Cache, digest, lookup_usage
 from services.common.errors import SegueError, Unauthenticated
+from services.common.singleflight import SingleFlight
 from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.spotify_client import SpotifyClient
 
@@ -39,8 +42,16 @@ class UserContext:
 
 class UserContextLoader:
     def __init__(
-        self, spotify: SpotifyClient, cache: Cache, *, ttl_s: float, tracks_limit: int, artists_limit: int
+        self,
+        spotify: SpotifyClient,
+        cache: Cache,
+        *,
+        ttl_s: float,
+        tracks_limit: int,
+        artists_limit: int,
+        flights: SingleFlight[str, UserContext] | None = None,
     ) -> None:
+        self._flights: SingleFlight[str, UserContext] = flights or SingleFlight("user-context")
         self._spotify = spotify
         self._cache = cache
         self._ttl_s = ttl_s
@@ -62,6 +73,11 @@ class UserContextLoader:
             return UserContext(
                 top_tracks=list(cached.top_tracks), top_artists=list(cached.top_artists), from_cache=True
             )
+        shared = await self._flights.do(key, lambda: self._fetch(key, token))
+        # Each caller gets its own lists and warnings: callers may extend them.
+        return UserContext(list(shared.top_tracks), list(shared.top_artists), False, list(shared.warnings))
+
+    async def _fetch(self, key: str, token: str) -> UserContext:
         tracks, artists = await asyncio.gather(
             self._spotify.top_tracks(token, self._tracks_limit),
             self._spotify.top_artists(token, self._artists_limit),

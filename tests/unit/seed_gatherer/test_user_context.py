@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -92,3 +94,21 @@ async def test_a_rejected_token_wins_over_other_failures() -> None:
     async with spotify_client(fake) as spotify:
         with pytest.raises(Unauthenticated):
             await loader(spotify, MemoryStore()).load("user-7", TOKEN)
+
+
+async def test_concurrent_loads_of_one_users_context_share_one_spotify_fetch() -> None:
+    fake, store = fake_user(), MemoryStore()
+    async with spotify_client(fake) as spotify:
+        contexts = loader(spotify, store)
+        loaded = await asyncio.gather(*(contexts.load("user-7", TOKEN) for _ in range(10)))
+        other = await contexts.load("user-8", "user-8-demo-token")
+
+    assert sorted(fake.paths()) == [
+        "/v1/me/top/artists",
+        "/v1/me/top/artists",
+        "/v1/me/top/tracks",
+        "/v1/me/top/tracks",
+    ]
+    assert all([t.spotify_id for t in c.top_tracks] == ["t1", "t2"] and not c.from_cache for c in loaded)
+    loaded[0].top_tracks.clear()  # each caller owns its lists
+    assert loaded[1].top_tracks and not other.from_cache
