@@ -22,7 +22,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -92,11 +92,19 @@ class Pacer(Protocol):
 class LocalCooldown:
     """Per-process pause after a 429. Pauses only ever extend, never shorten."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._until: dict[str, float] = {}
+        self._clock = clock
+
+    def cooling(self, upstream: str | None = None) -> bool:
+        """Whether a pause is running (for `upstream`, or for any upstream)."""
+        now = self._clock()
+        if upstream is not None:
+            return self._until.get(upstream, 0.0) > now
+        return any(until > now for until in self._until.values())
 
     async def acquire(self, upstream: str, budget_s: float) -> None:
-        wait = self._until.get(upstream, 0.0) - time.monotonic()
+        wait = self._until.get(upstream, 0.0) - self._clock()
         if wait <= 0:
             return
         if wait > budget_s:
@@ -104,7 +112,7 @@ class LocalCooldown:
         await asyncio.sleep(wait)
 
     async def pause(self, upstream: str, seconds: float) -> None:
-        until = time.monotonic() + seconds
+        until = self._clock() + seconds
         if until > self._until.get(upstream, 0.0):
             self._until[upstream] = until
 

@@ -23,6 +23,11 @@ class Config:
     llm_timeout_s: float = 30.0
     llm_max_attempts: int = 3
     llm_cache_ttl_s: float = 7 * 24 * 3600.0
+    # Until the shared scheduler's budget view is wired: this process's own count of Gemini requests per
+    # minute past which mood analyses are bundled (0: only while a 429's pause lasts).
+    gemini_local_rpm: int = 0
+    bundle_window_s: float = 0.05
+    bundle_max_prompts: int = 8
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
@@ -41,6 +46,10 @@ def from_env(environ: Mapping[str, str]) -> Config:
         llm_timeout_s=env.number("LLM_TIMEOUT_S", Config.llm_timeout_s, minimum=0.1, maximum=600.0),
         llm_max_attempts=env.integer("LLM_MAX_ATTEMPTS", Config.llm_max_attempts, minimum=1, maximum=10),
         llm_cache_ttl_s=env.number("LLM_CACHE_TTL_S", Config.llm_cache_ttl_s, minimum=1.0),
+        gemini_local_rpm=env.integer("GEMINI_LOCAL_RPM", Config.gemini_local_rpm, minimum=0),
+        bundle_window_s=env.number("LLM_BUNDLE_WINDOW_MS", Config.bundle_window_s * 1000, minimum=0, maximum=5000)
+        / 1000,
+        bundle_max_prompts=env.integer("LLM_BUNDLE_MAX_PROMPTS", Config.bundle_max_prompts, minimum=1, maximum=50),
     )
     env.finish()
     return cfg

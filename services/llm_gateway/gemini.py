@@ -54,7 +54,16 @@ class StructuredLlm(Protocol):
     @property
     def model(self) -> str: ...
 
-    async def generate(self, *, task: str, system: str, prompt: str, schema: type[M], usage: Usage) -> M: ...
+    async def generate(
+        self,
+        *,
+        task: str,
+        system: str,
+        prompt: str,
+        schema: type[M],
+        usage: Usage,
+        wire_schema: type[BaseModel] | None = None,
+    ) -> M: ...
 
 
 def parse_answer(response: types.GenerateContentResponse, schema: type[M]) -> M | None:
@@ -113,8 +122,21 @@ class GeminiClient:
     async def aclose(self) -> None:
         await self._client.aio.aclose()
 
-    async def generate(self, *, task: str, system: str, prompt: str, schema: type[M], usage: Usage) -> M:
-        """One structured answer. `task` labels the metrics; `usage` accumulates every request sent."""
+    async def generate(
+        self,
+        *,
+        task: str,
+        system: str,
+        prompt: str,
+        schema: type[M],
+        usage: Usage,
+        wire_schema: type[BaseModel] | None = None,
+    ) -> M:
+        """One structured answer. `task` labels the metrics; `usage` accumulates every request sent.
+
+        `wire_schema`, when given, is what Gemini is asked to answer in, while the answer is parsed with
+        `schema`: a bundle sends strict parts but parses leniently, to judge each part on its own.
+        """
         failures = 0
         answers = 0
         while True:
@@ -122,7 +144,7 @@ class GeminiClient:
             if budget <= 0:
                 raise DeadlineExceeded(f"no time left to call {UPSTREAM}")
             await self._pacer.acquire(UPSTREAM, budget)
-            response, failure = await self._send(task, system, prompt, schema, usage)
+            response, failure = await self._send(task, system, prompt, wire_schema or schema, usage)
             if response is not None:
                 answer = parse_answer(response, schema)
                 if answer is not None:

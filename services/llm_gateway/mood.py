@@ -1,24 +1,36 @@
-"""AnalyzeMood: a mood prompt read into a MoodProfile — from the cache, by one LLM call, or by heuristics."""
+"""AnalyzeMood: a mood prompt read into a MoodProfile — from the cache, by one LLM call, or by heuristics.
+
+Identical prompts in flight together share one answer (single-flight keyed by the cache key). When the
+budget view says Gemini's per-minute budget is the bottleneck, prompts arriving within a short window
+are answered by ONE bundled call (mood_bundle.py), each answer validated and cached on its own under
+the key a single call would use; with budget to spare each prompt keeps its own call (lower latency).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from segue.v1 import common_pb2
 
+from services.common.batching import MicroBatcher
 from services.common.cache import Cache, digest
 from services.common.errors import InvalidArgument
-from services.llm_gateway import heuristics
+from services.common.metrics import WorkSharingMetrics
+from services.common.singleflight import SingleFlight, cached_once
+from services.llm_gateway import heuristics, mood_bundle
+from services.llm_gateway.budget import GeminiBudget
 from services.llm_gateway.cleaning import clean_names, clean_tracks, feature_target, one_line, unique_targets
 from services.llm_gateway.fallback import fallback_warning
-from services.llm_gateway.gemini import LLM_FAILURES, StructuredLlm
+from services.llm_gateway.gemini import LLM_FAILURES, UPSTREAM, InvalidAnswer, StructuredLlm
 from services.llm_gateway.schemas import MoodAnswer
 from services.llm_gateway.usage import Usage
 
 log = logging.getLogger(__name__)
 
 TASK = "analyze_mood"
+BUNDLE_TASK = "analyze_mood_bundle"
 MAX_PROMPT_CHARS = 2000
 # Part of the cache key: change it whenever the instruction or the schema changes meaning.
 PROMPT_VERSION = "mood-1"
@@ -42,6 +54,15 @@ class MoodResult:
     profile: common_pb2.MoodProfile
     usage: Usage
     warnings: list[common_pb2.Warning] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BundleSettings:
+    window_s: float = 0.05  # how long the first prompt of a bundle waits for others
+    max_prompts: int = 8  # a bigger bundle's answer grows long enough to cost more latency than it saves
+
+
+Ask = tuple[str, str]  # (cache key, prompt): one prompt for a bundle
 
 
 def validate_prompt(prompt: str) -> str:
@@ -80,10 +101,33 @@ def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
 
 
 class MoodAnalyzer:
-    def __init__(self, llm: StructuredLlm, cache: Cache, ttl_s: float) -> None:
+    def __init__(
+        self,
+        llm: StructuredLlm,
+        cache: Cache,
+        ttl_s: float,
+        *,
+        budget: GeminiBudget | None = None,  # None: never bundle
+        bundling: BundleSettings | None = None,
+        sharing: WorkSharingMetrics | None = None,
+    ) -> None:
         self._llm = llm
         self._cache = cache
         self._ttl_s = ttl_s
+        self._budget = budget
+        self._flights: SingleFlight[str, common_pb2.MoodProfile] = SingleFlight("llm-mood", sharing)
+        settings = bundling or BundleSettings()
+        self._bundles: MicroBatcher[Ask, tuple[common_pb2.MoodProfile, Usage]] = MicroBatcher(
+            "llm-mood",
+            self._ask_bundle,
+            max_size=settings.max_prompts,
+            window_s=settings.window_s,
+            max_in_flight=4,
+            metrics=sharing,
+        )
+
+    async def aclose(self) -> None:
+        await self._bundles.aclose()
 
     def cache_key(self, prompt: str) -> str:
         return self._cache.key("mood", digest(PROMPT_VERSION, self._llm.model, normalise_prompt(prompt)))
@@ -91,16 +135,23 @@ class MoodAnalyzer:
     async def analyze(self, prompt: str) -> MoodResult:
         """`prompt` already validated. Never fails for LLM trouble: heuristics answer instead, with a warning."""
         usage = Usage()
+        key = self.cache_key(prompt)
 
         async def ask_llm() -> common_pb2.MoodProfile:
-            answer = await self._llm.generate(
-                task=TASK, system=SYSTEM_INSTRUCTION, prompt=f"Mood prompt: {prompt}", schema=MoodAnswer, usage=usage
-            )
-            return to_profile(answer, prompt)
+            if self._budget is not None and await self._budget.gemini_saturated():
+                answer = (await self._bundles.load([(key, prompt)]))[(key, prompt)]
+                if isinstance(answer, BaseException):
+                    raise answer
+                if answer is None:
+                    raise InvalidAnswer(UPSTREAM, "the bundled answer to this prompt was outside the MoodAnswer schema")
+                profile, spent = answer
+                usage.add(spent)
+                return profile
+            return to_profile(await self._ask(prompt, usage), prompt)
 
         try:
-            profile, hit = await self._cache.get_or_produce(
-                self.cache_key(prompt), common_pb2.MoodProfile, self._ttl_s, ask_llm
+            profile, hit = await cached_once(
+                self._cache, self._flights, key, common_pb2.MoodProfile, self._ttl_s, ask_llm
             )
         except LLM_FAILURES as exc:
             warning = fallback_warning(exc, "the mood was read by keyword heuristics")
@@ -111,3 +162,29 @@ class MoodAnalyzer:
             usage.cache_hits += 1
             profile.source = common_pb2.MOOD_SOURCE_CACHE
         return MoodResult(profile, usage)
+
+    async def _ask(self, prompt: str, usage: Usage) -> MoodAnswer:
+        return await self._llm.generate(
+            task=TASK, system=SYSTEM_INSTRUCTION, prompt=f"Mood prompt: {prompt}", schema=MoodAnswer, usage=usage
+        )
+
+    async def _ask_bundle(self, asks: Sequence[Ask]) -> dict[Ask, tuple[common_pb2.MoodProfile, Usage]]:
+        """One call for every prompt of a bundle; a prompt whose part is malformed is left out (it falls back)."""
+        spent = Usage()
+        prompts = [prompt for _, prompt in asks]
+        if len(asks) == 1:  # nobody joined within the window: a plain call
+            return {asks[0]: (to_profile(await self._ask(prompts[0], spent), prompts[0]), spent)}
+        answer = await self._llm.generate(
+            task=BUNDLE_TASK,
+            system=SYSTEM_INSTRUCTION + mood_bundle.BUNDLE_NOTE,
+            prompt=mood_bundle.bundle_prompt(prompts),
+            schema=mood_bundle.lenient_schema(len(asks)),
+            wire_schema=mood_bundle.wire_schema(len(asks)),
+            usage=spent,
+        )
+        parts = mood_bundle.parts_of(answer, len(asks))
+        return {
+            ask: (to_profile(part, ask[1]), share)
+            for ask, part, share in zip(asks, parts, spent.shares(len(asks)), strict=True)
+            if part is not None
+        }

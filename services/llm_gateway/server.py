@@ -7,12 +7,13 @@ from prometheus_client import CollectorRegistry
 from segue.v1 import llm_gateway_pb2_grpc
 
 from services.common.cache import Cache, make_store
-from services.common.metrics import CacheMetrics
+from services.common.metrics import CacheMetrics, WorkSharingMetrics
 from services.common.server import ServiceDefinition
+from services.llm_gateway.budget import LocalGeminiBudget
 from services.llm_gateway.config import Config
 from services.llm_gateway.gemini import GeminiClient
 from services.llm_gateway.metrics import LlmMetrics
-from services.llm_gateway.mood import MoodAnalyzer
+from services.llm_gateway.mood import BundleSettings, MoodAnalyzer
 from services.llm_gateway.servicer import LlmGatewayServicer
 from services.llm_gateway.tasks import TaskRunner
 
@@ -21,6 +22,8 @@ SERVICE_NAME = "segue.v1.LlmGateway"
 
 async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     """Tests point the gateway at a fake Gemini through cfg.gemini_base_url."""
+    # The Gemini pacer and the budget view in one (the shared scheduler replaces both once wired).
+    budget = LocalGeminiBudget(cfg.gemini_local_rpm)
     gemini = GeminiClient(
         api_key=cfg.gemini_api_key,
         base_url=cfg.gemini_base_url,
@@ -29,12 +32,19 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         timeout_s=cfg.llm_timeout_s,
         max_attempts=cfg.llm_max_attempts,
         metrics=LlmMetrics.create(registry),
+        pacer=budget,
     )
     store = make_store(cfg.server.redis_url)
     cache = Cache(store, "llm", CacheMetrics.create(registry))
-    servicer = LlmGatewayServicer(
-        MoodAnalyzer(gemini, cache, cfg.llm_cache_ttl_s), TaskRunner(gemini, cache, cfg.llm_cache_ttl_s)
+    mood = MoodAnalyzer(
+        gemini,
+        cache,
+        cfg.llm_cache_ttl_s,
+        budget=budget,
+        bundling=BundleSettings(window_s=cfg.bundle_window_s, max_prompts=cfg.bundle_max_prompts),
+        sharing=WorkSharingMetrics.create(registry),
     )
+    servicer = LlmGatewayServicer(mood, TaskRunner(gemini, cache, cfg.llm_cache_ttl_s))
 
     def add_to_server(server: aio.Server) -> None:
         llm_gateway_pb2_grpc.add_LlmGatewayServicer_to_server(servicer, server)
@@ -42,5 +52,5 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     return ServiceDefinition(
         service_names=[SERVICE_NAME],
         add_to_server=add_to_server,
-        closers=[gemini.aclose, store.close],
+        closers=[mood.aclose, gemini.aclose, store.close],
     )

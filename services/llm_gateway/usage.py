@@ -21,3 +21,25 @@ class Usage:
             output_tokens=self.output_tokens,
             cache_hits=self.cache_hits,
         )
+
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_hits += other.cache_hits
+
+    def shares(self, n: int) -> list[Usage]:
+        """This usage split among n answers of one bundled call: the call counts once (for the first),
+        tokens are divided, so the answers' usage adds up to what was spent."""
+
+        def part(total: int, i: int) -> int:
+            return total // n + (1 if i < total % n else 0)
+
+        return [
+            Usage(
+                calls=self.calls if i == 0 else 0,
+                prompt_tokens=part(self.prompt_tokens, i),
+                output_tokens=part(self.output_tokens, i),
+            )
+            for i in range(n)
+        ]
