@@ -47,7 +47,7 @@ def from_env(environ: Mapping[str, str]) -> Config:
         llm_max_attempts=env.integer("LLM_MAX_ATTEMPTS", Config.llm_max_attempts, minimum=1, maximum=10),
         llm_cache_ttl_s=env.number("LLM_CACHE_TTL_S", Config.llm_cache_ttl_s, minimum=1.0),
         gemini_local_rpm=env.integer("GEMINI_LOCAL_RPM", Config.gemini_local_rpm, minimum=0),
-        bundle_window_s=env.number("LLM_BUNDLE_WINDOW_MS", Config.bundle_window_s * 1000, minimum=0, maximum=5000)
+        bundle_window_s=env.number("LLM_BUNDLE_WINDOW_MS", Config.bundle_window_s * 1000, minimum=0, maximum=60_000)
         / 1000,
         bundle_max_prompts=env.integer("LLM_BUNDLE_MAX_PROMPTS", Config.bundle_max_prompts, minimum=1, maximum=50),
     )

@@ -35,7 +35,11 @@ def generate(body: Mapping[str, Any], model: str, vocab: Vocabulary) -> GeminiAn
         root = schema.resolve(schema.root)
         text = str(enum_value(root.enum or ("",), Focus(), ctx, root))
     elif schema is not None:
-        value = Filler(schema, ctx).fill(schema.root, _root_focus(schema))
+        sections = _sections(request.user, [name for name, _ in schema.resolve(schema.root).properties])
+        if sections:
+            value = _fill_sections(schema, sections, request.system, vocab, request.seed)
+        else:
+            value = Filler(schema, ctx).fill(schema.root, _root_focus(schema))
         text = json.dumps(value, ensure_ascii=False)
     else:
         lists = prompt.lists
@@ -54,6 +58,32 @@ def generate(body: Mapping[str, Any], model: str, vocab: Vocabulary) -> GeminiAn
         output_tokens = request.max_output_tokens
         finish = "MAX_TOKENS"
     return GeminiAnswer(text, request.prompt_tokens, output_tokens, finish)
+
+
+def _sections(user: str, names: list[str]) -> dict[str, str]:
+    """A bundle of separate requests: the user text split into one section per root property, each opened by
+    a line holding only the property's name and a colon (`mood_2:`). Empty unless every property has one."""
+    if len(names) < 2:
+        return {}
+    header = re.compile(r"^[ \t]*(" + "|".join(map(re.escape, names)) + r")[ \t]*:[ \t]*$", re.MULTILINE)
+    found = list(header.finditer(user))
+    if sorted(m.group(1) for m in found) != sorted(names):
+        return {}
+    ends = [m.start() for m in found[1:]] + [len(user)]
+    return {m.group(1): user[m.end() : end].strip() for m, end in zip(found, ends, strict=True)}
+
+
+def _fill_sections(schema: Schema, sections: Mapping[str, str], system: str, vocab: Vocabulary, seed: int) -> Any:
+    """Each root property answered from its own section only, as if it had been a request of its own."""
+    root = schema.resolve(schema.root)
+    focus = _root_focus(schema)
+    words = _property_words(schema)
+    value: dict[str, Any] = {}
+    for name, node in root.properties:
+        prompt = read_prompt(system, sections[name])
+        mood = read_mood(prompt.focus, prompt.context, vocab, words)
+        value[name] = Filler(schema, Context(prompt, mood, vocab, seed)).fill(node, focus.child(name))
+    return value
 
 
 def count_tokens(body: Mapping[str, Any]) -> int:
