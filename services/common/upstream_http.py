@@ -77,6 +77,15 @@ class LatencyWindow:
 
 
 Attempt = tuple[str, httpx.Response | None]  # outcome label, and the response if one came
+Params = Mapping[str, Any] | list[tuple[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class _Get:
+    endpoint: str  # the metrics label, e.g. "GET /track"
+    path: str
+    params: Params
+    headers: Mapping[str, str] | None
 
 
 class Pacer(Protocol):
@@ -174,7 +183,7 @@ class UpstreamClient:
         endpoint: str,
         path: str,
         *,
-        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        params: Params = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """GET `path` (relative to the base URL) and decode JSON. `endpoint` is the metrics label, e.g. "GET /track"."""
@@ -184,7 +193,7 @@ class UpstreamClient:
             if budget <= 0:
                 raise DeadlineExceeded(f"no time left to call {self.name}")
             await self._pacer.acquire(self.name, budget)
-            outcome, response = await self._attempt(endpoint, path, params, headers)
+            outcome, response = await self._attempt(_Get(endpoint, path, params, headers))
             if response is not None and response.status_code < 400:
                 try:
                     return response.json()
@@ -220,44 +229,32 @@ class UpstreamClient:
         observed = window.quantile(self._hedge.quantile, self._hedge.min_samples) if window else None
         return max(self._hedge.min_delay_s, self._hedge.default_delay_s if observed is None else observed)
 
-    async def _attempt(
-        self,
-        endpoint: str,
-        path: str,
-        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
-        headers: Mapping[str, str] | None,
-    ) -> Attempt:
+    async def _attempt(self, get: _Get) -> Attempt:
         """One attempt, hedged once if it is slow: the first usable answer, else the failure to act on."""
-        timeout_s = context.budget(self.timeout_for(endpoint))
-        delay = self.hedge_delay(endpoint)
+        timeout_s = context.budget(self.timeout_for(get.endpoint))
+        delay = self.hedge_delay(get.endpoint)
         if delay is None or delay >= timeout_s:
-            return await self._send(endpoint, path, params, headers, timeout_s)
-        first = asyncio.ensure_future(self._send(endpoint, path, params, headers, timeout_s))
+            return await self._send(get, timeout_s)
+        first = asyncio.ensure_future(self._send(get, timeout_s))
         racing = [first]
         try:
             await asyncio.wait([first], timeout=delay)
             if first.done():
                 return first.result()
-            hedge = asyncio.ensure_future(self._send_hedge(endpoint, path, params, headers))
+            hedge = asyncio.ensure_future(self._send_hedge(get))
             racing.append(hedge)
-            return await self._first_usable(endpoint, first, hedge)
+            return await self._first_usable(get.endpoint, first, hedge)
         finally:
             losers = [t for t in racing if not t.done()]
             for task in losers:
                 task.cancel()
             await asyncio.gather(*losers, return_exceptions=True)
 
-    async def _send_hedge(
-        self,
-        endpoint: str,
-        path: str,
-        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
-        headers: Mapping[str, str] | None,
-    ) -> Attempt:
+    async def _send_hedge(self, get: _Get) -> Attempt:
         # A token now or no hedge: a hedge must never queue behind, or overdraw, the upstream's budget.
         await self._pacer.acquire(self.name, 0.0)
-        self._metrics.hedges.labels(self.name, endpoint, "sent").inc()
-        return await self._send(endpoint, path, params, headers, context.budget(self.timeout_for(endpoint)))
+        self._metrics.hedges.labels(self.name, get.endpoint, "sent").inc()
+        return await self._send(get, context.budget(self.timeout_for(get.endpoint)))
 
     async def _first_usable(
         self, endpoint: str, first: asyncio.Future[Attempt], hedge: asyncio.Future[Attempt]
@@ -292,19 +289,15 @@ class UpstreamClient:
         assert failed is not None
         return failed
 
-    async def _send(
-        self,
-        endpoint: str,
-        path: str,
-        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
-        headers: Mapping[str, str] | None,
-        timeout_s: float,
-    ) -> tuple[str, httpx.Response | None]:
+    async def _send(self, get: _Get, timeout_s: float) -> Attempt:
+        endpoint = get.endpoint
         t0 = time.perf_counter()
         response: httpx.Response | None = None
         outcome = "cancelled"
         try:
-            response = await self._http.get(path.lstrip("/"), params=params, headers=headers, timeout=timeout_s)
+            response = await self._http.get(
+                get.path.lstrip("/"), params=get.params, headers=get.headers, timeout=timeout_s
+            )
             outcome = str(response.status_code)
         except httpx.TimeoutException:
             outcome = "timeout"

@@ -116,14 +116,6 @@ async def test_identical_prompts_in_flight_share_one_call(sim: RunningSim) -> No
     await gemini.aclose()
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeGemini]:
-    server = FakeGemini()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 def bundle_reply(parts: dict[str, Any]) -> Any:
     return answer(parts, prompt_tokens=300, output_tokens=90)
 
