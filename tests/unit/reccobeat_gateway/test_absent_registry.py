@@ -10,12 +10,13 @@ import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import fakeredis
 import pytest
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 from redis.crc import key_slot
 
-from services.common.bloom import BloomShape
+from services.common.bloom import BitfieldBloom, BloomShape, NativeBloom, RotatingBloom, redis_bloom
 from services.reccobeat_gateway.absent import BloomAbsentIds, RegistrySettings
 from services.reccobeat_gateway.metrics import GatewayMetrics
 from tests.unit.redis_server import private_redis, redis, redis_url  # noqa: F401 - fixtures
@@ -169,4 +170,26 @@ async def test_an_unreachable_redis_answers_not_known_absent_and_never_fails(tmp
     await absent.mark_absent("track", ["a"])
     assert (await absent.check("track", ["a"])).absent == set()
     assert metrics.get_sample_value("segue_absent_registry_ids_total", {"kind": "track", "result": "error"}) == 2
+    await client.aclose()
+
+
+async def test_stock_redis_7_gets_the_bitfield_filter(redis: aioredis.Redis) -> None:  # noqa: F811
+    assert isinstance(await redis_bloom(redis, BloomShape.for_capacity(1000, 0.001)), BitfieldBloom)
+
+
+async def test_the_native_filter_speaks_redisbloom() -> None:
+    # No RedisBloom server here (Debian's Redis 7 lacks BF.*): fakeredis implements the BF commands.
+    client = fakeredis.FakeAsyncRedis()
+    shape = BloomShape.for_capacity(1000, 0.001)
+    bloom = RotatingBloom(
+        NativeBloom(client, shape),
+        "segue:rb-absent:{absent:track}",
+        period_s=PERIOD_S,
+        generations=2,
+        clock=lambda: 150.0,
+    )
+    await bloom.add(["a", "b"])
+    assert await bloom.contains(["a", "b", "c"]) == [True, True, False]
+    assert await bloom.backend.estimated_items(bloom.current_key()) == 2
+    assert 0 < await client.ttl(bloom.current_key()) <= 2 * PERIOD_S
     await client.aclose()
