@@ -17,9 +17,8 @@ from bench.catalog import sim_catalog
 from bench.legacy.llm import MODEL, request_body
 from bench.legacy.prompts import mood
 from bench.simctl import GENERATE
-from sim.gemini import generate
+from sim.gemini import generate, knowledge
 from sim.profile import Profile
-from sim.vocabulary import vocabulary_for
 
 RECOMMEND_ENDPOINT = "GET /track/recommendation"
 FEATURES_ENDPOINT = "GET /audio-features"
@@ -80,4 +79,4 @@ def lower_bound(profile: Profile, tokens_out: int) -> LowerBound:
 def computed_mood_tokens(profile_name: str, seed: int, prompt: str) -> int:
     """Output tokens sim.gemini gives the legacy model's mood-analysis request for `prompt`
     (deterministic: the same as the simulator would count)."""
-    return generate(request_body(mood(prompt)), MODEL, vocabulary_for(sim_catalog(profile_name, seed))).output_tokens
+    return generate(request_body(mood(prompt)), MODEL, knowledge(sim_catalog(profile_name, seed))).output_tokens

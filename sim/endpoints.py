@@ -35,11 +35,7 @@ ENDPOINTS: Final[dict[Upstream, tuple[str, ...]]] = {
         "GET /artist/{id}",
         "GET /artist/{id}/track",
     ),
-    "gemini": (
-        "POST /models/{model}:generateContent",
-        "POST /models/{model}:countTokens",
-        "POST /models/{model}:streamGenerateContent",
-    ),
+    "gemini": ("POST /models/{model}:generateContent",),
 }
 
 # Path prefix of each upstream on the simulator; the base URL a client uses is http://host:port + prefix.

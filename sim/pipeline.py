@@ -70,21 +70,7 @@ def _decide(state: SimState, routes: UpstreamRoutes, endpoint: str, call: Call) 
         return routes.error(call.request, 400, str(exc))
 
 
-async def _send(state: SimState, request: web.Request, reply: Reply, delay_s: float) -> web.StreamResponse:
-    if reply.chunks is None:
-        await asyncio.sleep(state.scaled(delay_s + reply.work_s))
-        return reply.response()
-    await asyncio.sleep(state.scaled(delay_s))
-    response = web.StreamResponse(status=reply.status, headers={"Content-Type": "text/event-stream", **reply.headers})
-    await response.prepare(request)
-    async for wait_s, chunk in reply.chunks():
-        await asyncio.sleep(state.scaled(wait_s))
-        await response.write(chunk)
-    await response.write_eof()
-    return response
-
-
-async def _serve(routes: UpstreamRoutes, endpoint: str | None, request: web.Request) -> web.StreamResponse:
+async def _serve(routes: UpstreamRoutes, endpoint: str | None, request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     state.stats.start(routes.name, endpoint)
     status = 500  # what an unexpected exception becomes
@@ -99,7 +85,8 @@ async def _serve(routes: UpstreamRoutes, endpoint: str | None, request: web.Requ
             delay = sample_latency(latency, state.rngs[routes.name]) + state.faults[routes.name].extra_latency_s
             reply = _decide(state, routes, endpoint, call)
         status = reply.status
-        return await _send(state, request, reply, delay)
+        await asyncio.sleep(state.scaled(delay + reply.work_s))
+        return reply.response()
     finally:
         state.stats.finish(routes.name, endpoint, status)
         if reply is not None and (reply.tokens_in or reply.tokens_out):
@@ -121,8 +108,8 @@ def add_upstream(app: web.Application, routes: UpstreamRoutes) -> None:
     app.router.add_route("*", PREFIXES[routes.name] + "/{tail:.*}", _bind(routes, None))
 
 
-def _bind(routes: UpstreamRoutes, endpoint: str | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def handle(request: web.Request) -> web.StreamResponse:
+def _bind(routes: UpstreamRoutes, endpoint: str | None) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
         return await _serve(routes, endpoint, request)
 
     return handle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +12,6 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from sim.state import SimState
-
-# An SSE body: (simulated seconds to wait before the chunk, the chunk's bytes).
-ChunkStream = Callable[[], AsyncIterator[tuple[float, bytes]]]
 
 
 @dataclass
@@ -25,7 +22,6 @@ class Reply:
     work_s: float = 0.0  # simulated seconds of server work on top of the endpoint latency (LLM output)
     tokens_in: int = 0
     tokens_out: int = 0
-    chunks: ChunkStream | None = None  # set for server-sent events instead of `body`
 
     def response(self) -> web.Response:
         text = None if self.body is None else json.dumps(self.body, separators=(",", ":"))

@@ -12,11 +12,10 @@ from aiohttp import web
 from sim.catalog import Catalog
 from sim.endpoints import UPSTREAMS, Upstream
 from sim.faults import FaultSettings, profile_faults
-from sim.gemini import Vocabulary
+from sim.gemini import Knowledge, knowledge
 from sim.limits import GeminiQuota, RollingWindow, TokenBucket
 from sim.profile import Profile
 from sim.stats import Stats
-from sim.vocabulary import vocabulary_for
 
 
 @dataclass
@@ -40,7 +39,7 @@ class SimState:
     time_scale: float
     seed: int
     catalog: Catalog
-    vocabulary: Vocabulary  # what the fake Gemini knows of the catalog, built before the first request
+    knowledge: Knowledge  # what the fake Gemini knows of the catalog, built before the first request
     stats: Stats
     faults: dict[Upstream, FaultSettings]
     limiters: Limiters
@@ -57,7 +56,7 @@ class SimState:
             time_scale=time_scale,
             seed=seed,
             catalog=catalog,
-            vocabulary=vocabulary_for(catalog),
+            knowledge=knowledge(catalog),
             stats=Stats(profile.name, time_scale),
             faults=profile_faults(profile),
             limiters=Limiters.for_profile(profile),

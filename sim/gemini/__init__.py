@@ -1,20 +1,19 @@
-"""The brain of the fake Gemini: pure functions from a generateContent body to a plausible answer.
-
-The simulator's routes call `generate` / `count_tokens` and wrap results with `response_envelope` or
-`error_body`. See README.md for the hooks that make answers plausible and the prompt conventions.
+"""The brain of the fake Gemini: pure functions from a generateContent body to the answer a capable model
+would give this repository's prompts. See README.md for what it reads and how it answers.
 """
 
+from .answer import generate
 from .envelope import GeminiAnswer, error_body, response_envelope
-from .errors import GeminiRequestError
-from .generate import count_tokens, generate
-from .vocabulary import Vocabulary
+from .knowledge import Knowledge, knowledge
+from .request import GeminiRequestError, read_request
 
 __all__ = [
     "GeminiAnswer",
     "GeminiRequestError",
-    "Vocabulary",
-    "count_tokens",
+    "Knowledge",
     "error_body",
     "generate",
+    "knowledge",
+    "read_request",
     "response_envelope",
 ]

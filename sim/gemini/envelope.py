@@ -22,10 +22,6 @@ def estimate_tokens(text: str) -> int:
     return max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
 
 
-def truncate_to_tokens(text: str, max_tokens: int) -> str:
-    return text[: max_tokens * CHARS_PER_TOKEN]
-
-
 def response_envelope(answer: GeminiAnswer, model: str, response_id: str) -> dict[str, Any]:
     return {
         "candidates": [

@@ -1,19 +1,58 @@
-"""The mood lexicon: prompt words and phrases → audio-feature targets, genre hints and an emotion.
+"""Words the fake model knows: audio-feature scales, the mood lexicon, emotions, decades, negation.
 
-Feature values are raw targets (tempo in BPM, loudness in dB, the rest 0–1). Genre hints are words matched
-against the catalog's genre names (a hint "rock" finds "rock", "indie rock", "classic rock"); hints the
-catalog does not have are simply ignored. Keep entries about music and listening situations; the matcher
-handles negation ("nothing sad", "no vocals"), so entries describe the positive sense only.
+Feature values are raw targets (tempo in BPM, loudness in dB, the rest 0–1). A lexicon entry's genre hints
+are words matched against the catalog's genre names ("rock" finds rock, indie rock, classic rock); hints the
+catalog lacks are ignored. Entries describe the positive sense only: the mood reader handles negation.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from .features import SCALES
-from .text import words
+from sim.catalog.genres import FEATURES as FEATURES
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    low: float
+    high: float
+    neutral: float  # what an unconstrained mood targets
+    half_width: float  # half the width of a mood's range for a constrained feature
+    digits: int  # how answers round it
+
+    def clamp(self, value: float) -> float:
+        return min(self.high, max(self.low, value))
+
+    def round(self, value: float) -> float:
+        return round(value, self.digits)
+
+    def to_unit(self, value: float) -> float:
+        return (value - self.low) / (self.high - self.low)
+
+
+_UNIT = Scale(0.0, 1.0, 0.5, 0.15, 2)
+SCALES: dict[str, Scale] = {
+    "acousticness": Scale(0.0, 1.0, 0.35, 0.15, 2),
+    "danceability": _UNIT,
+    "energy": _UNIT,
+    "instrumentalness": Scale(0.0, 1.0, 0.15, 0.15, 2),
+    "liveness": Scale(0.0, 1.0, 0.15, 0.1, 2),
+    "loudness": Scale(-60.0, 0.0, -8.0, 3.0, 1),
+    "speechiness": Scale(0.0, 1.0, 0.07, 0.05, 2),
+    "tempo": Scale(0.0, 250.0, 112.0, 15.0, 0),
+    "valence": _UNIT,
+}
+# other words that name a feature in prompts ("95 bpm", "happiness 0.8")
+_ALIASES = {"acoustic": "acousticness", "dance": "danceability", "danceable": "danceability",
+            "instrumental": "instrumentalness", "live": "liveness", "loud": "loudness", "volume": "loudness",
+            "speech": "speechiness", "bpm": "tempo", "happiness": "valence", "positivity": "valence"}  # fmt: skip
+
+
+def feature_of(word: str) -> str | None:
+    return word if word in SCALES else _ALIASES.get(word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,16 +61,6 @@ class Cue:
     genres: tuple[str, ...] = ()
     emotion: str | None = None
     weight: float = 1.0
-
-
-def _cue(features: str = "", genres: str = "", emotion: str | None = None, weight: float = 1.0) -> Cue:
-    parts = features.split()
-    values = {name: float(value) for name, value in zip(parts[::2], parts[1::2], strict=True)}
-    unknown = set(values) - set(SCALES)
-    if unknown:
-        raise ValueError(f"lexicon names unknown features {sorted(unknown)}")
-    hints = tuple(g.strip() for g in genres.split(",") if g.strip())
-    return Cue(values, hints, emotion, weight)
 
 
 # One entry: phrases separated by "|" (continued on following lines while a line ends with "|"), then a line
@@ -137,62 +166,41 @@ lofi|lo fi|lo-fi beats|chillhop|beats to study
 """
 
 
-def _parse(table: str) -> tuple[tuple[str, Cue], ...]:
-    entries: list[tuple[str, Cue]] = []
-    phrases = ""
-    for line in table.strip().splitlines():
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    phrases: Mapping[tuple[str, ...], Cue]
+    longest: int
+
+
+@cache
+def lexicon() -> Lexicon:
+    phrases: dict[tuple[str, ...], Cue] = {}
+    spelled = ""
+    for line in _TABLE.strip().splitlines():
         line = line.strip()
         if not line.startswith("="):
-            phrases += line
+            spelled += line
             continue
         columns = [c.strip() for c in line[1:].split(";")]
-        features, genres, emotion = columns[:3]
+        parts = columns[0].split()
+        values = {name: float(value) for name, value in zip(parts[::2], parts[1::2], strict=True)}
+        assert set(values) <= set(SCALES), values
+        hints = tuple(g.strip() for g in columns[1].split(",") if g.strip())
         weight = float(columns[3]) if len(columns) > 3 else 1.0
-        entries.append((phrases, _cue(features, genres, None if emotion == "-" else emotion, weight)))
-        phrases = ""
-    return tuple(entries)
+        cue = Cue(values, hints, None if columns[2] == "-" else columns[2], weight)
+        for phrase in spelled.split("|"):
+            phrases[tuple(words(phrase))] = cue
+        spelled = ""
+    return Lexicon(phrases, max(len(p) for p in phrases))
 
 
-_ENTRIES = _parse(_TABLE)
-
-# words asking for lesser-known artists
-OBSCURE_WORDS: frozenset[str] = frozenset("underground obscure niche lesser hidden gems rare undiscovered".split())
-
-# emotion label → words that express it, used to match a schema's enum of emotions
-EMOTIONS: dict[str, tuple[str, ...]] = {
-    "joy": ("joy", "joyful", "happy", "happiness", "cheerful", "upbeat", "elated", "uplifted", "euphoric"),
-    "sadness": ("sadness", "sad", "melancholy", "melancholic", "sorrow", "grief", "somber", "heartbreak", "blue"),
-    "calm": ("calm", "peaceful", "relaxed", "serene", "tranquil", "chill", "content", "mellow", "soothing"),
-    "excitement": ("excitement", "excited", "energetic", "hyped", "thrilled", "energized", "euphoric", "pumped"),
-    "anger": ("anger", "angry", "aggressive", "rage", "furious", "defiant"),
-    "romance": ("romance", "romantic", "love", "tender", "intimate", "sensual", "passion"),
-    "melancholy": ("melancholy", "melancholic", "wistful", "reflective", "pensive", "bittersweet", "moody"),
-    "nostalgia": ("nostalgia", "nostalgic", "wistful", "sentimental", "bittersweet"),
-    "focus": ("focus", "focused", "concentration", "concentrated", "determined", "productive"),
-    "confidence": ("confidence", "confident", "empowered", "bold", "determination", "powerful"),
-    "awe": ("awe", "epic", "triumphant", "wonder", "inspired"),
-    "tension": ("tension", "tense", "anxious", "dark", "ominous", "brooding"),
-    "dreaminess": ("dreamy", "dreaminess", "ethereal", "wonder"),
-    "hope": ("hope", "hopeful", "optimistic", "optimism", "inspired", "uplifting"),
-}
-
-# emotion → the closest other labels, for enums that lack the mood's own label
-EMOTION_NEIGHBOURS: dict[str, tuple[str, ...]] = {
-    "joy": ("hope", "excitement", "confidence"),
-    "sadness": ("melancholy", "nostalgia", "calm"),
-    "calm": ("focus", "dreaminess", "romance", "joy"),
-    "excitement": ("joy", "confidence", "awe"),
-    "anger": ("tension", "excitement"),
-    "romance": ("calm", "joy"),
-    "melancholy": ("sadness", "nostalgia", "calm"),
-    "nostalgia": ("melancholy", "joy", "sadness"),
-    "focus": ("calm", "confidence"),
-    "confidence": ("excitement", "joy"),
-    "awe": ("excitement", "hope"),
-    "tension": ("anger", "sadness"),
-    "dreaminess": ("calm", "melancholy"),
-    "hope": ("joy", "calm"),
-}
+# cue words that name their own entry's emotion ("happy" is joy itself, "sunny" only suggests it): they count double
+EMOTION_WORDS = frozenset(
+    "aggressive anger angry anxious blue brooding calm cheerful chill concentration confident dark dreamy empowered "
+    "energetic epic ethereal focus focused furious grief happy heartbreak hopeful hyped intimate joy joyful "
+    "melancholic melancholy nostalgia nostalgic ominous optimistic peaceful productive pumped rage relaxed romance "
+    "romantic sad sadness sensual serene somber tense tranquil triumphant upbeat".split()
+)
 
 # decade → genre hints (features come from those genres)
 DECADES: dict[int, str] = {
@@ -205,72 +213,69 @@ DECADES: dict[int, str] = {
     2010: "edm, trap, indie pop, dance pop",
     2020: "hyperpop, afrobeats, pop, phonk",
 }
-DECADE_WORDS: dict[str, int] = {
-    "fifties": 1950,
-    "sixties": 1960,
-    "seventies": 1970,
-    "eighties": 1980,
-    "nineties": 1990,
-    "y2k": 2000,
-    "noughties": 2000,
-}
+DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990,
+                "y2k": 2000, "noughties": 2000}  # fmt: skip
 
-# words → (region, language), for region and language fields
-REGIONS: dict[str, tuple[str, str]] = {
-    "latin": ("Latin America", "Spanish"),
-    "spanish": ("Spain", "Spanish"),
-    "mexican": ("Mexico", "Spanish"),
-    "reggaeton": ("Latin America", "Spanish"),
-    "salsa": ("Latin America", "Spanish"),
-    "brazilian": ("Brazil", "Portuguese"),
-    "bossa": ("Brazil", "Portuguese"),
-    "korean": ("South Korea", "Korean"),
-    "kpop": ("South Korea", "Korean"),
-    "japanese": ("Japan", "Japanese"),
-    "jpop": ("Japan", "Japanese"),
-    "anime": ("Japan", "Japanese"),
-    "french": ("France", "French"),
-    "chanson": ("France", "French"),
-    "german": ("Germany", "German"),
-    "italian": ("Italy", "Italian"),
-    "african": ("West Africa", "English"),
-    "afrobeats": ("West Africa", "English"),
-    "nigerian": ("Nigeria", "English"),
-    "indian": ("India", "Hindi"),
-    "bollywood": ("India", "Hindi"),
-    "british": ("United Kingdom", "English"),
-    "uk": ("United Kingdom", "English"),
-    "grime": ("United Kingdom", "English"),
-    "american": ("United States", "English"),
-    "arabic": ("Middle East", "Arabic"),
-}
-
-# words that turn the following few words into things to avoid
+# words that turn the next few content words into things to avoid; "but" does after anything/everything/all
 NEGATORS: frozenset[str] = frozenset(
     "no not nothing without avoid avoiding never none except excluding exclude minus less don dont isn "
     "aren skip hate hates".split()
 )
+NEGATING_BUT = frozenset("anything everything all".split())  # "anything but pop"
+NEGATING_PAIRS = frozenset({("other", "than"), ("apart", "from"), ("instead", "of")})  # "other than rock"
 # words inside a negation's reach that neither end it nor get negated ("nothing *too* sad")
 NEGATION_FILLER: frozenset[str] = frozenset(
     "too very overly so any anything that t want wanna please really super songs song tracks music stuff "
     "or nor and".split()
 )
 
+# grammar, instruction vocabulary and generic music words: never keywords, never avoided on their own
+STOPWORDS: frozenset[str] = frozenset(
+    """
+    a an the and or but if then than so as of to in on at by for from with into onto about over under up
+    down out off is are was were be been being am do does did doing have has had having will would can
+    could should shall may might must i me my mine we us our you your he she it its they them their this
+    that these those there here what which who whom whose when where why how all any both each few more
+    most other some such only own same too very just also not no nor yet still ever even really quite
+    much many lot lots bit little something anything everything nothing someone please want wants wanted
+    need needs like likes love get got give gives make makes made let lets feel feels feeling kind sort
+    type stuff thing things way ways use using used one ones s t d ll m re ve
+    json return returns respond response answer output format field fields key keys value values schema
+    object objects array list lists string strings number numbers integer boolean null true false
+    include including provide analyze analyse analysis describe identify extract choose select pick
+    based given following below above per user users prompt request query task tasks note notes
+    music song songs track tracks playlist playlists artist artists genre genres mood moods vibe vibes
+    listen listening play playing hear some around maybe recommend recommendation recommendations suggest
+    create build generate find curate curated playlist
+    """.split()
+)
+
+_WORD = re.compile(r"[^\W_]+|&", re.UNICODE)
+
 
 @dataclass(frozen=True, slots=True)
-class Lexicon:
-    phrases: Mapping[tuple[str, ...], Cue]
-    longest: int
+class Token:
+    norm: str  # lower case
+    raw: str  # as written
+    start: int  # offsets in the text it came from
+    end: int
 
 
-@cache
-def lexicon() -> Lexicon:
-    phrases: dict[tuple[str, ...], Cue] = {}
-    for spelled, cue in _ENTRIES:
-        for phrase in spelled.split("|"):
-            phrases[tuple(words(phrase))] = cue
-    return Lexicon(phrases, max(len(p) for p in phrases))
+def tokenize(text: str) -> list[Token]:
+    """Alphanumeric runs; "&" counts as the word "and" so "R&B" reads as "r and b"."""
+    return [Token("and" if m.group() == "&" else m.group().lower(), m.group(), m.start(), m.end())
+            for m in _WORD.finditer(text)]  # fmt: skip
 
 
-def decade_hints(decade: int) -> tuple[str, ...]:
-    return tuple(g.strip() for g in DECADES.get(decade, "").split(",") if g.strip())
+def words(text: str) -> list[str]:
+    return [t.norm for t in tokenize(text)]
+
+
+def key(text: str) -> str:
+    """Spacing- and punctuation-insensitive: "Lo-Fi", "lofi" and "lo fi" all give "lofi"."""
+    return "".join(words(text))
+
+
+def join_words(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""

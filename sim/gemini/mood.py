@@ -1,7 +1,7 @@
-"""Reading a mood from the words of a prompt: feature ranges, catalog genres, artists and tracks named.
+"""Reading a mood from the user's words: feature ranges, catalog genres, named artists and tracks, exclusions.
 
-This is where the lexicon meets the catalog. Everything is a pure function of the text and the
-vocabulary, so the same prompt always gives the same mood.
+A pure function of the text and the catalog, so the same prompt always gives the same mood, whatever the
+request around it (a single call and a bundled one read a prompt alike).
 """
 
 from __future__ import annotations
@@ -11,24 +11,31 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .features import FEATURES, SCALES, feature_of
+from .knowledge import Knowledge, Match
 from .lexicon import (
     DECADE_WORDS,
-    EMOTION_NEIGHBOURS,
-    EMOTIONS,
+    DECADES,
+    EMOTION_WORDS,
+    FEATURES,
+    NEGATING_BUT,
+    NEGATING_PAIRS,
     NEGATION_FILLER,
     NEGATORS,
-    OBSCURE_WORDS,
-    REGIONS,
+    SCALES,
+    STOPWORDS,
     Cue,
-    decade_hints,
+    Token,
+    feature_of,
+    join_words,
+    key,
     lexicon,
+    tokenize,
+    words,
 )
-from .text import STOPWORDS, Token, key, tokenize
-from .vocabulary import Match, VocabIndex, Vocabulary, genres_for_hint, genres_in, index_of
 
 EXPLICIT_WEIGHT = 3.0  # a number the prompt states ("energy 0.8") outweighs any adjective
 NAMED_GENRE_WEIGHT = 0.6  # a named genre pulls the features where its centroid is distinctive
+DEFAULT_FEATURES = ("energy", "valence", "danceability")  # shown when a mood constrains none
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,44 +48,38 @@ class FeatureRange:
 
 @dataclass(frozen=True)
 class Mood:
-    text: str  # the words the mood was read from
     ranges: Mapping[str, FeatureRange]  # every feature
     constrained: tuple[str, ...]  # the features the prompt constrains, strongest first
-    genres: tuple[str, ...]  # every catalog genre, best fitting first
+    genres: tuple[str, ...]  # every catalog genre, best fitting first (excluded ones last)
     strong_genres: int  # how many leading `genres` the prompt points at (named or hinted)
     genre_fit: Mapping[str, float]  # catalog genre → 0–1 fit
     named_genres: tuple[str, ...]
-    mentioned_artists: tuple[str, ...]  # named in the mood text
-    context_artists: tuple[str, ...]  # named elsewhere in the prompt (e.g. the user's top artists)
-    mentioned_tracks: tuple[tuple[str, str], ...]  # (title, artist)
+    artists: tuple[str, ...]  # named by the prompt, as the catalog writes them
+    tracks: tuple[tuple[str, str], ...]  # named by the prompt: (title, artist) as the catalog writes them
     keywords: tuple[str, ...]
-    avoid: tuple[str, ...]  # negated words and phrases
-    avoid_genres: tuple[str, ...]
+    avoid: tuple[str, ...]  # excluded words, genres and artists
+    excluded_genres: frozenset[str]  # the genres excluded, and those containing them ("pop" → "dance pop")
     avoid_artists: tuple[str, ...]
     emotion: str
     decade: int | None
-    regions: tuple[str, ...]
-    languages: tuple[str, ...]
-    obscure: bool
-    cue_words: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def intent(self) -> str:
-        if self.mentioned_tracks:
+        if self.tracks:
             return "specific_track_similar"
-        if self.mentioned_artists:
+        if self.artists:
             return "artist_focus"
-        if self.named_genres:
-            return "genre_exploration"
-        return "mood_variety"
+        return "genre_exploration" if self.named_genres else "mood_variety"
 
-    def top_genres(self, count: int) -> tuple[str, ...]:
-        return self.genres[: max(count, 0)]
+    def top_genres(self, minimum: int = 0) -> tuple[str, ...]:
+        return self.genres[: max(min(max(self.strong_genres, 2), 4), minimum)]
+
+    def target_features(self) -> tuple[str, ...]:
+        return self.constrained or DEFAULT_FEATURES
 
     def adjectives(self) -> list[str]:
         """Two or three words that describe the mood, for sentences."""
-        energy = self.ranges["energy"].target
-        valence = self.ranges["valence"].target
+        energy, valence = self.ranges["energy"].target, self.ranges["valence"].target
         out = ["calm" if energy < 0.38 else "energetic" if energy >= 0.7 else "mid-tempo"]
         out.append("melancholic" if valence < 0.35 else "upbeat" if valence >= 0.65 else "warm")
         if self.ranges["acousticness"].target >= 0.6:
@@ -87,37 +88,42 @@ class Mood:
             out.append("instrumental")
         return out
 
-    def emotion_labels(self) -> list[str]:
-        """The mood's emotion, its synonyms, then the nearest other emotions and theirs: for emotion enums."""
-        labels = [self.emotion, *EMOTIONS.get(self.emotion, ())]
-        for neighbour in EMOTION_NEIGHBOURS.get(self.emotion, ()):
-            labels += [neighbour, *EMOTIONS.get(neighbour, ())]
-        return list(dict.fromkeys(labels))
-
-    def descriptors(self) -> dict[str, float]:
-        """Weighted words describing the mood, used to pick the best value of an enum."""
-        bag: dict[str, float] = {}
-
-        def add(word: str, weight: float) -> None:
-            bag[word] = max(bag.get(word, 0.0), weight)
-
-        for word in self.keywords:
-            for w in word.split():
-                add(w, 1.0)
-        for word in self.cue_words:
-            add(word, 1.0)
-        for genre in self.genres[: max(self.strong_genres, 2)]:
-            for w in genre.split():
-                add(w, 1.5)
-        for synonym in EMOTIONS.get(self.emotion, ()):
-            add(synonym, 2.0)
-        add(self.emotion, 2.5)
-        for word in self.adjectives():
-            add(word, 1.2)
+    def sentence(self) -> str:
+        """One sentence saying how the prompt was read."""
+        adjectives = ", ".join(self.adjectives())
+        article = "An" if adjectives[:1] in "aeiou" else "A"
+        parts = [f"{article} {adjectives} mood leaning on {join_words(list(self.genres[:2]))}"]
+        features = [_feature_phrase(f, self.ranges[f]) for f in self.constrained[:2]]
+        if features:
+            parts.append(f" with {join_words(features)}")
         if self.decade is not None:
-            add(f"{self.decade}s", 2.0)
-            add(f"{self.decade % 100:02d}s", 2.0)
-        return bag
+            parts.append(f", from the {self.decade}s")
+        if self.artists:
+            parts.append(f", anchored on {join_words(list(self.artists[:2]))}")
+        if self.avoid:
+            parts.append(f", avoiding {join_words(list(self.avoid[:2]))}")
+        return "".join(parts) + "."
+
+
+def _feature_phrase(feature: str, wanted: FeatureRange) -> str:
+    if feature == "tempo":
+        return f"tempo around {wanted.target:g} BPM"
+    if feature == "loudness":
+        return f"loudness around {wanted.target:g} dB"
+    return f"{feature} {wanted.low:g}–{wanted.high:g}"
+
+
+def recommend_artists(mood: Mood, kb: Knowledge, count: int) -> list[str]:
+    """The artists the prompt names, then the catalog's best known artists of the mood's leading genres."""
+    top = mood.genres[: max(3, min(mood.strong_genres, 6))]
+    weight = {g: 1.0 / (1 + rank) for rank, g in enumerate(top)}
+    scored = []
+    for position in sorted({p for g in top for p in kb.artists_by_genre.get(g, ())}):
+        name, genres, popularity = kb.artists[position]
+        if name in mood.avoid_artists or mood.excluded_genres.intersection(genres) or name in mood.artists:
+            continue
+        scored.append((-sum(weight.get(g, 0.0) for g in genres), -popularity, name))
+    return [*mood.artists, *dict.fromkeys(name for _, _, name in sorted(scored))][:count]
 
 
 @dataclass
@@ -127,41 +133,18 @@ class _Evidence:
     ceilings: dict[str, float] = field(default_factory=dict)
     hints: dict[str, float] = field(default_factory=dict)  # genre hint word → weight
     emotions: dict[str, float] = field(default_factory=dict)
-    cue_words: set[str] = field(default_factory=set)
 
-    def add_cue(self, cue: Cue, weight: float = 1.0, strength: float = 1.0) -> None:
+    def add_cue(self, cue: Cue, strength: float = 1.0) -> None:
         """`strength` weighs the cue's emotion: more when the word names the emotion itself ("happy")."""
         for feature, value in cue.features.items():
-            self.values[feature].append((value, cue.weight * weight))
+            self.values[feature].append((value, cue.weight))
         for hint in cue.genres:
-            self.hint(hint, cue.weight * weight)
+            self.hints[hint] = self.hints.get(hint, 0.0) + cue.weight
         if cue.emotion:
-            self.emotions[cue.emotion] = self.emotions.get(cue.emotion, 0.0) + cue.weight * weight * strength
-
-    def hint(self, genre_word: str, weight: float) -> None:
-        self.hints[genre_word] = self.hints.get(genre_word, 0.0) + weight
-
-    def add_genre(self, centroid: Mapping[str, float]) -> None:
-        """A genre the prompt names pulls the features where its centroid is distinctive."""
-        for feature in FEATURES:
-            scale = SCALES[feature]
-            value = centroid.get(feature)
-            if value is not None and abs(scale.to_unit(scale.clamp(value)) - scale.to_unit(scale.neutral)) > 0.12:
-                self.values[feature].append((value, NAMED_GENRE_WEIGHT))
-
-    def add_stated(
-        self, targets: Mapping[str, float], floors: Mapping[str, float], ceilings: Mapping[str, float]
-    ) -> None:
-        for feature, value in targets.items():
-            self.values[feature].append((value, EXPLICIT_WEIGHT))
-        for feature, value in floors.items():
-            self.floors[feature] = max(self.floors.get(feature, value), value)
-        for feature, value in ceilings.items():
-            self.ceilings[feature] = min(self.ceilings.get(feature, value), value)
+            self.emotions[cue.emotion] = self.emotions.get(cue.emotion, 0.0) + cue.weight * strength
 
     def negate_cue(self, cue: Cue) -> None:
-        """ "Nothing sad": a bound on the far side of what the cue asks for, not a target. Only the cue's
-        first feature, the one that defines it, is bounded ("not sad" says nothing about energy)."""
+        """ "Nothing sad": a bound on the far side of the cue's first (defining) feature, not a target."""
         for feature, value in list(cue.features.items())[:1]:
             scale = SCALES[feature]
             step = 2 * scale.half_width
@@ -184,17 +167,15 @@ _FEATURE_NUMBER = re.compile(
 _BPM = re.compile(r"\b(\d{2,3})\s*bpm\b", re.IGNORECASE)
 _DECADE = re.compile(r"(?<![\w.])(?:(19|20)(\d)0|'?(\d)0)'?s\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-2]\d)\b")
-_QUOTED_BY = re.compile(r"[\"“']([^\"”'\n]{1,80})[\"”']\s+by\s+", re.IGNORECASE)
-_QUOTES = "\"'“”‘’"
+_QUOTED = re.compile(r"[\"“‘]([^\"”’\n]{2,80})[\"”’]|(?<!\w)'([^'\n]{2,80})'(?!\w)")
 _STOP_SCOPE = frozenset("but though however yet although whereas".split())
+_ARTIST_CUES = frozenset("like by from artist artists band bands similar fan fans featuring feat ft love loves".split())
 
 
 def explicit_numbers(text: str) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """Feature values a text states ("energy 0.42", "tempo above 120", "95 bpm", "valence: 30%"):
     (targets, floors, ceilings)."""
-    targets: dict[str, float] = {}
-    floors: dict[str, float] = {}
-    ceilings: dict[str, float] = {}
+    found: dict[str, dict[str, float]] = {"target": {}, "floor": {}, "ceiling": {}}
     for match in _FEATURE_NUMBER.finditer(text):
         feature = feature_of(match.group(1).lower())
         if feature is None:
@@ -203,18 +184,12 @@ def explicit_numbers(text: str) -> tuple[dict[str, float], dict[str, float], dic
         value = float(match.group(3))
         if scale.high == 1.0 and 1 < value <= 100:  # "energy 80" or "energy 80%"
             value /= 100
-        if not scale.low <= value <= scale.high:
-            continue
-        bound = _BOUND_WORDS.get(match.group(2).lower().split()[-1]) if match.group(2) else None
-        if bound == "floor":
-            floors[feature] = value
-        elif bound == "ceiling":
-            ceilings[feature] = value
-        else:
-            targets[feature] = value
+        if scale.low <= value <= scale.high:
+            bound = _BOUND_WORDS.get(match.group(2).lower().split()[-1]) if match.group(2) else None
+            found[bound or "target"][feature] = value
     for match in _BPM.finditer(text):
-        targets.setdefault("tempo", float(match.group(1)))
-    return targets, floors, ceilings
+        found["target"].setdefault("tempo", float(match.group(1)))
+    return found["target"], found["floor"], found["ceiling"]
 
 
 def _decade(text: str, tokens: Sequence[Token]) -> int | None:
@@ -222,8 +197,7 @@ def _decade(text: str, tokens: Sequence[Token]) -> int | None:
     if match:
         if match.group(1):
             return int(match.group(1) + match.group(2) + "0")
-        digit = int(match.group(3))
-        return (1900 if digit >= 3 else 2000) + digit * 10
+        return (1900 if int(match.group(3)) >= 3 else 2000) + int(match.group(3)) * 10
     for token in tokens:
         if token.norm in DECADE_WORDS:
             return DECADE_WORDS[token.norm]
@@ -231,19 +205,23 @@ def _decade(text: str, tokens: Sequence[Token]) -> int | None:
     return int(year.group(1)) // 10 * 10 if year else None
 
 
-def _punctuation_between(text: str, left: Token, right: Token) -> bool:
-    return any(c in ".,;:!?\n()" for c in text[left.end : right.start])
-
-
 def _negated_positions(text: str, tokens: Sequence[Token]) -> dict[int, int]:
-    """Token position → the position of the negator whose reach covers it ("nothing too sad or slow")."""
+    """Token position → the negator whose reach covers it: the next three content words, up to punctuation
+    or "but" ("nothing too sad or slow", "anything but pop", "other than rock")."""
     negated: dict[int, int] = {}
     for i, token in enumerate(tokens):
-        if token.norm not in NEGATORS:
+        previous = tokens[i - 1].norm if i else ""
+        if not (
+            token.norm in NEGATORS
+            or (token.norm == "but" and previous in NEGATING_BUT)
+            or (previous, token.norm) in NEGATING_PAIRS
+        ):
             continue
         content = 0
         for j in range(i + 1, min(len(tokens), i + 8)):
-            if _punctuation_between(text, tokens[j - 1], tokens[j]) or tokens[j].norm in _STOP_SCOPE:
+            if any(c in ".,;:!?\n()" for c in text[tokens[j - 1].end : tokens[j].start]):
+                break
+            if tokens[j].norm in _STOP_SCOPE:
                 break
             if tokens[j].norm in NEGATION_FILLER or tokens[j].norm in NEGATORS:
                 continue
@@ -257,14 +235,12 @@ def _negated_positions(text: str, tokens: Sequence[Token]) -> dict[int, int]:
 def _lexicon_spans(tokens: Sequence[Token], taken: set[int]) -> list[tuple[int, int, Cue]]:
     lex = lexicon()
     spans: list[tuple[int, int, Cue]] = []
-    i = 0
     norms = [t.norm for t in tokens]
+    i = 0
     while i < len(norms):
         for n in range(min(lex.longest, len(norms) - i), 0, -1):
-            if any(p in taken for p in range(i, i + n)):
-                continue
             cue = lex.phrases.get(tuple(norms[i : i + n]))
-            if cue is not None:
+            if cue is not None and not any(p in taken for p in range(i, i + n)):
                 spans.append((i, i + n, cue))
                 i += n
                 break
@@ -273,98 +249,78 @@ def _lexicon_spans(tokens: Sequence[Token], taken: set[int]) -> list[tuple[int, 
     return spans
 
 
-_ARTIST_CUES = frozenset(
-    "like by from artist artists band bands similar fan fans love loves listen listening play playing featuring "
-    "feat ft including".split()
-)
-
-
-def _artist_mentions(tokens: Sequence[Token], index: VocabIndex) -> list[Match]:
-    """Artist names in a text: written with capitals, or in lower case where the words around them say an
-    artist is meant ("songs like quiet candle", "quiet candle's songs"), so that "a quiet candle-lit dinner"
-    does not name the band Quiet Candle."""
+def _artists_named(text: str, tokens: Sequence[Token], kb: Knowledge) -> list[Match]:
+    """Catalog artists a text names: written as the catalog writes them ("Amber Avenue", "LIV"), or, for
+    names of two or more words, in any case next to words that say an artist is meant ("songs like amber
+    avenue", "by amber avenue", "amber avenue's"), so "a deep ocean of sound" does not name Deep Ocean."""
     found = []
-    for match in index.artist_names.find(tokens):
-        capitalised = any(t.raw != t.norm for t in tokens[match.start : match.end])
+    for match in kb.artist_names.find(tokens):
+        written = text[tokens[match.start].start : tokens[match.end - 1].end]
+        exact = written == match.name or (written[:4] == "the " and "The " + written[4:] == match.name)
         before = {t.norm for t in tokens[max(0, match.start - 3) : match.start]}
-        after = tokens[match.end].norm if match.end < len(tokens) else ""
-        if capitalised or before & _ARTIST_CUES or after in ("s", "songs", "tracks", "music"):
+        cued = bool(before & _ARTIST_CUES) or (match.end < len(tokens) and tokens[match.end].norm == "s")
+        if exact or (cued and match.end - match.start > 1):
             found.append(match)
     return found
 
 
-def _similarity(centroid: Mapping[str, float], targets: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.5
-    squared = 0.0
-    for feature, weight in weights.items():
-        scale = SCALES[feature]
-        value = centroid.get(feature, scale.neutral)
-        squared += weight * (scale.to_unit(scale.clamp(value)) - scale.to_unit(targets[feature])) ** 2
-    return max(0.0, 1.0 - math.sqrt(squared / total) / 0.45)
+def _tracks_named(
+    text: str, tokens: Sequence[Token], kb: Knowledge, artists: Sequence[Match]
+) -> list[tuple[Match, tuple[str, str]]]:
+    """Catalog tracks a text names, each with where its title is and (title, artist) as the catalog writes
+    them: "<title> by <artist>" (one of that artist's titles, any case or punctuation), a quoted title, or a
+    title of two or more words written as the catalog writes it."""
+    norms = [t.norm for t in tokens]
+    found: list[tuple[Match, tuple[str, str]]] = []
 
+    def add(pair: tuple[str, str] | None, start: int, end: int) -> None:
+        overlaps = any(m.start < end and start < m.end for m, _ in found)
+        if pair is not None and not overlaps and all(p != pair for _, p in found):
+            found.append((Match(pair[0], start, end), pair))
 
-def _mentioned_tracks(
-    text: str, tokens: Sequence[Token], index: VocabIndex, artists: Sequence[Match]
-) -> tuple[list[tuple[str, str]], list[Match]]:
-    """Catalog tracks the text names: a title next to its artist's name or in quotes, or a title of two or
-    more words written with its capitals. A quoted title followed by "by <catalog artist>" counts too.
-    Returns the (title, artist) pairs and where the titles found in the catalog are."""
-    named = {a.payload.lower() for a in artists}
+    for artist in artists:
+        by = artist.start - 1
+        if by < 1 or norms[by] != "by":
+            continue
+        titles = kb.titles_by_artist.get(artist.name.lower(), [])
+        fitting = [t for t in titles if len(t[0]) <= by and tuple(norms[by - len(t[0]) : by]) == t[0]]
+        if fitting:
+            title_words, title = max(fitting, key=lambda t: len(t[0]))
+            add((title, artist.name), by - len(title_words), by)
+    named = [a.name for a in artists]
+    for quote in _QUOTED.finditer(text):
+        inside = [i for i, t in enumerate(tokens) if quote.start() < t.start and t.end < quote.end()]
+        if inside:
+            add(kb.version(key(quote.group(1) or quote.group(2)), named), inside[0], inside[-1] + 1)
     artist_spans = {(a.start, a.end) for a in artists}
-    found: list[tuple[str, str]] = []
-    matches: list[Match] = []
-    for match in index.track_titles.find(tokens):
-        versions = index.tracks_by_title[match.payload.lower()]
-        by_named = [v for v in versions if v[1].lower() in named]
-        first, last = tokens[match.start], tokens[match.end - 1]
-        quoted = (first.start > 0 and text[first.start - 1] in _QUOTES) or (
-            last.end < len(text) and text[last.end] in _QUOTES
-        )
-        # a capitalised title that is also an artist's name ("by Broken Saints") is taken as the artist
-        exact = (
-            match.end - match.start >= 2
-            and text[first.start : last.end] == match.payload
-            and (match.start, match.end) not in artist_spans
-        )
-        if by_named or quoted or exact:
-            found.append(by_named[0] if by_named else versions[0])
-            matches.append(match)
-    for quote in _QUOTED_BY.finditer(text):
-        title = quote.group(1).strip()
-        after = tokenize(text[quote.end() : quote.end() + 120])
-        artist_matches = index.artist_names.find(after)
-        if artist_matches and artist_matches[0].start == 0 and title:
-            pair = (title, artist_matches[0].payload)
-            if all(p[0].lower() != title.lower() for p in found):
-                found.append(pair)
-    return list(dict.fromkeys(found)), matches
+    for match in kb.long_titles.find(tokens):
+        written = text[tokens[match.start].start : tokens[match.end - 1].end]
+        if written == match.name and (match.start, match.end) not in artist_spans:
+            add(kb.version(key(match.name), named), match.start, match.end)
+    return found
 
 
-def read_mood(focus: str, context: str, vocab: Vocabulary, property_words: frozenset[str] = frozenset()) -> Mood:
-    """The mood of `focus` (the user's own words), with artists also looked up in `context` (the rest of
-    the prompt). `property_words` are the schema's property names, never taken as keywords."""
-    index = index_of(vocab)
-    tokens = tokenize(focus)
-    negated = _negated_positions(focus, tokens)
+def read_mood(text: str, kb: Knowledge) -> Mood:
+    """The mood of `text`, the user's own words."""
+    tokens = tokenize(text)
+    negated = _negated_positions(text, tokens)
     evidence = _Evidence()
     avoid: list[str] = []
 
     # names first: words inside an artist's name or a track's title ("Sad Sam", "Blue Rain") are not cues
-    genre_matches, text_hinted = genres_in(tokens, index)
+    genre_matches, text_hinted = kb.genres_in(tokens)
     genre_positions = {p for m in genre_matches for p in range(m.start, m.end)}
     named: dict[str, int] = {}
     for match in genre_matches:
-        named.setdefault(match.payload, match.start)
-    artist_matches = _artist_mentions(tokens, index)
-    tracks, title_matches = _mentioned_tracks(focus, tokens, index, artist_matches)
-    title_positions = {p for m in title_matches for p in range(m.start, m.end)}
+        named.setdefault(match.name, match.start)
+    artist_matches = _artists_named(text, tokens, kb)
+    tracks = _tracks_named(text, tokens, kb, artist_matches)
+    title_positions = {p for m, _ in tracks for p in range(m.start, m.end)}
     artist_matches = [m for m in artist_matches if not title_positions.intersection(range(m.start, m.end))]
-    # "no Hank Hollow": a negated artist is one to avoid, not one the user asks for
-    avoid_artists = list(dict.fromkeys(m.payload for m in artist_matches if m.start in negated))
+    # "no Amber Avenue": a negated artist is one to avoid, not one the user asks for
+    avoid_artists = list(dict.fromkeys(m.name for m in artist_matches if m.start in negated))
     artist_matches = [m for m in artist_matches if m.start not in negated]
-    mentioned = list(dict.fromkeys(m.payload for m in artist_matches))
+    mentioned = list(dict.fromkeys(m.name for m in artist_matches))
     name_positions = title_positions | {p for m in artist_matches for p in range(m.start, m.end)}
     spans = _lexicon_spans(tokens, genre_positions | name_positions)
 
@@ -374,65 +330,71 @@ def read_mood(focus: str, context: str, vocab: Vocabulary, property_words: froze
             evidence.negate_cue(cue)
             avoid.append(phrase)
         else:
-            names_emotion = cue.emotion is not None and phrase in EMOTIONS.get(cue.emotion, ())
-            evidence.add_cue(cue, strength=2.0 if names_emotion else 1.0)
-            evidence.cue_words.update(phrase.split())
-    named_kept = [g for g, position in named.items() if position not in negated]
-    avoid_genres = [g for g in named if g not in named_kept]
-    avoid.extend(avoid_genres + avoid_artists)
-    for genre in named_kept:
-        evidence.add_genre(vocab.genres[genre])
-    for artist in [*mentioned, *(a for _, a in tracks)]:
-        for genre in index.artist_genres.get(artist.lower(), ()):
-            evidence.hint(genre, 1.0)
-    decade = _decade(focus, tokens)
-    for hint in decade_hints(decade) if decade is not None else ():
-        evidence.hint(hint, 0.8)
-    evidence.add_stated(*explicit_numbers(focus))
+            evidence.add_cue(cue, strength=2.0 if phrase in EMOTION_WORDS else 1.0)
+    kept = [g for g, position in named.items() if position not in negated]
+    excluded = [g for g in named if g not in kept]
+    avoid.extend(excluded + avoid_artists)
+    for genre in kept:  # a named genre pulls the features where its centroid is distinctive
+        for feature in FEATURES:
+            scale, value = SCALES[feature], kb.genres[genre].get(feature)
+            if value is not None and abs(scale.to_unit(scale.clamp(value)) - scale.to_unit(scale.neutral)) > 0.12:
+                evidence.values[feature].append((value, NAMED_GENRE_WEIGHT))
+    for artist in [*mentioned, *(a for _, (_, a) in tracks)]:
+        for genre in kb.artist_genres.get(artist.lower(), ()):
+            evidence.hints[genre] = evidence.hints.get(genre, 0.0) + 1.0
+    decade = _decade(text, tokens)
+    for hint in DECADES.get(decade or 0, "").split(","):
+        if hint.strip():
+            evidence.hints[hint.strip()] = evidence.hints.get(hint.strip(), 0.0) + 0.8
+    targets, floors, ceilings = explicit_numbers(text)
+    for feature, value in targets.items():
+        evidence.values[feature].append((value, EXPLICIT_WEIGHT))
+    for feature, value in floors.items():
+        evidence.floors[feature] = max(evidence.floors.get(feature, value), value)
+    for feature, value in ceilings.items():
+        evidence.ceilings[feature] = min(evidence.ceilings.get(feature, value), value)
     # words in a negation's reach that are neither cues nor genres: "no country" when the catalog has none
     covered = {p for s, e, _ in spans for p in range(s, e)} | genre_positions | name_positions
-    covered |= {p for m in index.artist_names.find(tokens) for p in range(m.start, m.end)}
+    covered |= {p for m in kb.artist_names.find(tokens) for p in range(m.start, m.end)}
     for position in sorted(negated):
         word = tokens[position].norm
         if position not in covered and word not in STOPWORDS and not word.isdigit():
             avoid.append(word)
 
-    hint_scores = _hint_scores(evidence.hints, index, text_hinted)
-    ranges, constrained = _ranges(evidence, vocab, named_kept, hint_scores)
-    genre_fit, ranked, strong = _rank_genres(vocab, ranges, constrained, named_kept, hint_scores, set(avoid_genres))
-    regions, languages = _regions(tokens)
+    hint_scores = _hint_scores(evidence.hints, kb, text_hinted)
+    ranges, constrained = _ranges(evidence, kb, kept, hint_scores)
+    excluded_all = frozenset(g for g in kb.genres if any(_contains(words(g), words(x)) for x in excluded))
+    genre_fit, ranked, strong = _rank_genres(kb, ranges, constrained, kept, hint_scores, excluded_all)
     phrases = [(s, e, " ".join(t.norm for t in tokens[s:e])) for s, e, _ in spans]
-    phrases += [(m.start, m.end, m.payload) for m in [*artist_matches, *title_matches, *genre_matches]]
-    context_artists = [m.payload for m in _artist_mentions(tokenize(context), index) if m.payload not in mentioned]
+    phrases += [(m.start, m.end, m.name) for m in [*artist_matches, *(m for m, _ in tracks), *genre_matches]]
     return Mood(
-        text=focus,
         ranges=ranges,
         constrained=constrained,
         genres=ranked,
         strong_genres=strong,
         genre_fit=genre_fit,
-        named_genres=tuple(named_kept),
-        mentioned_artists=tuple(mentioned),
-        context_artists=tuple(dict.fromkeys(context_artists)),
-        mentioned_tracks=tuple(tracks),
-        keywords=_keywords(tokens, phrases, negated, property_words),
+        named_genres=tuple(kept),
+        artists=tuple(mentioned),
+        tracks=tuple(pair for _, pair in tracks),
+        keywords=_keywords(tokens, phrases, negated),
         avoid=tuple(dict.fromkeys(avoid)),
-        avoid_genres=tuple(avoid_genres),
+        excluded_genres=excluded_all,
         avoid_artists=tuple(avoid_artists),
         emotion=_emotion(evidence.emotions, ranges),
         decade=decade,
-        regions=regions,
-        languages=languages,
-        obscure=any(t.norm in OBSCURE_WORDS for t in tokens),
-        cue_words=frozenset(evidence.cue_words),
     )
 
 
-def _hint_scores(hints: Mapping[str, float], index: VocabIndex, text_hinted: Sequence[str]) -> dict[str, float]:
+def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
+    n = len(needle)
+    return any(tuple(haystack[i : i + n]) == tuple(needle) for i in range(len(haystack) - n + 1))
+
+
+def _hint_scores(hints: Mapping[str, float], kb: Knowledge, text_hinted: Sequence[str]) -> dict[str, float]:
     """Catalog genre → weight of the hints pointing at it (a hint's own genre fully, genres containing it less)."""
     scores: dict[str, float] = {}
     for hint, weight in hints.items():
-        found = genres_for_hint(hint, index)
+        found = kb.genres_for_hint(hint)
         has_exact = bool(found) and key(found[0]) == key(hint)
         for rank, genre in enumerate(found):
             # "rock" means rock, and only a little indie rock; "lo-fi" (no such genre) means lo-fi hip hop
@@ -444,26 +406,22 @@ def _hint_scores(hints: Mapping[str, float], index: VocabIndex, text_hinted: Seq
 
 
 def _ranges(
-    evidence: _Evidence, vocab: Vocabulary, named: Sequence[str], hint_scores: Mapping[str, float]
+    evidence: _Evidence, kb: Knowledge, named: Sequence[str], hint_scores: Mapping[str, float]
 ) -> tuple[dict[str, FeatureRange], tuple[str, ...]]:
     # features nobody asked about follow the genres the prompt points at, else stay neutral
     leaning = list(named) + [g for g, _ in sorted(hint_scores.items(), key=lambda kv: -kv[1]) if g not in named]
-    leaning = leaning[:3]
     ranges: dict[str, FeatureRange] = {}
     strength: dict[str, float] = {}
     for feature in FEATURES:
         scale = SCALES[feature]
         values = evidence.values[feature]
-        floor = evidence.floors.get(feature)
-        ceiling = evidence.ceilings.get(feature)
+        floor, ceiling = evidence.floors.get(feature), evidence.ceilings.get(feature)
         if values:
-            total = sum(w for _, w in values)
-            target = sum(v * w for v, w in values) / total
+            target = sum(v * w for v, w in values) / sum(w for _, w in values)
             half = scale.half_width
-            strength[feature] = total
+            strength[feature] = sum(w for _, w in values)
         else:
-            centroids = [vocab.genres[g].get(feature) for g in leaning]
-            known = [c for c in centroids if c is not None]
+            known = [c for c in (kb.genres[g].get(feature) for g in leaning[:3]) if c is not None]
             target = sum(known) / len(known) if known else scale.neutral
             half = 2 * scale.half_width
             if floor is not None or ceiling is not None:
@@ -480,57 +438,48 @@ def _ranges(
             target = (low + high) / 2
         weight = min(1.0, 0.45 + 0.25 * strength[feature]) if feature in strength else 0.2
         ranges[feature] = FeatureRange(scale.round(low), scale.round(high), scale.round(target), round(weight, 2))
-    constrained = tuple(sorted(strength, key=lambda f: (-strength[f], FEATURES.index(f))))
-    return ranges, constrained
+    return ranges, tuple(sorted(strength, key=lambda f: (-strength[f], FEATURES.index(f))))
+
+
+def _similarity(centroid: Mapping[str, float], targets: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.5
+    squared = 0.0
+    for feature, weight in weights.items():
+        scale = SCALES[feature]
+        value = centroid.get(feature, scale.neutral)
+        squared += weight * (scale.to_unit(scale.clamp(value)) - scale.to_unit(targets[feature])) ** 2
+    return max(0.0, 1.0 - math.sqrt(squared / total) / 0.45)
 
 
 def _rank_genres(
-    vocab: Vocabulary,
+    kb: Knowledge,
     ranges: Mapping[str, FeatureRange],
     constrained: Sequence[str],
     named: Sequence[str],
     hint_scores: Mapping[str, float],
-    avoided: set[str],
+    excluded: frozenset[str],
 ) -> tuple[dict[str, float], tuple[str, ...], int]:
     targets = {f: r.target for f, r in ranges.items()}
     weights = {f: ranges[f].weight for f in (constrained or FEATURES)}
     fit: dict[str, float] = {}
     score: dict[str, float] = {}
-    for position, genre in enumerate(vocab.genres):
-        similarity = _similarity(vocab.genres[genre], targets, weights)
-        bonus = 0.0
-        if genre in named:
-            bonus = 10.0 - 0.1 * named.index(genre)
+    for position, genre in enumerate(kb.genres):
+        similarity = _similarity(kb.genres[genre], targets, weights)
+        bonus = 10.0 - 0.1 * named.index(genre) if genre in named else 0.0
         bonus += 2.0 * hint_scores.get(genre, 0.0)
-        score[genre] = -1.0 if genre in avoided else bonus + similarity - position * 1e-6
-        fit[genre] = 0.0 if genre in avoided else min(1.0, 0.55 * similarity + min(bonus, 2.0) * 0.25)
-    ranked = tuple(sorted(vocab.genres, key=lambda g: -score[g]))
-    strong = sum(1 for g in ranked if score[g] >= 1.6)
-    return fit, ranked, strong
-
-
-def _regions(tokens: Sequence[Token]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    regions: list[str] = []
-    languages: list[str] = []
-    norms = [t.norm for t in tokens]
-    for i in range(len(norms)):
-        for n in (2, 1):
-            found = REGIONS.get("".join(norms[i : i + n]))
-            if found:
-                regions.append(found[0])
-                languages.append(found[1])
-                break
-    return tuple(dict.fromkeys(regions)), tuple(dict.fromkeys(languages))
+        score[genre] = -1.0 if genre in excluded else bonus + similarity - position * 1e-6
+        fit[genre] = 0.0 if genre in excluded else min(1.0, 0.55 * similarity + min(bonus, 2.0) * 0.25)
+    ranked = tuple(sorted(kb.genres, key=lambda g: -score[g]))
+    return fit, ranked, sum(1 for g in ranked if score[g] >= 1.6)
 
 
 def _keywords(
-    tokens: Sequence[Token],
-    phrases: Sequence[tuple[int, int, str]],
-    negated: Mapping[int, int],
-    property_words: frozenset[str],
+    tokens: Sequence[Token], phrases: Sequence[tuple[int, int, str]], negated: Mapping[int, int]
 ) -> tuple[str, ...]:
-    """Salient words of the mood text in the order written: cue phrases, genre, artist and title names
-    whole, and other content words (not feature names, numbers or the schema's own property names)."""
+    """Salient words in the order written: cue phrases, genre, artist and title names whole, and other
+    content words (not feature names, numbers other than decades, or negated words)."""
     phrase_at = {s: (e, text) for s, e, text in phrases}
     out: list[str] = []
     i = 0
@@ -547,7 +496,6 @@ def _keywords(
             and len(word) > 2
             and word not in STOPWORDS
             and word not in NEGATORS
-            and word not in property_words
             and feature_of(word) is None
             and (not any(c.isdigit() for c in word) or _DECADE.fullmatch(word))
         ):

@@ -1,9 +1,9 @@
 """The fake Gemini API (google-genai base_url http://host:port/gemini; /v1 and /v1beta both served).
 
-The answers' content comes from sim.gemini (pure functions); this module owns the HTTP side: the
-`x-goog-api-key` check (any non-empty key; `?key=` works too), per-model RPM/TPM limits (429
-RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo), the model's speed (time to first token plus time per
-output token, on top of the endpoint's latency) and token counting for the stats.
+Only generateContent: the one method segue calls. The answers' content comes from sim.gemini (pure
+functions); this module owns the HTTP side: the `x-goog-api-key` check (any non-empty key; `?key=` works
+too), per-model RPM/TPM limits (429 RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo), the model's speed
+(time to first token plus time per output token, on top of the endpoint's latency) and token counting.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +22,6 @@ from sim.pipeline import UpstreamRoutes
 from sim.reply import Call, Handler, Reply, ReplyError
 
 MODEL = re.compile(r"^(gemini|gemma)[a-z0-9.\-]*$")
-STREAM_CHUNKS = 4  # a streamed answer arrives in this many pieces
 _STATUS = {
     400: "INVALID_ARGUMENT",
     403: "PERMISSION_DENIED",
@@ -87,14 +84,13 @@ def _response_id(body: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(body).digest()[:16]).decode().rstrip("=")
 
 
-def _answer(call: Call, method: str) -> tuple[str, gem.GeminiAnswer]:
-    """Checks (key, model, body, rate limit) then the model's answer; raises ReplyError (or, for a malformed
-    request, GeminiRequestError) on any failure."""
+def generate_content(call: Call) -> Reply:
+    """Checks (key, model, body, rate limit), then the model's answer, paced by the model's speed."""
     _check_key(call)
-    model = _model(call, method)
+    model = _model(call, "generateContent")
     body = _body(call)
     state = call.state
-    breach = state.limiters.gemini.check(state.sim_now(), model, gem.count_tokens(body))
+    breach = state.limiters.gemini.check(state.sim_now(), model, gem.read_request(body).prompt_tokens)
     if breach is not None:
         wait, quota_id = breach
         raise ReplyError(
@@ -106,72 +102,18 @@ def _answer(call: Call, method: str) -> tuple[str, gem.GeminiAnswer]:
                 quota_id=quota_id,
             )
         )
-    return model, gem.generate(body, model, state.vocabulary)
-
-
-def _generation_s(call: Call, answer: gem.GeminiAnswer) -> float:
-    speed = call.state.profile.gemini.speed
-    return speed.ttft_s + speed.s_per_output_token * answer.output_tokens
-
-
-def generate_content(call: Call) -> Reply:
-    model, answer = _answer(call, "generateContent")
+    answer = gem.generate(body, model, state.knowledge)
+    speed = state.profile.gemini.speed
     return Reply(
         200,
         gem.response_envelope(answer, model, _response_id(call.body)),
-        work_s=_generation_s(call, answer),
+        work_s=speed.ttft_s + speed.s_per_output_token * answer.output_tokens,
         tokens_in=answer.prompt_tokens,
         tokens_out=answer.output_tokens,
     )
 
 
-def _pieces(text: str, count: int) -> list[str]:
-    size = max(1, -(-len(text) // count))
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
-def stream_generate_content(call: Call) -> Reply:
-    """Server-sent events: the first piece after the time to first token, the rest paced per output token."""
-    model, answer = _answer(call, "streamGenerateContent")
-    speed = call.state.profile.gemini.speed
-    response_id = _response_id(call.body)
-    pieces = _pieces(answer.text, STREAM_CHUNKS)
-    envelopes: list[tuple[float, dict[str, Any]]] = []
-    for n, piece in enumerate(pieces):
-        last = n == len(pieces) - 1
-        share = answer.output_tokens * (n + 1) // len(pieces)
-        partial = replace(answer, text=piece, output_tokens=share)
-        envelope = gem.response_envelope(partial, model, response_id)
-        if not last:
-            envelope["candidates"][0].pop("finishReason", None)
-        wait = speed.ttft_s if n == 0 else speed.s_per_output_token * (answer.output_tokens / len(pieces))
-        envelopes.append((wait, envelope))
-    reply = Reply(200, tokens_in=answer.prompt_tokens, tokens_out=answer.output_tokens)
-    if call.query.get("alt") != "sse":  # without alt=sse the API answers one JSON array
-        return replace(reply, body=[e for _, e in envelopes], work_s=sum(w for w, _ in envelopes))
-    return replace(reply, chunks=_sse(envelopes))
-
-
-def _sse(envelopes: list[tuple[float, dict[str, Any]]]) -> Callable[[], AsyncIterator[tuple[float, bytes]]]:
-    async def chunks() -> AsyncIterator[tuple[float, bytes]]:
-        for wait, envelope in envelopes:
-            yield wait, b"data: " + json.dumps(envelope, separators=(",", ":")).encode() + b"\r\n\r\n"
-
-    return chunks
-
-
-def count_tokens(call: Call) -> Reply:
-    _check_key(call)
-    _model(call, "countTokens")
-    total = gem.count_tokens(_body(call))
-    return Reply(200, {"totalTokens": total, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": total}]})
-
-
-_HANDLERS: dict[str, Handler] = {
-    "POST /models/{model}:generateContent": generate_content,
-    "POST /models/{model}:countTokens": count_tokens,
-    "POST /models/{model}:streamGenerateContent": stream_generate_content,
-}
+_HANDLERS: dict[str, Handler] = {"POST /models/{model}:generateContent": generate_content}
 
 ROUTES = UpstreamRoutes(
     name="gemini",

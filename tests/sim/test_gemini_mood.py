@@ -1,233 +1,207 @@
-"""The mood lexicon and the property-name hooks: prompts map to plausible feature ranges, genres and names."""
+"""The mood reader over the simulator's own catalog: genres, named artists and tracks exactly as the catalog
+writes them, exclusions in every usual phrasing, no mentions invented from common words, and feature ranges."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections import defaultdict
 
 import pytest
-from pydantic import BaseModel, Field
 
-from tests.sim.test_gemini_support import VOCAB, answer
+from bench.prompts import BASE_PROMPTS, load_prompt
+from sim.catalog import build_catalog
+from sim.gemini import knowledge
+from sim.gemini.mood import Mood, read_mood, recommend_artists
+from sim.profile import load_profile
 
-
-class Range(BaseModel):
-    min: float
-    max: float
-    target: float
-
-
-class Track(BaseModel):
-    track_name: str
-    artist_name: str
+CATALOG = build_catalog(42, load_profile("fast").catalog)  # deterministic by seed, memoised per process
+KB = knowledge(CATALOG)
+GENRES = [g.name for g in CATALOG.genres]
+BY_POPULARITY = sorted(CATALOG.artists, key=lambda a: (-a.popularity, a.index))
 
 
-class Mood(BaseModel):
-    """Close to the mood-analysis answer the old monolith asked for."""
-
-    mood_interpretation: str
-    primary_emotion: Literal["joy", "sadness", "calm", "anger", "excitement", "focus"]
-    energy_level: Literal["low", "medium", "high"]
-    intent_type: Literal["artist_focus", "genre_exploration", "mood_variety", "specific_track_similar"]
-    energy: Range
-    valence: Range
-    tempo: Range
-    acousticness: float = Field(ge=0, le=1)
-    danceability: float = Field(ge=0, le=1)
-    instrumentalness: float = Field(ge=0, le=1)
-    speechiness: float = Field(ge=0, le=1)
-    genre_keywords: list[str] = Field(min_length=1, max_length=5)
-    artist_recommendations: list[str] = Field(max_length=10)
-    user_mentioned_artists: list[str]
-    mentioned_tracks: list[Track]
-    search_keywords: list[str]
-    avoid: list[str]
-    decade: str | None = None
+def mood(prompt: str) -> Mood:
+    return read_mood(prompt, KB)
 
 
-def mood(prompt: str, system: str | None = None) -> Mood:
-    return Mood.model_validate(answer(prompt, Mood.model_json_schema(), system=system))
+def main_artist(index: int) -> str:
+    return CATALOG.artists[CATALOG.tracks[index].artist_indices[0]].name
 
 
-def test_rainy_slow_jazz_and_workout_party_are_far_apart() -> None:
-    rainy = mood("rainy slow jazz")
-    party = mood("workout party anthems")
-    assert rainy.energy.max < party.energy.min
-    assert rainy.tempo.target < party.tempo.target
-    assert rainy.acousticness > party.acousticness
-    assert rainy.danceability < party.danceability
-    assert (rainy.energy_level, party.energy_level) == ("low", "high")
-    assert rainy.genre_keywords[0] == "jazz"
-    assert {"edm", "dance pop"} & set(party.genre_keywords)
-    for answer_ in (rainy, party):
-        assert set(answer_.genre_keywords) <= set(VOCAB.genres)
-        assert answer_.energy.min <= answer_.energy.target <= answer_.energy.max
+# artists as the catalog writes them: plain names, one-word names in capitals, "&" and dotted names
+ARTISTS = [a.name for a in BY_POPULARITY if " " in a.name and "&" not in a.name][:4]
+ARTISTS += [a.name for a in BY_POPULARITY if a.name.isupper() and " " not in a.name][:1]
+ARTISTS += [next(a.name for a in BY_POPULARITY if "&" in a.name), next(a.name for a in BY_POPULARITY if "." in a.name)]
 
 
-def test_named_genres_come_from_the_vocabulary_in_any_spelling() -> None:
-    assert mood("some lofi hiphop beats").genre_keywords[0] == "lo-fi hip hop"
-    assert "techno" in mood("dark techno").genre_keywords
+def _tracks() -> list[tuple[str, str]]:
+    """Popular tracks with titles of two or more words by artists with two-word names, a one-word title, and
+    a title several artists share, named with its less popular artist (the correct artist must win)."""
+    popular = sorted(CATALOG.tracks, key=lambda t: (-t.popularity, t.index))
+    pairs = [(t.title, main_artist(t.index)) for t in popular]
+    picked = [p for p in pairs if " " in p[0] and len(p[1].split()) == 2][:3]
+    picked += [next(p for p in pairs if " " not in p[0] and len(p[1].split()) == 2)]
+    versions: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for pair in pairs:
+        versions[pair[0]].append(pair)
+    shared = next(v for v in versions.values() if len(v) > 1 and " " in v[0][0] and len(v[-1][1].split()) == 2)
+    return [*picked, shared[-1]]
 
 
-def test_a_negation_raises_the_valence_floor_instead_of_asking_for_sadness() -> None:
-    plain = mood("rainy jazz")
-    not_sad = mood("rainy jazz, nothing sad")
-    sad = mood("sad rainy jazz")
-    assert not_sad.valence.min >= 0.4
-    assert not_sad.valence.min > plain.valence.min > sad.valence.min
-    assert sad.valence.max < 0.5
-    assert "sad" in not_sad.avoid and not sad.avoid
-    assert not_sad.primary_emotion != "sadness" and sad.primary_emotion == "sadness"
+TRACKS = _tracks()
 
 
-def test_negated_genres_are_avoided_and_left_out() -> None:
-    answer_ = mood("upbeat road trip songs, no country")
-    assert "country" in answer_.avoid
-    assert "country" not in answer_.genre_keywords
-
-
-def test_study_focus_means_instrumental_with_little_speech() -> None:
-    answer_ = mood("deep focus music for studying")
-    assert answer_.instrumentalness >= 0.6 and answer_.speechiness <= 0.1
-    assert answer_.primary_emotion == "focus"
-
-
-def test_stated_numbers_win_over_adjectives() -> None:
-    answer_ = mood("chill songs but energy around 0.8 and 140 bpm")
-    assert answer_.energy.min <= 0.8 <= answer_.energy.max
-    assert answer_.energy.target > 0.6
-    assert answer_.tempo.min <= 140 <= answer_.tempo.max
-
-
-def test_decades_fill_the_decade_field_and_are_null_otherwise() -> None:
-    assert mood("80s synth night drive").decade == "1980s"
-    assert mood("nineties alternative").decade == "1990s"
-    assert mood("calm piano").decade is None
+@pytest.mark.parametrize("genre", GENRES)
+def test_a_genre_named_positively_leads_the_genres_in_catalog_spelling(genre: str) -> None:
+    read = mood(f"some {genre} for tonight")
+    assert read.top_genres()[0] == genre
+    assert genre not in read.avoid and genre in read.keywords
 
 
 @pytest.mark.parametrize(
-    ("prompt", "emotion"),
-    [("happy upbeat summer songs", "joy"), ("angry aggressive metal", "anger"), ("heartbroken ballads", "sadness")],
+    ("written", "genre"),
+    [("lofi hiphop", "lo-fi hip hop"), ("Hip-Hop", "hip hop"), ("R&B", "r&b"), ("kpop", "k-pop"),
+     ("drum & bass", "drum and bass"), ("post rock", "post-rock"), ("singer songwriter", "singer-songwriter")],
+)  # fmt: skip
+def test_genres_are_recognised_in_any_spelling(written: str, genre: str) -> None:
+    assert mood(f"{written} please").top_genres()[0] == genre
+
+
+EXCLUSIONS = [
+    "anything but {}",
+    "everything but {}",
+    "no {}",
+    "without {}",
+    "not {}",
+    "nothing {}",
+    "except {}",
+    "minus {}",
+    "something upbeat, no {} please",
+    "chill songs other than {}",
+]
+
+
+@pytest.mark.parametrize("phrasing", EXCLUSIONS)
+@pytest.mark.parametrize("genre", ["pop", "hip hop", "r&b", "drum and bass", "lo-fi hip hop", *GENRES[::5]])
+def test_an_excluded_genre_goes_to_avoid_and_never_to_genres(phrasing: str, genre: str) -> None:
+    read = mood(phrasing.format(genre))
+    assert genre in read.avoid
+    assert genre not in read.top_genres(6) and genre not in read.named_genres
+    assert genre in read.excluded_genres
+
+
+def test_excluding_a_genre_excludes_the_genres_named_after_it() -> None:
+    read = mood("anything but pop")
+    assert read.avoid == ("pop",)
+    assert {"pop", "dance pop", "indie pop", "k-pop", "j-pop", "city pop"} <= read.excluded_genres
+    assert not any("pop" in g for g in read.top_genres(6))
+    genres_of = {a.name: a.genres for a in CATALOG.artists}
+    assert not any("pop" in g for a in recommend_artists(read, KB, 12) for g in genres_of[a])
+
+
+def test_an_exclusion_and_a_wish_in_one_prompt() -> None:
+    read = mood("jazz, but nothing smooth jazz")
+    assert read.top_genres()[0] == "jazz" and "smooth jazz" in read.avoid
+    assert "smooth jazz" not in read.top_genres(6)
+
+
+@pytest.mark.parametrize("phrasing", ["songs like {}", "{} vibes for the weekend", "something similar to {}"])
+@pytest.mark.parametrize("artist", ARTISTS)
+def test_a_named_artist_is_extracted_as_the_catalog_writes_it(phrasing: str, artist: str) -> None:
+    read = mood(phrasing.format(artist))
+    assert read.artists == (artist,)
+    assert recommend_artists(read, KB, 12)[0] == artist
+    assert read.intent == "artist_focus"
+
+
+@pytest.mark.parametrize("artist", [a for a in ARTISTS if len(a.split()) > 1])
+def test_a_named_artist_in_lower_case_needs_words_that_say_an_artist_is_meant(artist: str) -> None:
+    assert mood(f"music by {artist.lower()}").artists == (artist,)
+    assert mood(f"i'm a fan of {artist.lower()}").artists == (artist,)
+
+
+@pytest.mark.parametrize(
+    "phrasing",
+    ["songs like {t} by {a}", "{t} by {a}", "{tl} by {al} on repeat", 'more like "{t}" by {a}', "{t}, by {a}!!"],
 )
-def test_emotion_enums_follow_the_lexicon(prompt: str, emotion: str) -> None:
-    assert mood(prompt).primary_emotion == emotion
+@pytest.mark.parametrize(("title", "artist"), TRACKS)
+def test_a_named_track_is_extracted_with_the_catalogs_title_and_the_right_artist(
+    phrasing: str, title: str, artist: str
+) -> None:
+    read = mood(phrasing.format(t=title, a=artist, tl=title.lower(), al=artist.lower()))
+    assert read.tracks == ((title, artist),)
+    assert read.artists == (artist,)
+    assert read.intent == "specific_track_similar"
 
 
-def test_artists_named_in_the_prompt_come_first_and_set_the_intent() -> None:
-    answer_ = mood("songs like miles quartet for a rainy night")
-    assert answer_.user_mentioned_artists == ["Miles Quartet"]
-    assert answer_.artist_recommendations[0] == "Miles Quartet"
-    assert answer_.intent_type == "artist_focus"
-    known = {name for name, _ in VOCAB.artists}
-    assert set(answer_.artist_recommendations) <= known
-    # the rest are artists of the mood's genres
-    genres_of = dict(VOCAB.artists)
-    assert all(set(genres_of[a]) & set(answer_.genre_keywords) for a in answer_.artist_recommendations[1:])
+@pytest.mark.parametrize(("title", "artist"), TRACKS[:3])
+def test_a_quoted_or_capitalised_title_alone_names_its_best_known_version(title: str, artist: str) -> None:
+    assert mood(f'play "{title}" tonight').tracks == ((title, artist),)
+    assert mood(f"something like {title} for a drive").tracks == ((title, artist),)
+    assert mood(f"something like {title.lower()} for a drive").tracks == ()  # lower case: just words
 
 
-def test_artist_names_made_of_common_words_need_capitals_or_context() -> None:
-    assert mood("rain sounds for sleeping").user_mentioned_artists == []
-    assert mood("something like Rain, for sleeping").user_mentioned_artists == ["Rain"]
-    assert mood("a quiet candle-lit dinner").user_mentioned_artists == []
-    assert mood("songs like quiet candle").user_mentioned_artists == ["Quiet Candle"]
+def test_the_bench_prompt_naming_a_track_reads_it_exactly() -> None:
+    popular = sorted(CATALOG.tracks, key=lambda t: (-t.popularity, t.index))[2]
+    title, artist = popular.title, main_artist(popular.index)
+    read = mood(BASE_PROMPTS[4].format(track=title, artist=artist))
+    assert read.tracks == ((title, artist),) and read.artists == (artist,)
 
 
-def test_tracks_named_with_their_artist_or_in_quotes_are_mentioned() -> None:
-    by_artist = mood("play Blue Rain by Miles Quartet and similar songs")
-    quoted = mood('more like "Neon Rush" please')
-    assert [t.model_dump() for t in by_artist.mentioned_tracks] == [
-        {"track_name": "Blue Rain", "artist_name": "Miles Quartet"}
-    ]
-    assert [t.track_name for t in quoted.mentioned_tracks] == ["Neon Rush"]
-    assert by_artist.intent_type == "specific_track_similar"
-    assert mood("blue rainy day").mentioned_tracks == []
+def test_an_excluded_artist_is_avoided_not_named() -> None:
+    wanted, unwanted = ARTISTS[0], ARTISTS[1]
+    read = mood(f"songs like {wanted} but no {unwanted}")
+    assert read.artists == (wanted,) and read.avoid_artists == (unwanted,) and unwanted in read.avoid
+    assert unwanted not in recommend_artists(read, KB, 12)
 
 
-def test_keywords_are_salient_words_of_the_prompt() -> None:
-    prompt = "I want some rainy jazz for reading on a sunday"
-    keywords = mood(prompt).search_keywords
-    assert "rainy" in keywords and "jazz" in keywords
-    assert not {"i", "want", "some", "for", "on", "a"} & set(keywords)
-    assert all(k in prompt.lower() for k in keywords)
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        *(p for p in BASE_PROMPTS if "{" not in p),
+        *(load_prompt(i) for i in range(0, 960, 37)),
+        "rain sounds for sleeping",
+        "a deep ocean of sound",
+        "Late night drive with the windows down",
+        "summer rain and quiet storms",
+        "the road ahead, golden hour",
+    ],
+)
+def test_a_prompt_naming_nothing_extracts_no_artist_and_no_track(prompt: str) -> None:
+    read = mood(prompt)
+    assert read.artists == () and read.tracks == ()
 
 
-def test_unknown_words_fall_back_to_neutral_ranges() -> None:
-    answer_ = mood("qwerty zxcvb")
-    assert answer_.energy.min < 0.5 < answer_.energy.max
-    assert answer_.energy_level == "medium"
-    assert answer_.genre_keywords and set(answer_.genre_keywords) <= set(VOCAB.genres)
+def test_era_words_are_keywords() -> None:
+    read = mood("90s hip hop")
+    assert read.top_genres()[0] == "hip hop" and "90s" in read.keywords and read.decade == 1990
 
 
-def test_the_mood_is_read_from_the_labelled_request_not_the_instructions() -> None:
-    system = "You are a calm, precise music analyst. Never be sad. Return JSON with the fields asked for."
-    prompt = "Analyse the request below and fill every field.\nMood: gym workout with hard rock\n"
-    answer_ = mood(prompt, system=system)
-    assert answer_.energy_level == "high" and answer_.avoid == []
-    assert "rock" in answer_.genre_keywords
+def test_the_same_words_always_read_the_same() -> None:
+    assert mood("rainy sunday, slow jazz, nothing sad") == mood("rainy sunday, slow jazz, nothing sad")
 
 
-def test_a_long_prompt_is_read_through_its_quoted_request() -> None:
-    prompt = (
-        "You help a playlist service. Read the listener's request and describe it. Consider the energy, the\n"
-        "valence and the tempo; consider genres the catalog has. Keep it short and precise.\n"
-        'The listener wrote: "sleepy ambient piano for bedtime"\n'
-    )
-    answer_ = mood(prompt)
-    assert answer_.energy_level == "low"
-    assert {"ambient", "piano"} <= set(answer_.genre_keywords)
+def test_rainy_slow_jazz_and_workout_party_are_far_apart() -> None:
+    rainy, party = mood("rainy slow jazz"), mood("workout party anthems")
+    assert rainy.ranges["energy"].high < party.ranges["energy"].low
+    assert rainy.ranges["tempo"].target < party.ranges["tempo"].target
+    assert rainy.top_genres()[0] == "jazz" and {"edm", "dance pop"} & set(party.top_genres())
 
 
-class Targets(BaseModel):
-    class Item(BaseModel):
-        feature: Literal[
-            "acousticness", "danceability", "energy", "instrumentalness", "liveness",
-            "loudness", "speechiness", "tempo", "valence",
-        ]  # fmt: skip
-        min: float
-        max: float
-        weight: float = Field(ge=0, le=1)
-
-    targets: list[Item]
-    feature_weights: dict[str, float]
-    target_features: dict[str, tuple[float, float]]
-    min_tempo: int
-    max_energy: float
+def test_a_negated_mood_word_bounds_the_feature_instead_of_asking_for_it() -> None:
+    plain, not_sad, sad = mood("rainy jazz"), mood("rainy jazz, nothing sad"), mood("sad rainy jazz")
+    assert not_sad.ranges["valence"].low >= 0.4
+    assert not_sad.ranges["valence"].low > plain.ranges["valence"].low > sad.ranges["valence"].low
+    assert "sad" in not_sad.avoid and not sad.avoid
+    assert not_sad.emotion != "sadness" and sad.emotion == "sadness"
 
 
-def test_feature_arrays_and_maps_hold_one_entry_per_constrained_feature() -> None:
-    value = Targets.model_validate(answer("slow sad acoustic songs", Targets.model_json_schema()))
-    features = [t.feature for t in value.targets]
-    assert {"valence", "tempo", "acousticness"} <= set(features)
-    assert len(features) == len(set(features))
-    by_feature = {t.feature: t for t in value.targets}
-    assert by_feature["valence"].max <= 0.5 and by_feature["tempo"].max <= 110
-    assert set(value.feature_weights) == set(features) == set(value.target_features)
-    low, high = value.target_features["tempo"]
-    assert low == by_feature["tempo"].min and high == by_feature["tempo"].max
-    assert value.min_tempo == round(by_feature["tempo"].min)
-    assert value.max_energy == by_feature["energy"].max
+def test_stated_numbers_win_over_adjectives() -> None:
+    read = mood("chill songs but energy around 0.8 and 140 bpm")
+    assert read.ranges["energy"].low <= 0.8 <= read.ranges["energy"].high
+    assert read.ranges["tempo"].low <= 140 <= read.ranges["tempo"].high
 
 
-def test_tempo_in_a_unit_interval_is_normalised() -> None:
-    schema = {
-        "type": "object",
-        "properties": {"tempo": {"type": "number", "minimum": 0, "maximum": 1}},
-        "required": ["tempo"],
-    }
-    assert 0 < answer("fast workout", schema)["tempo"] < 1
-
-
-def test_a_negated_artist_is_excluded_not_recommended() -> None:
-    schema = {
-        "type": "object",
-        "properties": {
-            "excluded_artists": {"type": "array", "items": {"type": "string"}},
-            "artist_recommendations": {"type": "array", "items": {"type": "string"}},
-            "user_mentioned_artists": {"type": "array", "items": {"type": "string"}},
-        },
-        "required": ["excluded_artists", "artist_recommendations", "user_mentioned_artists"],
-    }
-    value = answer("folk like Quiet Candle but no Hank Hollow", schema)
-    assert value["excluded_artists"] == ["Hank Hollow"]
-    assert value["user_mentioned_artists"] == ["Quiet Candle"]
-    assert value["artist_recommendations"][0] == "Quiet Candle"
-    assert "Hank Hollow" not in value["artist_recommendations"]
+def test_focus_means_instrumental_with_little_speech() -> None:
+    read = mood("deep focus music for studying")
+    assert read.ranges["instrumentalness"].target >= 0.6 and read.ranges["speechiness"].target <= 0.1
+    assert read.emotion == "focus" and {"instrumentalness", "speechiness"} <= set(read.constrained)
