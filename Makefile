@@ -13,7 +13,7 @@ all: protos
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,sim]'
 	$(PY) scripts/link_gen.py
 	touch $@
 
@@ -63,7 +63,7 @@ bench-quick: protos
 # Re-resolve every pin from pyproject.toml into constraints.txt.
 constraints:
 	rm -rf .venv-resolve && $(PYTHON) -m venv .venv-resolve
-	.venv-resolve/bin/pip install --quiet --disable-pip-version-check '.[dev]'
+	.venv-resolve/bin/pip install --quiet --disable-pip-version-check '.[dev,sim]'
 	(echo '# Exact versions of every package, resolved together (pip install -c constraints.txt).'; \
 	 echo '# Regenerate with: make constraints'; \
 	 .venv-resolve/bin/pip freeze --exclude-editable | grep -v '^segue') > constraints.txt

@@ -10,22 +10,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import aiohttp
 import httpx
 from google.genai import errors as genai_errors
 
 from services.common.logs import short
 from services.common.upstream_http import parse_retry_after
 
-try:  # google-genai 3.x falls back to httpx2 when aiohttp is absent
+# google-genai's async transport is aiohttp when it is installed (the simulator's `sim` extra brings it to
+# development installs), else httpx2; a service-only install has no aiohttp.
+try:
     import httpx2
 
     _HTTPX_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, httpx2.TransportError)
 except ImportError:  # pragma: no cover - depends on the SDK's optional transport
     _HTTPX_ERRORS = (httpx.TransportError,)
+try:
+    import aiohttp
+
+    _AIOHTTP_ERRORS: tuple[type[Exception], ...] = (aiohttp.ClientError,)
+except ImportError:  # pragma: no cover - a service-only install
+    _AIOHTTP_ERRORS = ()
 
 # Connection-level failures from any transport the SDK may use.
-TRANSPORT_ERRORS: tuple[type[Exception], ...] = (aiohttp.ClientError, OSError, *_HTTPX_ERRORS)
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (*_AIOHTTP_ERRORS, OSError, *_HTTPX_ERRORS)
 
 FailureKind = Literal["rate_limited", "server_error", "timeout", "error", "rejected"]
 _RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo"
