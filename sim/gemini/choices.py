@@ -50,8 +50,7 @@ class Candidate:
     def reason(self) -> str:
         if not self.fit.evidence:
             return f"{self.name}: no details to judge it by, kept in listed order."
-        score = self.fit.score
-        verdict = "fits the mood" if score >= GOOD_FIT else "is a partial fit" if score >= KEEP_FIT else "is off-mood"
+        verdict = "fits the mood" if self.fit.score >= KEEP_FIT else "is off-mood"
         return f"{self.name} {verdict}: {'; '.join(self.fit.reasons)}."
 
 

@@ -7,6 +7,7 @@ a word); the mood reader decides which matches count (capitals, cue words, quote
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -57,19 +58,42 @@ class Names:
         return found
 
 
-@dataclass
 class Knowledge:
-    genres: Mapping[str, Mapping[str, float]]  # name → audio-feature centroid (raw units), prominent first
-    genre_by_key: dict[str, str]  # "lofihiphop" → "lo-fi hip hop"
-    genre_part_keys: dict[str, tuple[str, ...]]  # key of any run of a genre name's words → genres having it
-    longest_genre: int
-    artists: list[tuple[str, tuple[str, ...], int]]  # (name, genres, popularity)
-    artist_names: Names
-    artist_genres: dict[str, tuple[str, ...]]  # lower-case name → genres
-    artists_by_genre: dict[str, list[int]]  # genre → positions in `artists`
-    titles_by_artist: dict[str, list[tuple[tuple[str, ...], str]]]  # lower-case artist → (title words, title)
-    versions: dict[str, list[tuple[str, str]]]  # title key → (title, main artist), most popular first
-    long_titles: Names  # titles of two or more words
+    """The catalog's genres (with their audio-feature centroids), artists and track titles, indexed."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.genres: Mapping[str, Mapping[str, float]] = {g.name: dict(g.centroid) for g in catalog.genres}
+        self.genre_by_key = {key(g): g for g in reversed(list(self.genres))}  # "lofihiphop" → "lo-fi hip hop"
+        parts: dict[str, list[str]] = {}  # key of any run of a genre name's words → the genres having it
+        for genre in self.genres:
+            name_words = words(genre)
+            for i, j in itertools.combinations(range(len(name_words) + 1), 2):
+                bucket = parts.setdefault("".join(name_words[i:j]), [])
+                bucket += [genre] if genre not in bucket else []
+        self.genre_part_keys = {k: tuple(v) for k, v in parts.items()}
+        self.longest_genre = max(len(words(g)) for g in self.genres)
+        self.artists = [(a.name, a.genres, a.popularity) for a in catalog.artists]
+        self.artist_names = Names()
+        self.artist_genres: dict[str, tuple[str, ...]] = {}  # lower-case name → genres
+        self.artists_by_genre: dict[str, list[int]] = {}  # genre → positions in `artists`
+        for position, artist in enumerate(catalog.artists):
+            if artist.name.lower() not in self.artist_genres:
+                self.artist_names.add(artist.name)
+                self.artist_genres[artist.name.lower()] = artist.genres
+            for genre in dict.fromkeys(artist.genres):
+                self.artists_by_genre.setdefault(genre, []).append(position)
+        self.titles_by_artist: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # lower-case artist → titles
+        self.versions: dict[str, list[tuple[str, str]]] = {}  # title key → (title, main artist), best known first
+        self.long_titles = Names()  # titles of two or more words
+        for track in sorted(catalog.tracks, key=lambda t: (-t.popularity, t.index)):
+            title_words = tuple(words(track.title))
+            versions = self.versions.setdefault("".join(title_words), [])
+            if not versions and len(title_words) >= 2:
+                self.long_titles.add(track.title)
+            versions.append((track.title, catalog.artists[track.artist_indices[0]].name))
+            for index in track.artist_indices:  # "<title> by <featured artist>" names the track too
+                titles = self.titles_by_artist.setdefault(catalog.artists[index].name.lower(), [])
+                titles.append((title_words, track.title))
 
     def genres_in(self, tokens: Sequence[Token]) -> tuple[list[Match], list[str]]:
         """Where a text names genres outright ("jazz", "lo-fi hip hop", "hiphop"), and the genres it hints at
@@ -98,7 +122,7 @@ class Knowledge:
         return partial if exact is None else (exact, *(g for g in partial if g != exact))
 
     def version(self, title_key: str, artists: Sequence[str]) -> tuple[str, str] | None:
-        """The catalog's (title, artist) for a title: by one of `artists` if any has it, else the most popular."""
+        """The catalog's (title, artist) for a title: by one of `artists` if any has it, else the best known."""
         found = self.versions.get(title_key, [])
         lowered = {a.lower() for a in artists}
         return next((v for v in found if v[1].lower() in lowered), found[0] if found else None)
@@ -106,42 +130,4 @@ class Knowledge:
 
 @functools.lru_cache(maxsize=4)  # one per catalog (a Catalog hashes by identity)
 def knowledge(catalog: Catalog) -> Knowledge:
-    genre_by_key: dict[str, str] = {}
-    part_keys: dict[str, list[str]] = {}
-    for genre in catalog.genres:
-        genre_words = words(genre.name)
-        genre_by_key.setdefault(key(genre.name), genre.name)
-        for i in range(len(genre_words)):
-            for j in range(i + 1, len(genre_words) + 1):
-                bucket = part_keys.setdefault("".join(genre_words[i:j]), [])
-                if genre.name not in bucket:
-                    bucket.append(genre.name)
-    kb = Knowledge(
-        genres={g.name: dict(g.centroid) for g in catalog.genres},
-        genre_by_key=genre_by_key,
-        genre_part_keys={k: tuple(v) for k, v in part_keys.items()},
-        longest_genre=max(len(words(g.name)) for g in catalog.genres),
-        artists=[(a.name, a.genres, a.popularity) for a in catalog.artists],
-        artist_names=Names(),
-        artist_genres={},
-        artists_by_genre={},
-        titles_by_artist={},
-        versions={},
-        long_titles=Names(),
-    )
-    for position, artist in enumerate(catalog.artists):
-        if artist.name.lower() not in kb.artist_genres:
-            kb.artist_names.add(artist.name)
-            kb.artist_genres[artist.name.lower()] = artist.genres
-        for name in dict.fromkeys(artist.genres):
-            kb.artists_by_genre.setdefault(name, []).append(position)
-    for track in sorted(catalog.tracks, key=lambda t: (-t.popularity, t.index)):
-        main = catalog.artists[track.artist_indices[0]].name
-        title_words = tuple(words(track.title))
-        versions = kb.versions.setdefault("".join(title_words), [])
-        if not versions and len(title_words) >= 2:
-            kb.long_titles.add(track.title)
-        versions.append((track.title, main))
-        for index in track.artist_indices:  # "<title> by <featured artist>" names the track too
-            kb.titles_by_artist.setdefault(catalog.artists[index].name.lower(), []).append((title_words, track.title))
-    return kb
+    return Knowledge(catalog)

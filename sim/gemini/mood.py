@@ -154,11 +154,7 @@ class _Evidence:
                 self.ceilings[feature] = min(self.ceilings.get(feature, scale.high), scale.clamp(value - step))
 
 
-_BOUND_WORDS = {
-    "above": "floor", "over": "floor", "least": "floor", "min": "floor", "minimum": "floor", ">": "floor",
-    ">=": "floor", "below": "ceiling", "under": "ceiling", "most": "ceiling", "max": "ceiling",
-    "maximum": "ceiling", "<": "ceiling", "<=": "ceiling",
-}  # fmt: skip
+_FLOORS = frozenset("above over least min minimum > >=".split())  # else a ceiling: below, under, at most...
 _FEATURE_NUMBER = re.compile(
     r"\b([a-z]+)\s*(?:(?:of|around|about|near|roughly|at|is|=|:|~)\s*)*"
     r"(above|over|below|under|at least|at most|min(?:imum)?|max(?:imum)?|>=|<=|>|<)?\s*(-?\d+(?:\.\d+)?)(%?)",
@@ -185,8 +181,8 @@ def explicit_numbers(text: str) -> tuple[dict[str, float], dict[str, float], dic
         if scale.high == 1.0 and 1 < value <= 100:  # "energy 80" or "energy 80%"
             value /= 100
         if scale.low <= value <= scale.high:
-            bound = _BOUND_WORDS.get(match.group(2).lower().split()[-1]) if match.group(2) else None
-            found[bound or "target"][feature] = value
+            bound = match.group(2).lower().split()[-1] if match.group(2) else None
+            found["target" if bound is None else "floor" if bound in _FLOORS else "ceiling"][feature] = value
     for match in _BPM.finditer(text):
         found["target"].setdefault("tempo", float(match.group(1)))
     return found["target"], found["floor"], found["ceiling"]
