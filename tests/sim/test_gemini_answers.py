@@ -50,14 +50,14 @@ async def analyze(llm: GeminiClient, prompt: str) -> MoodAnswer:
 
 
 def described(catalog: Catalog, genre: str, count: int) -> list[llm_gateway_pb2.Candidate]:
-    tracks = [t for t in catalog.tracks if t.genre == genre and t.has_audio_features][:count]
+    """Candidates as a caller would describe them: "Title by Artist (genre, energy 0.31)"."""
+    found = [t for t in catalog.tracks if t.genre == genre and t.has_audio_features][:count]
+    lines = {
+        t.spotify_id: (t, catalog.artists[t.artist_indices[0]].name, catalog.audio_features(t) or {}) for t in found
+    }
     return [
-        llm_gateway_pb2.Candidate(
-            id=t.spotify_id,
-            description=f"{t.title} - {catalog.artists[t.artist_indices[0]].name} "
-            f"({t.genre}, energy {(catalog.audio_features(t) or {})['energy']:.2f})",
-        )
-        for t in tracks
+        llm_gateway_pb2.Candidate(id=i, description=f"{t.title} by {name} ({t.genre}, energy {f['energy']:.2f})")
+        for i, (t, name, f) in lines.items()
     ]
 
 
