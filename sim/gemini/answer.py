@@ -34,11 +34,11 @@ MAX_KEYWORDS = 6  # ("up to 6 keywords")
 CHOICES = {
     "chosen_ids": "select", "selected_indices": "select", "selected_track_indices": "select",
     "selected_artist_indices": "select", "relevant_tracks": "filter", "keep_artists": "filter",
-    "track_priorities": "score", "track_scores": "score", "track_energies": "score",
+    "track_priorities": "score", "track_scores": "score", "track_energies": "select",
     "filtered_out": "reject", "filtered_artists": "reject",
 }  # fmt: skip
 SENTENCES = frozenset(
-    "interpretation mood_interpretation reasoning reason summary strategy_notes selection_notes energy_curve".split()
+    "interpretation mood_interpretation reasoning reason summary strategy_notes selection_notes".split()
 )
 TRACK_LISTS = frozenset({"mentioned_tracks", "user_mentioned_tracks", "tracks"})
 
