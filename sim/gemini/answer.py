@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .choices import Candidate, candidates, choose, find_lists
-from .envelope import GeminiAnswer, estimate_tokens
+from .envelope import CHARS_PER_TOKEN, GeminiAnswer, estimate_tokens
 from .knowledge import Knowledge
 from .lexicon import SCALES
 from .mood import Mood, read_mood, recommend_artists
@@ -80,7 +80,11 @@ def generate(body: Mapping[str, Any], model: str, kb: Knowledge) -> GeminiAnswer
         text = json.dumps(filler.root(request.schema, request.user, scope), ensure_ascii=False)
     output_tokens, finish = estimate_tokens(text), "STOP"
     if request.max_output_tokens is not None and output_tokens > request.max_output_tokens:
-        text, output_tokens, finish = text[: request.max_output_tokens * 4], request.max_output_tokens, "MAX_TOKENS"
+        text, output_tokens, finish = (
+            text[: request.max_output_tokens * CHARS_PER_TOKEN],
+            request.max_output_tokens,
+            "MAX_TOKENS",
+        )
     return GeminiAnswer(text, request.prompt_tokens, output_tokens, finish)
 
 
