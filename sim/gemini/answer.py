@@ -107,8 +107,8 @@ class _Filler:
             for name in bundled
             if (m := re.search(rf"^[ \t*#-]*{re.escape(name)}(?:\s*\([^)\n]*\))?\s*:", user, re.M))
         )
-        if not starts:
-            return self.value(schema, "", scope, Subject(), ())
+        if not starts or len(starts) < len(bundled):  # a bundle only when every part has its section
+            return self.value(schema, "", scope, Subject())
         shared = mood_text(find_lists(user[: starts[0][0]])[1])
         sections: dict[str, Scope] = {}
         for i, (_, body_start, name) in enumerate(starts):
@@ -118,18 +118,21 @@ class _Filler:
             words = mood_text(rest) if _LABEL.search(rest) or not lists or not shared else shared
             sections[name] = self.scope(section, words, lists)
         names = [n for n, _ in schema.properties]
-        return {n: self.value(c, n, sections.get(n, scope), Subject(), names) for n, c in schema.properties}
+        return {n: self.value(c, n, sections.get(n, scope), Subject(), "", names) for n, c in schema.properties}
 
-    def value(self, node: Node, name: str, scope: Scope, subject: Subject, siblings: Sequence[str]) -> Any:
+    def value(
+        self, node: Node, name: str, scope: Scope, subject: Subject, parent: str = "", siblings: Sequence[str] = ()
+    ) -> Any:
+        """The value of property `name` of object `parent`, whose properties are `siblings`."""
         if node.type == "object":
             names = [n for n, _ in node.properties]
-            return {n: self.value(child, n, scope, subject, names) for n, child in node.properties}
+            return {n: self.value(child, n, scope, subject, name, names) for n, child in node.properties}
         if node.type == "array":
             assert node.items is not None
             items = self._items(node, name, scope, siblings)[: node.max_items]
             items += [Subject()] * (node.min_items - len(items))
-            return [self.value(node.items, name, scope, v, ()) if isinstance(v, Subject) else v for v in items]
-        return self._leaf(node, name, scope, subject)
+            return [self.value(node.items, name, scope, v) if isinstance(v, Subject) else v for v in items]
+        return self._leaf(node, name, scope, subject, parent)
 
     def _items(self, node: Node, name: str, scope: Scope, siblings: Sequence[str]) -> list[Any]:
         """What an array holds: final values, or a Subject per object item."""
@@ -159,7 +162,7 @@ class _Filler:
             return [_bounded(wanted.low, item), _bounded(wanted.high, item)]
         return []
 
-    def _leaf(self, node: Node, name: str, scope: Scope, subject: Subject) -> Any:
+    def _leaf(self, node: Node, name: str, scope: Scope, subject: Subject, parent: str) -> Any:
         mood, chosen, track, feature = scope.mood, subject.chosen, subject.track, subject.feature
         if node.enum is not None:
             meant = feature if name == "feature" else mood.intent if name == "intent_type" else None
@@ -184,8 +187,8 @@ class _Filler:
         if feature is not None and name in ("min", "max", "target", "weight"):
             wanted = mood.ranges[feature]
             value: float = {"min": wanted.low, "max": wanted.high, "target": wanted.target}.get(name, wanted.weight)
-        elif name in SCALES:  # {"energy": weight}
-            value = mood.ranges[name].weight
+        elif name in SCALES:  # {"energy": 0.3}, its weight in "feature_weights"
+            value = mood.ranges[name].weight if parent == "feature_weights" else mood.ranges[name].target
         elif chosen is not None and name in ("track_index", "index"):
             value = chosen.number
         elif chosen is not None and name in ("score", "confidence"):
