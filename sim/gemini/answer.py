@@ -153,8 +153,9 @@ class _Filler:
             return recommend_artists(mood, self.kb, MAX_ARTISTS) if fitting else list(mood.artists)
         if name in TRACK_LISTS:
             return [Subject(track=t) for t in mood.tracks]
-        if name in ("keywords", "search_keywords"):
-            return list(dict.fromkeys([*mood.keywords, *mood.genres[:2]]))[:MAX_KEYWORDS]
+        if name in ("keywords", "search_keywords"):  # the mood instruction asks for 6, the legacy one for 3 to 6
+            count = MAX_KEYWORDS if name == "keywords" else min(max(len(mood.keywords), 3), MAX_KEYWORDS)
+            return list(dict.fromkeys([*mood.keywords, *mood.genres[:2]]))[:count]
         if name == "avoid":
             return list(mood.avoid)
         if name in SCALES and item.type in ("number", "integer"):  # {"energy": [min, max]}
@@ -183,7 +184,7 @@ class _Filler:
             if name == "energy_level":
                 energy = mood.ranges["energy"].target
                 return "low" if energy < 0.38 else "high" if energy >= 0.65 else "medium"
-            return ", ".join(mood.adjectives())
+            return mood.adjectives()[0]
         if feature is not None and name in ("min", "max", "target", "weight"):
             wanted = mood.ranges[feature]
             value: float = {"min": wanted.low, "max": wanted.high, "target": wanted.target}.get(name, wanted.weight)
