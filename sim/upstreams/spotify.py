@@ -1,6 +1,6 @@
 """The fake Spotify Web API (base URL http://host:port/spotify/v1).
 
-Auth: `Authorization: Bearer <token>`, any token matching ^[A-Za-z0-9._~+/=-]{8,512}$ is valid; a missing,
+Auth: `Authorization: Bearer <token>`, any token of 8–512 characters of [A-Za-z0-9._~+/=-] is valid; a missing,
 non-bearer or malformed one → 401; a token starting with `expired-` → 401 "The access token expired".
 The token picks the user (see sim.catalog.users). Then the app-wide rolling-window limit (429 +
 Retry-After), then the endpoint. In Development Mode (`extended_quota = false`) the batch endpoints and
@@ -24,8 +24,8 @@ from sim.reply import Call, Handler, Reply, ReplyError, retry_after
 from sim.upstreams import spotify_objects as objects
 from sim.upstreams.params import ParamError, int_param
 
-TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{8,512}$")
-SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{8,512}")
+SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
 SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
 MAX_IDS = 50
 ARTIST_TOP_TRACKS = 10
@@ -54,7 +54,7 @@ def _token(call: Call) -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ReplyError(error(401, "Only valid bearer authentication supported"))
-    if not TOKEN.match(token):
+    if not TOKEN.fullmatch(token):
         raise ReplyError(error(401, "Invalid access token"))
     if token.startswith("expired-"):
         raise ReplyError(error(401, "The access token expired"))
@@ -107,7 +107,7 @@ def _artist_json(call: Call, artist: Artist) -> dict[str, Any]:
 
 
 def me(call: Call) -> Reply:
-    return Reply(200, objects.user(_authorized(call)))
+    return Reply(200, objects.user(_authorized(call), _extended(call)))
 
 
 def _top(kind: str) -> Handler:
@@ -163,7 +163,7 @@ def search(call: Call) -> Reply:
 
 
 def _valid_id(value: str) -> str:
-    if not SPOTIFY_ID.match(value):
+    if not SPOTIFY_ID.fullmatch(value):
         raise ParamError("Invalid base62 id")
     return value
 

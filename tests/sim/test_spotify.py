@@ -164,6 +164,30 @@ async def test_batch_endpoints_and_top_tracks_with_extended_quota(
     assert all(t["artists"][0]["id"] == artist.spotify_id for t in top)
 
 
-async def test_me_names_the_user_of_the_token(sim: RunningSim, http: httpx.AsyncClient) -> None:
+async def test_me_names_the_user_of_the_token_in_the_real_shape(sim: RunningSim, http: httpx.AsyncClient) -> None:
     me = (await get(http, sim, "/me")).json()
     assert me["id"] == "simuser7" and me["type"] == "user"
+    assert me["uri"] == "spotify:user:simuser7"
+    assert me["href"].endswith("/v1/users/simuser7")
+    assert me["external_urls"]["spotify"] == "https://open.spotify.com/user/simuser7"
+    assert me["images"] and all({"url", "height", "width"} <= set(i) for i in me["images"])
+    # Development Mode removed the private fields in February 2026.
+    assert not {"country", "email", "product", "followers", "explicit_content"} & set(me)
+    opaque = {"Authorization": "Bearer some-opaque-token"}
+    first, again = [(await get(http, sim, "/me", headers=opaque)).json()["id"] for _ in range(2)]
+    assert first == again and first.startswith("simuser"), "any token is one stable user"
+
+
+async def test_me_keeps_the_private_fields_with_extended_quota(
+    extended_sim: RunningSim, http: httpx.AsyncClient
+) -> None:
+    me = (await get(http, extended_sim, "/me")).json()
+    assert {"country", "email", "product", "followers"} <= set(me)
+
+
+async def test_me_refuses_an_expired_token_and_is_counted(sim: RunningSim, http: httpx.AsyncClient) -> None:
+    expired = await get(http, sim, "/me", headers={"Authorization": "Bearer expired-token-123"})
+    assert expired.status_code == 401
+    assert expired.json() == {"error": {"status": 401, "message": "The access token expired"}}
+    stats = (await http.get(sim.base_url + "/__sim/stats")).json()["upstreams"]["spotify"]["endpoints"]["GET /me"]
+    assert stats["calls"] == 1 and stats["status"] == {"401": 1}
