@@ -21,12 +21,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--render-only", action="store_true", help="re-render tables, plots and the README section from latest.json"
     )
+    parser.add_argument(
+        "--caller-auth", action="store_true", help="run the mesh with caller authentication on (a bearer token)"
+    )
     args = parser.parse_args(argv)
     config = preset(args.quick)
     if args.out is not None:
         config = replace(config, out_dir=args.out)
     if args.no_plots:
         config = replace(config, plots=False)
+    if args.caller_auth:
+        config = replace(config, caller_auth=True)
     if args.render_only:
         write_outputs(json.loads((config.out_dir / "latest.json").read_text()), config)
         return 0

@@ -29,6 +29,7 @@ class BenchConfig:
     poll_s: float = 0.25  # simulated seconds between rate-limit polls
     out_dir: Path = RESULTS_DIR
     plots: bool = True
+    caller_auth: bool = False  # the mesh authenticates callers: every request carries a caller token
 
 
 FULL = BenchConfig(

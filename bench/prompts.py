@@ -31,7 +31,8 @@ class Case:
 
     @property
     def user_id(self) -> str:
-        return f"bench-{self.user}"
+        """The simulator's Spotify user id for the token: the orchestrator refuses a user_id the token is not."""
+        return f"simuser{self.user}"
 
 
 def mentioned_track(profile_name: str, seed: int) -> tuple[str, str]:

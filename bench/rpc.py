@@ -26,12 +26,17 @@ class Reply:
 
 
 async def recommend(
-    stub: orchestrator_pb2_grpc.OrchestratorStub, prompt: str, user_id: str, token: str, timeout_s: float
+    stub: orchestrator_pb2_grpc.OrchestratorStub,
+    prompt: str,
+    user_id: str,
+    token: str,
+    timeout_s: float,
+    caller_token: str = "",
 ) -> Reply:
     request = recommend_request(prompt, user_id, PLAYLIST_SIZE)
     started = time.monotonic()
     try:
-        response = await call_recommend(stub, request, token, timeout_s)
+        response = await call_recommend(stub, request, token, timeout_s, caller_token=caller_token)
     except aio.AioRpcError as exc:
         return Reply(exc.code().name, time.monotonic() - started)
     wall = time.monotonic() - started

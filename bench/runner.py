@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 import statistics
 import time
 from collections.abc import Callable
@@ -45,13 +46,15 @@ async def run_mesh_scenarios(
     load = ScenarioResult("load", config.mesh_scale)
     notes: list[str] = []
     progress(f"starting the mesh (profile {config.profile}, time scale {config.mesh_scale:g})")
+    caller_token = secrets.token_urlsafe(24) if config.caller_auth else ""
+    options = MeshOptions(profile=config.profile, time_scale=config.mesh_scale, redis="spawn", seed=config.seed)
+    if caller_token:
+        options.service_env = {"CALLER_TOKENS": f"bench={caller_token}"}
     try:
-        async with running_mesh(
-            MeshOptions(profile=config.profile, time_scale=config.mesh_scale, redis="spawn", seed=config.seed)
-        ) as mesh:
+        async with running_mesh(options) as mesh:
             sim = SimControl(mesh.sim_url)
             try:
-                handles = scenarios.MeshHandles(mesh.orchestrator, sim, mesh.redis_url, config.mesh_scale)
+                handles = scenarios.MeshHandles(mesh.orchestrator, sim, mesh.redis_url, config.mesh_scale, caller_token)
                 cold, warm = await scenarios.cold_and_warm(handles, config, cases, progress)
                 rate = config.load_factor * capacity_rps(profile, REQUIRED_CALLS)
                 load = await scenarios.load(handles, config, rate, progress)

@@ -34,6 +34,7 @@ class MeshHandles:
     sim: SimControl
     redis_url: str
     scale: float
+    caller_token: str = ""  # when the mesh authenticates its callers (python -m bench --caller-auth)
 
 
 async def flush_redis(url: str) -> None:
@@ -110,7 +111,9 @@ async def _isolated(
 ) -> Sample:
     """One request alone on the mesh; the simulator's counters over its window are its own."""
     async with RateLimitWatch(mesh.sim, poll_s * mesh.scale) as watch:
-        reply = await recommend(stub, case.prompt, case.user_id, case.token("bench"), ISOLATED_DEADLINE_S * mesh.scale)
+        reply = await recommend(
+            stub, case.prompt, case.user_id, case.token("bench"), ISOLATED_DEADLINE_S * mesh.scale, mesh.caller_token
+        )
     return _sample(case.prompt_index, case.user, reply, mesh.scale, watch.counted())
 
 
@@ -138,7 +141,12 @@ async def cold_and_warm(
         stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
         progress("priming the mesh (one unmeasured request)")
         await recommend(
-            stub, "warm-up", f"bench-{PRIMING_USER}", f"user-{PRIMING_USER}-prime", ISOLATED_DEADLINE_S * mesh.scale
+            stub,
+            "warm-up",
+            f"simuser{PRIMING_USER}",
+            f"user-{PRIMING_USER}-prime",
+            ISOLATED_DEADLINE_S * mesh.scale,
+            mesh.caller_token,
         )
         for i, case in enumerate(cases):
             progress(f"cold    run {i + 1}/{len(cases)}: {case.prompt!r}")
@@ -165,7 +173,9 @@ async def load(mesh: MeshHandles, config: BenchConfig, rate_sim: float, progress
 
         async def one(i: int) -> Sample:
             user = bench_prompts.LOAD_USER_BASE + i
-            reply = await recommend(stub, bench_prompts.load_prompt(i), f"load-{user}", f"user-{user}-load", deadline)
+            reply = await recommend(
+                stub, bench_prompts.load_prompt(i), f"simuser{user}", f"user-{user}-load", deadline, mesh.caller_token
+            )
             # Requests overlap, so the simulator's counters belong to the window; each has only its own LLM use.
             usage = Counted(
                 llm_calls=reply.llm_calls, llm_tokens_in=reply.llm_tokens_in, llm_tokens_out=reply.llm_tokens_out

@@ -6,12 +6,14 @@ import ipaddress
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from grpc import aio
 from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
-from services.common.context import SPOTIFY_TOKEN_HEADER
+from services.common.context import AUTHORIZATION_HEADER, SPOTIFY_TOKEN_HEADER
 from services.common.interceptors import RETRY_AFTER_HEADER
 
 Metadata = tuple[tuple[str, str], ...]
@@ -66,19 +68,43 @@ def check_addr(addr: str) -> str:
     return addr
 
 
+@dataclass(frozen=True)
+class Target:
+    """An orchestrator and how to reach it: TLS credentials when it serves TLS, this caller's own token when it
+    authenticates its callers."""
+
+    addr: str
+    credentials: grpc.ChannelCredentials | None = None
+    caller_token: str = ""
+
+
+def tls_credentials(ca_file: str, cert_file: str = "", key_file: str = "") -> grpc.ChannelCredentials | None:
+    """TLS verified against the CA in `ca_file` (PEM), presenting a client certificate when given; None: plaintext."""
+    if not ca_file:
+        return None
+    key = Path(key_file).read_bytes() if key_file else None
+    cert = Path(cert_file).read_bytes() if cert_file else None
+    return grpc.ssl_channel_credentials(Path(ca_file).read_bytes(), private_key=key, certificate_chain=cert)
+
+
 @asynccontextmanager
-async def orchestrator(addr: str) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorStub]:
-    """A stub on a channel to `addr`; a call that never reached it raises Unreachable instead of UNAVAILABLE.
+async def orchestrator(target: Target | str) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorStub]:
+    """A stub on a channel to `target`; a call that never reached it raises Unreachable instead of UNAVAILABLE.
 
     UNAVAILABLE alone cannot tell the two apart: the orchestrator also answers it when a peer it cannot do
     without is down. The channel's state can: it is READY only if a connection was made.
     """
-    async with aio.insecure_channel(addr) as channel:
+    target = Target(target) if isinstance(target, str) else target
+    if target.credentials is not None:
+        channel = aio.secure_channel(target.addr, target.credentials)
+    else:
+        channel = aio.insecure_channel(target.addr)
+    async with channel:
         try:
             yield orchestrator_pb2_grpc.OrchestratorStub(channel)
         except aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.UNAVAILABLE and channel.get_state() != grpc.ChannelConnectivity.READY:
-                raise Unreachable(addr, exc.details() or "") from exc
+                raise Unreachable(target.addr, exc.details() or "") from exc
             raise
 
 
@@ -90,15 +116,18 @@ def retry_after_ms(exc: aio.AioRpcError) -> int | None:
     return None
 
 
-def token_metadata(token: str) -> Metadata:
-    """The user's Spotify access token travels in call metadata, never in a message that might be logged."""
-    return ((SPOTIFY_TOKEN_HEADER, token),)
+def token_metadata(token: str, caller_token: str = "") -> Metadata:
+    """The user's Spotify access token travels in call metadata, never in a message that might be logged;
+    so does the caller's own credential, when the orchestrator authenticates its callers."""
+    caller = ((AUTHORIZATION_HEADER, f"Bearer {caller_token}"),) if caller_token else ()
+    return ((SPOTIFY_TOKEN_HEADER, token), *caller)
 
 
 def recommend_request(
-    prompt: str, user: str, size: int | None = None, session: str = ""
+    prompt: str, user: str = "", size: int | None = None, session: str = ""
 ) -> orchestrator_pb2.RecommendRequest:
-    """An unset `size` leaves the field out, so the orchestrator's default applies."""
+    """An unset `size` leaves the field out, so the orchestrator's default applies. `user` is the Spotify user id
+    the token belongs to, or empty for "whoever the token belongs to"."""
     request = orchestrator_pb2.RecommendRequest(user_id=user, mood_prompt=prompt, session_id=session)
     if size is not None:
         request.size = size
@@ -113,6 +142,7 @@ async def call_recommend(
     stream: bool = False,
     on_progress: OnProgress | None = None,
     wait_for_ready: bool = False,
+    caller_token: str = "",
 ) -> orchestrator_pb2.RecommendResponse:
     """Recommend, or with `stream` RecommendStream, whose progress events go to `on_progress`.
 
@@ -121,12 +151,12 @@ async def call_recommend(
     """
     if not stream:
         response: orchestrator_pb2.RecommendResponse = await stub.Recommend(
-            request, metadata=token_metadata(token), timeout=timeout_s, wait_for_ready=wait_for_ready
+            request, metadata=token_metadata(token, caller_token), timeout=timeout_s, wait_for_ready=wait_for_ready
         )
         return response
     call = stub.RecommendStream(
         orchestrator_pb2.RecommendStreamRequest(request=request),
-        metadata=token_metadata(token),
+        metadata=token_metadata(token, caller_token),
         timeout=timeout_s,
         wait_for_ready=wait_for_ready,
     )

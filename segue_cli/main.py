@@ -18,12 +18,14 @@ from segue.v1 import orchestrator_pb2
 from segue_cli import probe, render
 from segue_cli.client import (
     OnProgress,
+    Target,
     Unreachable,
     call_recommend,
     check_addr,
     orchestrator,
     recommend_request,
     retry_after_ms,
+    tls_credentials,
     token_metadata,
 )
 from segue_cli.errors import MeshError
@@ -35,9 +37,10 @@ if TYPE_CHECKING:
 
 DEFAULT_ADDR = "127.0.0.1:50051"
 DEMO_PROMPT = "rainy sunday, slow jazz, nothing sad"
-DEMO_USER = "demo-user"
-# The simulator derives a Spotify user from the token; real deployments pass the user's access token.
+# The simulator derives a Spotify user from the token ("user-7-…" is simuser7); real deployments pass the
+# user's access token, and the user id, if given, must be the token's own.
 DEMO_TOKEN = "user-7-demo-token"
+DEMO_USER = "simuser7"
 TIMEOUT_S = 120.0  # the deadline the command gives a Recommend call
 
 
@@ -69,11 +72,21 @@ def _print_json_event(event: orchestrator_pb2.Progress) -> None:
     print(render.as_json(orchestrator_pb2.RecommendStreamResponse(progress=event), one_line=True), flush=True)
 
 
+def _target(args: argparse.Namespace) -> Target:
+    return Target(args.addr, tls_credentials(args.tls_ca, args.tls_cert, args.tls_key), args.caller_token)
+
+
 async def _recommend_at(
-    addr: str, request: orchestrator_pb2.RecommendRequest, token: str, stream: bool, on_progress: OnProgress | None
+    target: Target,
+    request: orchestrator_pb2.RecommendRequest,
+    token: str,
+    stream: bool,
+    on_progress: OnProgress | None,
 ) -> orchestrator_pb2.RecommendResponse:
-    async with orchestrator(addr) as stub:
-        return await call_recommend(stub, request, token, TIMEOUT_S, stream=stream, on_progress=on_progress)
+    async with orchestrator(target) as stub:
+        return await call_recommend(
+            stub, request, token, TIMEOUT_S, stream=stream, on_progress=on_progress, caller_token=target.caller_token
+        )
 
 
 def _mesh_options(args: argparse.Namespace, orchestrator_port: int = 0) -> MeshOptions:
@@ -108,7 +121,7 @@ async def _demo(args: argparse.Namespace) -> int:
         print(f'\nRecommend(user={DEMO_USER!r}, prompt="{args.prompt}", size={args.size}):')
         request = recommend_request(args.prompt, DEMO_USER, args.size)
         progress = _PrintProgress()
-        response = await _recommend_at(mesh.orchestrator, request, DEMO_TOKEN, True, progress)
+        response = await _recommend_at(Target(mesh.orchestrator), request, DEMO_TOKEN, True, progress)
         print()
         print(render.full(response, with_mood=not progress.mood_shown))
         print("\nshutting down…")
@@ -160,12 +173,12 @@ async def _recommend(args: argparse.Namespace) -> int:
     stream = _streams(args)
     if args.json:
         # With --stream, JSON lines: one object per stream message, {"progress": …} then {"result": …}.
-        response = await _recommend_at(args.addr, request, args.token, stream, _print_json_event)
+        response = await _recommend_at(_target(args), request, args.token, stream, _print_json_event)
         result = orchestrator_pb2.RecommendStreamResponse(result=response) if stream else response
         print(render.as_json(result, one_line=stream))
         return Exit.OK
     progress = _PrintProgress()
-    response = await _recommend_at(args.addr, request, args.token, stream, progress)
+    response = await _recommend_at(_target(args), request, args.token, stream, progress)
     if stream:
         print()
     print(render.full(response, with_mood=not progress.mood_shown))
@@ -173,11 +186,13 @@ async def _recommend(args: argparse.Namespace) -> int:
 
 
 async def _prefetch(args: argparse.Namespace) -> int:
-    async with orchestrator(args.addr) as stub:
+    async with orchestrator(_target(args)) as stub:
         reply = await stub.Prefetch(
-            orchestrator_pb2.PrefetchRequest(user_id=args.user), metadata=token_metadata(args.token), timeout=10
+            orchestrator_pb2.PrefetchRequest(user_id=args.user),
+            metadata=token_metadata(args.token, args.caller_token),
+            timeout=10,
         )
-    print("accepted" if reply.accepted else "not accepted")
+    print("accepted" if reply.accepted else f"not accepted: {reply.reason}")
     return Exit.OK
 
 
@@ -240,7 +255,7 @@ short, repeats a track or comes later than --max-seconds (the Kubernetes CronJob
 
 
 async def _probe(args: argparse.Namespace) -> int:
-    verdict = await probe.run(args.addr, args.token, args.size, args.max_seconds, args.prompt)
+    verdict = await probe.run(_target(args), args.token, args.size, args.max_seconds, args.prompt)
     print(verdict.line(), flush=True)
     return Exit.OK if verdict.ok else Exit.CALL_FAILED
 
@@ -289,9 +304,23 @@ def parser() -> argparse.ArgumentParser:
             help="the orchestrator, host:port or dns:///host:port (env SEGUE_ADDR)",
         )
         if user:
-            q.add_argument("--user", required=True, help="the user id")
+            q.add_argument("--user", default="", help="the Spotify user id the token belongs to (default: its owner)")
         # No default here: --help prints defaults, and this one may be a real token (resolved in main).
         q.add_argument("--token", help=f"the user's Spotify access token (default: $SPOTIFY_TOKEN, else {DEMO_TOKEN})")
+        q.add_argument(
+            "--caller-token",
+            help="this caller's own token or JWT, when the orchestrator authenticates callers "
+            "(default: $SEGUE_CALLER_TOKEN)",
+        )
+        q.add_argument(
+            "--tls-ca",
+            default=os.environ.get("SEGUE_TLS_CA", ""),
+            help="CA certificate (PEM) to verify an orchestrator that serves TLS (env SEGUE_TLS_CA)",
+        )
+        q.add_argument(
+            "--tls-cert", default=os.environ.get("SEGUE_TLS_CERT", ""), help="client certificate, for mutual TLS"
+        )
+        q.add_argument("--tls-key", default=os.environ.get("SEGUE_TLS_KEY", ""), help="its private key")
 
     rec = command("recommend", "ask a running orchestrator for a playlist")
     rec.add_argument("prompt", help='the mood, e.g. "rainy sunday, slow jazz, nothing sad"')
@@ -320,6 +349,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser().parse_args(argv)
     if "token" in args and args.token is None:
         args.token = os.environ.get("SPOTIFY_TOKEN", DEMO_TOKEN)
+    if "caller_token" in args and args.caller_token is None:
+        args.caller_token = os.environ.get("SEGUE_CALLER_TOKEN", "")
     return args
 
 

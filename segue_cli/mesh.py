@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import grpc
 import redis.asyncio as aioredis
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -55,7 +57,10 @@ class MeshOptions:
     metrics_port_base: int = 0
     log_dir: Path | None = None  # service logs (JSON lines); default: a temporary directory
     startup_timeout_s: float = 60.0
-    service_env: Mapping[str, str] = field(default_factory=dict)  # extra settings for every service
+    # Extra settings for every service (e.g. CALLER_TOKENS, MESH_CREDENTIAL, TLS_*), and the credentials to
+    # reach them when they serve TLS. Without them the mesh runs with auth off, and each service says so.
+    service_env: Mapping[str, str] = field(default_factory=dict)
+    channel_credentials: grpc.ChannelCredentials | None = None
 
 
 @dataclass
@@ -216,12 +221,24 @@ def spawn_service(name: str, port: int, env: Mapping[str, str], log_path: Path) 
     return _spawn([sys.executable, "-m", f"services.{name}"], full, log_path)
 
 
+def open_channel(address: str, credentials: grpc.ChannelCredentials | None = None) -> aio.Channel:
+    """A channel to one of the mesh's services: TLS when it serves TLS (`credentials`), else plaintext."""
+    if credentials is not None:
+        return aio.secure_channel(address, credentials)
+    return aio.insecure_channel(address)
+
+
 async def wait_serving(
-    name: str, address: str, proc: subprocess.Popen[bytes], log_path: Path, timeout_s: float
+    name: str,
+    address: str,
+    proc: subprocess.Popen[bytes],
+    log_path: Path,
+    timeout_s: float,
+    credentials: grpc.ChannelCredentials | None = None,
 ) -> None:
     """Poll the standard health service until `name` reports SERVING; fail early if the process dies."""
     deadline = time.monotonic() + timeout_s
-    async with aio.insecure_channel(address) as channel:
+    async with open_channel(address, credentials) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
             if proc.poll() is not None:
@@ -274,7 +291,14 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             ports["orchestrator"] = opts.orchestrator_port
         addresses = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
         metrics_ports = {name: fixed_metrics[name] if opts.metrics_port_base else free_port() for name in SERVICES}
-        common = {"REDIS_URL": redis_url, "DRAIN_DELAY_S": "0", "SHUTDOWN_GRACE_S": "5", "LOG_LEVEL": "INFO"}
+        common = {
+            "REDIS_URL": redis_url,
+            "DRAIN_DELAY_S": "0",
+            "SHUTDOWN_GRACE_S": "5",
+            "LOG_LEVEL": "INFO",
+            # One key for the mesh, so a token's user is learnt once, whichever service meets it first.
+            "IDENTITY_KEY": secrets.token_hex(32),
+        }
         per_service = {
             "reccobeat_gateway": {"RECCOBEAT_BASE_URL": base_urls["reccobeats"]},
             "llm_gateway": {"GEMINI_BASE_URL": base_urls["gemini"], "GEMINI_API_KEY": SIM_API_KEY},
@@ -284,6 +308,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
                 "RECCOBEAT_GATEWAY_ADDR": addresses["reccobeat_gateway"],
             },
             "orchestrator": {
+                "SPOTIFY_BASE_URL": base_urls["spotify"],
                 "LLM_GATEWAY_ADDR": addresses["llm_gateway"],
                 "SEED_GATHERER_ADDR": addresses["seed_gatherer"],
                 "RECCOBEAT_GATEWAY_ADDR": addresses["reccobeat_gateway"],
@@ -294,7 +319,14 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             processes[name] = spawn_service(name, ports[name], env, log_dir / f"{name}.log")
         await asyncio.gather(
             *(
-                wait_serving(name, addresses[name], processes[name], log_dir / f"{name}.log", opts.startup_timeout_s)
+                wait_serving(
+                    name,
+                    addresses[name],
+                    processes[name],
+                    log_dir / f"{name}.log",
+                    opts.startup_timeout_s,
+                    opts.channel_credentials,
+                )
                 for name in SERVICES
             )
         )

@@ -14,10 +14,10 @@ import grpc
 from grpc import aio
 from segue.v1 import orchestrator_pb2
 
-from segue_cli.client import Unreachable, call_recommend, orchestrator, recommend_request
+from segue_cli.client import Target, Unreachable, call_recommend, orchestrator, recommend_request
 
 PROMPT = "rainy sunday, slow jazz, nothing sad"
-USER = "synthetic-probe"
+USER = ""  # whoever the probe's token belongs to (a user_id naming anyone else is refused)
 
 
 @dataclass
@@ -46,11 +46,15 @@ def judge(response: orchestrator_pb2.RecommendResponse, size: int, seconds: floa
     return problems
 
 
-async def run(addr: str, token: str, size: int, max_seconds: float, prompt: str = PROMPT) -> Verdict:
+async def run(target: Target | str, token: str, size: int, max_seconds: float, prompt: str = PROMPT) -> Verdict:
+    target = Target(target) if isinstance(target, str) else target
     t0 = time.perf_counter()
     try:
-        async with orchestrator(addr) as stub:
-            response = await call_recommend(stub, recommend_request(prompt, USER, size), token, timeout_s=max_seconds)
+        async with orchestrator(target) as stub:
+            request = recommend_request(prompt, USER, size)
+            response = await call_recommend(
+                stub, request, token, timeout_s=max_seconds, caller_token=target.caller_token
+            )
     except Unreachable as exc:
         return Verdict(False, time.perf_counter() - t0, 0, [f"unreachable: {exc} ({exc.details})"])
     except aio.AioRpcError as exc:

@@ -96,7 +96,9 @@ class Cache:
         self._metrics = metrics
 
     def key(self, *parts: str) -> str:
-        return ":".join(("segue", self.namespace, *parts))
+        """`segue:<namespace>:<part>:...`. Parts are escaped, so two different lists of parts never share a key
+        (user "kc:b" with session "c" and user "kc" with session "b:c" stay apart)."""
+        return ":".join(("segue", self.namespace, *(_escape(part) for part in parts)))
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         try:
@@ -149,6 +151,10 @@ class Cache:
         log.warning("cache %s failed, continuing without it: %s", operation, exc.__class__.__name__)
         if self._metrics is not None:
             self._metrics.errors.labels(operation).inc()
+
+
+def _escape(part: str) -> str:
+    return part.replace("%", "%25").replace(":", "%3A")
 
 
 def lookup_usage(hit: bool) -> common_pb2.CacheUsage:

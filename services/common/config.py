@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
+
+from services.common.logs import register_secret
 
 T = TypeVar("T", int, float)
 
@@ -41,6 +43,19 @@ class EnvReader:
                 return ""
             return default
         return value
+
+    def secret(self, name: str, *, min_chars: int = 16) -> str:
+        """An optional secret (empty when unset), masked in every log line from here on."""
+        value = self.text(name, "").strip()
+        if value and len(value) < min_chars:
+            self._problems.append(f"{name} must be at least {min_chars} characters")
+        if value:
+            register_secret(value)
+        return value
+
+    def problem(self, message: str) -> None:
+        """A problem that spans several variables, reported with the others."""
+        self._problems.append(message)
 
     def integer(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
         return self._number(name, default, int, minimum, maximum)
@@ -106,6 +121,49 @@ class EnvReader:
 
 
 @dataclass(frozen=True)
+class SecurityConfig:
+    """Transport security and peer checks. All empty: plaintext, any caller accepted (the local mesh)."""
+
+    tls_cert_file: str = ""  # with tls_key_file: TLS on the gRPC port; also the client certificate to peers
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""  # mutual TLS: only clients with a certificate signed by this CA connect
+    peer_ca_file: str = ""  # TLS to peers, their certificates verified against this CA
+    peer_server_name: str = ""  # the name peers' certificates carry, when it is not the address dialled
+    mesh_credential: str = field(default="", repr=False)  # shared secret of the mesh, for platform-terminated TLS
+    reflection: bool = True
+    metrics_host: str = ""  # empty: the gRPC bind address
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert_file)
+
+    @property
+    def peers_verified(self) -> bool:
+        """Whether an internal service can tell a mesh peer from anyone else."""
+        return bool(self.mesh_credential or self.tls_client_ca_file)
+
+
+def read_security_config(env: EnvReader) -> SecurityConfig:
+    cfg = SecurityConfig(
+        tls_cert_file=env.text("TLS_CERT_FILE", "").strip(),
+        tls_key_file=env.text("TLS_KEY_FILE", "").strip(),
+        tls_client_ca_file=env.text("TLS_CLIENT_CA_FILE", "").strip(),
+        peer_ca_file=env.text("PEER_TLS_CA_FILE", "").strip(),
+        peer_server_name=env.text("PEER_TLS_SERVER_NAME", "").strip(),
+        mesh_credential=env.secret("MESH_CREDENTIAL"),
+        reflection=env.flag("REFLECTION", True),
+        metrics_host=env.text("METRICS_HOST", "").strip(),
+    )
+    if bool(cfg.tls_cert_file) != bool(cfg.tls_key_file):
+        env.problem("TLS_CERT_FILE and TLS_KEY_FILE must be set together")
+    if cfg.tls_client_ca_file and not cfg.tls_cert_file:
+        env.problem("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (mutual TLS is TLS first)")
+    if cfg.peer_server_name and not cfg.peer_ca_file:
+        env.problem("PEER_TLS_SERVER_NAME needs PEER_TLS_CA_FILE")
+    return cfg
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """What every service's gRPC server and its surroundings need."""
 
@@ -120,6 +178,7 @@ class ServerConfig:
     max_concurrent_rpcs: int = 1000
     revision: str = ""  # the source revision this build came from, shown in segue_build_info
     otlp_endpoint: str = ""  # OTLP/HTTP collector; empty: tracing off
+    security: SecurityConfig = field(default_factory=SecurityConfig)
 
 
 def read_server_config(env: EnvReader, *, default_port: int = 50051) -> ServerConfig:
@@ -135,4 +194,5 @@ def read_server_config(env: EnvReader, *, default_port: int = 50051) -> ServerCo
         max_concurrent_rpcs=env.integer("MAX_CONCURRENT_RPCS", 1000, minimum=1),
         revision=env.text("SEGUE_REVISION", "unknown"),
         otlp_endpoint=env.text("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+        security=read_security_config(env),
     )

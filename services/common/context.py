@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import enum
+import re
 import time
 import uuid
 
@@ -19,6 +20,7 @@ from services.common.errors import Unauthenticated
 REQUEST_ID_HEADER = "x-request-id"
 SPOTIFY_TOKEN_HEADER = "x-spotify-token"
 PRIORITY_HEADER = "x-segue-priority"
+AUTHORIZATION_HEADER = "authorization"  # the caller's own credential, where callers authenticate
 
 
 class Lane(enum.StrEnum):
@@ -58,6 +60,15 @@ def spotify_token(ctx: aio.ServicerContext) -> str:
 
 def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
+
+
+# A caller's id is adopted only when it is short and plain: it goes into every log line of every hop.
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def adopted_request_id(offered: str) -> str:
+    """The caller's request id when it is safe to log and pass on, else a new one."""
+    return offered if _SAFE_REQUEST_ID.fullmatch(offered) else new_request_id()
 
 
 def request_id() -> str:

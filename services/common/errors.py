@@ -23,6 +23,12 @@ class Unauthenticated(SegueError):
     code = grpc.StatusCode.UNAUTHENTICATED
 
 
+class PermissionDenied(SegueError):
+    """The caller is who it says, but may not act for the user it names."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
 class NotFound(SegueError):
     code = grpc.StatusCode.NOT_FOUND
 

@@ -1,6 +1,7 @@
 """Server and client interceptors shared by every service.
 
-Server side (outermost first): call context (request id, deadline) → metrics → error mapping.
+Server side (outermost first): call context (request id, deadline, upstream call count) → metrics →
+error mapping → admission (caller or peer checks, per service) → undecodable requests.
 grpc.aio interceptors only see the method name and metadata, so each one wraps the method handler
 to reach the servicer context and the outcome.
 """
@@ -12,14 +13,15 @@ import inspect
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
 from grpc import aio
 
 from services.common import context as call_context
-from services.common.errors import DeadlineExceeded, ResourceExhausted, SegueError
+from services.common import upstream_calls
+from services.common.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted, SegueError
 from services.common.metrics import GO_CODE_NAMES, GrpcMetrics
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,15 @@ UnaryWrapper = Callable[[UnaryBehavior, str], UnaryBehavior]
 StreamWrapper = Callable[[StreamBehavior, str], StreamBehavior]
 
 
+Deserializer = Callable[[bytes], Any]
+
+
 def _wrap_handler(
-    handler: grpc.RpcMethodHandler | None, method: str, unary: UnaryWrapper, stream: StreamWrapper
+    handler: grpc.RpcMethodHandler | None,
+    method: str,
+    unary: UnaryWrapper,
+    stream: StreamWrapper,
+    deserializer: Callable[[Deserializer | None], Deserializer | None] = lambda d: d,
 ) -> grpc.RpcMethodHandler | None:
     """Wrap a unary-request handler's behavior. Client-streaming methods (none in segue) pass through."""
     if handler is None or handler.request_streaming:
@@ -42,12 +51,12 @@ def _wrap_handler(
     if handler.response_streaming:
         return grpc.unary_stream_rpc_method_handler(
             stream(_as_generator(handler.unary_stream), method),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserializer(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
     return grpc.unary_unary_rpc_method_handler(
         unary(handler.unary_unary, method),
-        request_deserializer=handler.request_deserializer,
+        request_deserializer=deserializer(handler.request_deserializer),
         response_serializer=handler.response_serializer,
     )
 
@@ -88,12 +97,14 @@ class _HandlerInterceptor(aio.ServerInterceptor):
 
 
 class CallContextInterceptor(_HandlerInterceptor):
-    """Adopts the caller's request id (or makes one) and records the call's deadline for downstream hops."""
+    """Adopts the caller's request id (or makes one), records the call's deadline for downstream hops and
+    starts counting the upstream calls the call will cost."""
 
     def _enter(self, ctx: aio.ServicerContext) -> None:
         call_context.set_request_id(
-            call_context.metadata_value(ctx, call_context.REQUEST_ID_HEADER) or call_context.new_request_id()
+            call_context.adopted_request_id(call_context.metadata_value(ctx, call_context.REQUEST_ID_HEADER))
         )
+        upstream_calls.start()
         call_context.set_deadline_in(ctx.time_remaining())
         call_context.set_lane(
             call_context.lane_from_header(call_context.metadata_value(ctx, call_context.PRIORITY_HEADER))
@@ -179,15 +190,24 @@ class MetricsInterceptor(_HandlerInterceptor):
         return wrapped
 
 
+def _add_trailing_metadata(ctx: aio.ServicerContext, items: tuple[tuple[str, str], ...]) -> None:
+    if items:
+        ctx.set_trailing_metadata((*(ctx.trailing_metadata() or ()), *items))
+
+
 class ErrorInterceptor(_HandlerInterceptor):
-    """Maps domain errors to statuses in one place; anything unexpected becomes INTERNAL, logged with its stack."""
+    """Maps domain errors to statuses in one place; anything unexpected becomes INTERNAL, logged with its stack.
+
+    Every answer, error or not, also carries the upstream calls the call cost (see upstream_calls).
+    """
 
     async def _abort(self, ctx: aio.ServicerContext, exc: Exception, method: str) -> None:
+        _add_trailing_metadata(ctx, upstream_calls.trailer())
         if isinstance(exc, SegueError):
             if isinstance(exc, ResourceExhausted) and exc.retry_after_s is not None:
                 # gRPC's own pushback key for its retry machinery, and a plain one for any caller to read.
                 retry_ms = str(max(1, math.ceil(exc.retry_after_s * 1000)))
-                ctx.set_trailing_metadata(((RETRY_PUSHBACK_HEADER, retry_ms), (RETRY_AFTER_HEADER, retry_ms)))
+                _add_trailing_metadata(ctx, ((RETRY_PUSHBACK_HEADER, retry_ms), (RETRY_AFTER_HEADER, retry_ms)))
             log.info("%s failed: %s", method, exc.message, extra={"grpc_code": exc.code.name})
             await ctx.abort(exc.code, exc.message)
         log.exception("%s failed unexpectedly", method)
@@ -198,11 +218,13 @@ class ErrorInterceptor(_HandlerInterceptor):
     def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
         async def wrapped(request: Any, ctx: aio.ServicerContext) -> Any:
             try:
-                return await behavior(request, ctx)
+                response = await behavior(request, ctx)
             except aio.AbortError:
                 raise
             except Exception as exc:
                 await self._abort(ctx, exc, method)
+            _add_trailing_metadata(ctx, upstream_calls.trailer())
+            return response
 
         return wrapped
 
@@ -215,12 +237,75 @@ class ErrorInterceptor(_HandlerInterceptor):
                 raise
             except Exception as exc:
                 await self._abort(ctx, exc, method)
+            _add_trailing_metadata(ctx, upstream_calls.trailer())
 
         return wrapped
 
 
-def server_interceptors(metrics: GrpcMetrics) -> list[aio.ServerInterceptor]:
-    return [CallContextInterceptor(), MetricsInterceptor(metrics), ErrorInterceptor()]
+class Undecodable:
+    """Stands in for a request whose bytes are not the message the method takes."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _tolerant(deserializer: Deserializer | None) -> Deserializer | None:
+    """A deserializer that never raises: grpc would answer UNKNOWN with the exception's class and log a stack."""
+    if deserializer is None:
+        return None
+    owner = getattr(deserializer, "__self__", None)  # FromString is a classmethod of the message class
+    descriptor = getattr(owner, "DESCRIPTOR", None)
+    name = getattr(descriptor, "full_name", "") or "request"
+
+    def deserialize(raw: bytes) -> Any:
+        try:
+            return deserializer(raw)
+        except Exception:
+            return Undecodable(f"the request is not a valid {name} message: its bytes could not be parsed")
+
+    return deserialize
+
+
+class UndecodableRequestInterceptor(_HandlerInterceptor):
+    """Innermost: a request that could not be parsed is INVALID_ARGUMENT with a plain message, no stack."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        return _wrap_handler(handler, handler_call_details.method, self.around_unary, self.around_stream, _tolerant)
+
+    def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
+        async def wrapped(request: Any, ctx: aio.ServicerContext) -> Any:
+            if isinstance(request, Undecodable):
+                raise InvalidArgument(request.message)
+            return await behavior(request, ctx)
+
+        return wrapped
+
+    def around_stream(self, behavior: StreamBehavior, method: str) -> StreamBehavior:
+        async def wrapped(request: Any, ctx: aio.ServicerContext) -> AsyncIterator[Any]:
+            if isinstance(request, Undecodable):
+                raise InvalidArgument(request.message)
+            async for item in behavior(request, ctx):
+                yield item
+
+        return wrapped
+
+
+def server_interceptors(
+    metrics: GrpcMetrics, admission: Sequence[aio.ServerInterceptor] = ()
+) -> list[aio.ServerInterceptor]:
+    """`admission`: who may call (caller or peer checks), run inside the error mapping and before decoding errors."""
+    return [
+        CallContextInterceptor(),
+        MetricsInterceptor(metrics),
+        ErrorInterceptor(),
+        *admission,
+        UndecodableRequestInterceptor(),
+    ]
 
 
 class ClientMetricsInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):
@@ -310,7 +395,16 @@ class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStr
     async def intercept_unary_unary(
         self, continuation: Any, client_call_details: aio.ClientCallDetails, request: Any
     ) -> Any:
-        return await continuation(self._details(client_call_details), request)
+        call = await continuation(self._details(client_call_details), request)
+        # Wait for the answer here to add the peer's upstream calls to this call's count; the caller's own
+        # await then returns the same response (or raises the same error).
+        try:
+            await call
+        except aio.AioRpcError as exc:
+            upstream_calls.absorb(exc.trailing_metadata())
+            return call
+        upstream_calls.absorb(await call.trailing_metadata())
+        return call
 
     async def intercept_unary_stream(
         self, continuation: Any, client_call_details: aio.ClientCallDetails, request: Any

@@ -1,4 +1,4 @@
-"""Server bootstrap shared by every service: interceptors, health, reflection, /metrics, graceful stop.
+"""Server bootstrap shared by every service: interceptors, TLS, health, reflection, /metrics, graceful stop.
 
 A service describes itself with a `ServiceDefinition`; `start` runs it (tests call this in-process
 on port 0) and `main` runs it as a process until SIGTERM: NOT_SERVING → drain delay → stop(grace)
@@ -24,8 +24,9 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, start_http_server
 
 from services.common import logs, tracing
-from services.common.config import ConfigError, ServerConfig
+from services.common.config import ConfigError, SecurityConfig, ServerConfig
 from services.common.interceptors import server_interceptors
+from services.common.mesh_security import PeerCredentialInterceptor, describe, server_credentials
 from services.common.metrics import GrpcMetrics, server_registry
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ class ServiceDefinition:
     service_names: Sequence[str]  # full proto names, e.g. "segue.v1.ReccoBeatGateway"
     add_to_server: Callable[[aio.Server], None]
     closers: Sequence[Closer] = field(default_factory=list)
+    # Public services authenticate their callers themselves (`admission`, described by `callers` for the
+    # start-up line); internal ones accept only mesh peers when the mesh is configured to tell.
+    public: bool = False
+    admission: Sequence[aio.ServerInterceptor] = ()
+    callers: str = ""
 
 
 @dataclass
@@ -85,12 +91,21 @@ def preset_methods(metrics: GrpcMetrics, service_names: Sequence[str]) -> None:
             metrics.preset(kind, name, method.name)
 
 
+def _admission(definition: ServiceDefinition, security: SecurityConfig) -> list[aio.ServerInterceptor]:
+    checks = list(definition.admission)
+    if not definition.public and security.mesh_credential:
+        checks.append(PeerCredentialInterceptor(security.mesh_credential))
+    return checks
+
+
 async def start(definition: ServiceDefinition, cfg: ServerConfig, registry: CollectorRegistry) -> RunningService:
+    security = cfg.security
+    credentials = server_credentials(security)  # read first: a missing file fails before anything listens
     metrics = GrpcMetrics.create(registry)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
     preset_methods(metrics, (*definition.service_names, health_name))
     server = aio.server(
-        interceptors=[*tracing.server_interceptors(), *server_interceptors(metrics)],
+        interceptors=[*tracing.server_interceptors(), *server_interceptors(metrics, _admission(definition, security))],
         options=[
             ("grpc.max_connection_age_ms", int(cfg.max_connection_age_s * 1000)),
             ("grpc.max_connection_age_grace_ms", int(cfg.shutdown_grace_s * 1000)),
@@ -102,28 +117,23 @@ async def start(definition: ServiceDefinition, cfg: ServerConfig, registry: Coll
     definition.add_to_server(server)
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection(
-        (
-            *definition.service_names,
-            health_name,
-            reflection.SERVICE_NAME,
-        ),
-        server,
-    )
-    port = server.add_insecure_port(f"{cfg.grpc_host}:{cfg.grpc_port}")
+    if security.reflection:
+        reflection.enable_server_reflection((*definition.service_names, health_name, reflection.SERVICE_NAME), server)
+    address = f"{cfg.grpc_host}:{cfg.grpc_port}"
+    port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind gRPC port {cfg.grpc_host}:{cfg.grpc_port}")
     await server.start()
 
     metrics_http, metrics_port = None, None
     if cfg.metrics_port >= 0:
-        metrics_http, _thread = start_http_server(
-            cfg.metrics_port, addr=_metrics_addr(cfg.grpc_host), registry=registry
-        )
+        metrics_host = security.metrics_host or _metrics_addr(cfg.grpc_host)
+        metrics_http, _thread = start_http_server(cfg.metrics_port, addr=metrics_host, registry=registry)
         metrics_port = int(metrics_http.server_port)
 
     for name in ("", *definition.service_names):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info(describe(security, public=definition.public, callers=definition.callers))
     log.info("serving", extra={"grpc_port": port, "metrics_port": metrics_port})
     return RunningService(definition, server, health, port, metrics_port, metrics_http)
 
@@ -164,4 +174,8 @@ def main(service: str, load: Callable[[Mapping[str, str]], C], build: Builder[C]
     logs.configure(service, cfg.server.log_level)
     # Before the service builds its clients and channels: the instrumentations patch them as they are made.
     tracing.configure(service, cfg.server.otlp_endpoint)
-    asyncio.run(serve_until_signal(cfg, build))
+    try:
+        asyncio.run(serve_until_signal(cfg, build))
+    except ConfigError as exc:  # a file named in the configuration could not be read
+        log.error("%s", exc)
+        sys.exit(2)

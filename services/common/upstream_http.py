@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from services.common import context
+from services.common import context, upstream_calls
 from services.common.errors import DeadlineExceeded, UpstreamError, UpstreamRateLimited, UpstreamRejected
 from services.common.logs import short
 from services.common.metrics import UpstreamMetrics
@@ -294,6 +294,7 @@ class UpstreamClient:
         t0 = time.perf_counter()
         response: httpx.Response | None = None
         outcome = "cancelled"
+        upstream_calls.count(self.name)
         try:
             response = await self._http.get(
                 get.path.lstrip("/"), params=get.params, headers=get.headers, timeout=timeout_s

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.logs import register_secret
+from services.llm_gateway.tasks import DEFAULT_MAX_PROMPT_CHARS
 
 DEFAULT_PORT = 50052
 _API_VERSION = re.compile(r"v\d+[a-z0-9]*")
@@ -28,6 +29,7 @@ class Config:
     gemini_local_rpm: int = 0
     bundle_window_s: float = 0.05
     bundle_max_prompts: int = 8
+    llm_max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS  # RunTasks: characters sent in one LLM call
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
@@ -50,6 +52,9 @@ def from_env(environ: Mapping[str, str]) -> Config:
         bundle_window_s=env.number("LLM_BUNDLE_WINDOW_MS", Config.bundle_window_s * 1000, minimum=0, maximum=60_000)
         / 1000,
         bundle_max_prompts=env.integer("LLM_BUNDLE_MAX_PROMPTS", Config.bundle_max_prompts, minimum=1, maximum=50),
+        llm_max_prompt_chars=env.integer(
+            "LLM_MAX_PROMPT_CHARS", Config.llm_max_prompt_chars, minimum=1000, maximum=1_000_000
+        ),
     )
     env.finish()
     return cfg

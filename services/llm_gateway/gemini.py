@@ -18,7 +18,7 @@ from google import genai
 from google.genai import types
 from pydantic import BaseModel, ValidationError
 
-from services.common import context
+from services.common import context, upstream_calls
 from services.common.errors import (
     DeadlineExceeded,
     ResourceExhausted,
@@ -201,6 +201,7 @@ class GeminiClient:
             http_options=types.HttpOptions(timeout=max(1, int(budget * 1000))),
         )
         usage.calls += 1
+        upstream_calls.count(UPSTREAM)
         t0 = time.perf_counter()
         try:
             async with asyncio.timeout(budget):

@@ -44,7 +44,7 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         bundling=BundleSettings(window_s=cfg.bundle_window_s, max_prompts=cfg.bundle_max_prompts),
         sharing=WorkSharingMetrics.create(registry),
     )
-    servicer = LlmGatewayServicer(mood, TaskRunner(gemini, cache, cfg.llm_cache_ttl_s))
+    servicer = LlmGatewayServicer(mood, TaskRunner(gemini, cache, cfg.llm_cache_ttl_s, cfg.llm_max_prompt_chars))
 
     def add_to_server(server: aio.Server) -> None:
         llm_gateway_pb2_grpc.add_LlmGatewayServicer_to_server(servicer, server)

@@ -31,6 +31,7 @@ MAX_CANDIDATES = 200
 MAX_CONTEXT_CHARS = 2000
 MAX_TEXT_CHARS = 4000
 MAX_DESCRIPTION_CHARS = 300
+DEFAULT_MAX_PROMPT_CHARS = 32_000  # ~8 k tokens: room for a few tasks of 200 short candidates each
 
 SYSTEM_INSTRUCTION = """\
 You are a music curator helping to build a playlist for a listener's request.
@@ -186,25 +187,40 @@ def fallback_results(request: llm_gateway_pb2.RunTasksRequest) -> list[llm_gatew
     return results
 
 
+def check_prompt_size(prompt: str, max_chars: int) -> None:
+    """What one LLM call may cost: the per-field limits alone allow ~1.2 M characters in one bundle."""
+    if len(prompt) > max_chars:
+        raise InvalidArgument(
+            f"the tasks make a prompt of {len(prompt)} characters, at most {max_chars} are sent in one call: "
+            "send fewer tasks or candidates, or shorter descriptions"
+        )
+
+
 class TaskRunner:
-    def __init__(self, llm: StructuredLlm, cache: Cache, ttl_s: float) -> None:
+    def __init__(
+        self, llm: StructuredLlm, cache: Cache, ttl_s: float, max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS
+    ) -> None:
         self._llm = llm
         self._cache = cache
         self._ttl_s = ttl_s
+        self._max_prompt_chars = max_prompt_chars
 
     def cache_key(self, request: llm_gateway_pb2.RunTasksRequest) -> str:
         body = request.SerializeToString(deterministic=True).hex()
         return self._cache.key("tasks", digest(PROMPT_VERSION, self._llm.model, body))
 
     async def run(self, request: llm_gateway_pb2.RunTasksRequest) -> TasksResult:
-        """`request` already validated. LLM trouble degrades to fallback results with a warning."""
+        """`request` already validated field by field; INVALID_ARGUMENT when the whole is too large for one call.
+        LLM trouble degrades to fallback results with a warning."""
+        prompt = build_prompt(request)
+        check_prompt_size(prompt, self._max_prompt_chars)
         usage = Usage()
 
         async def ask_llm() -> llm_gateway_pb2.RunTasksResponse:
             answer = await self._llm.generate(
                 task=TASK,
                 system=SYSTEM_INSTRUCTION,
-                prompt=build_prompt(request),
+                prompt=prompt,
                 schema=build_schema(request),
                 usage=usage,
             )

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from limits import RateLimitItem
+
 from services.common.config import EnvReader, ServerConfig, read_server_config
+from services.common.identity import IdentityConfig, read_identity_config
+from services.orchestrator.admission import read_quota
+from services.orchestrator.callers import CallerAuthConfig, read_caller_auth
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,15 @@ class Config:
     peer_timeout_s: float
     session_ttl_s: float
     prefetch_timeout_s: float
+    # Who the user is: GET /v1/me on Spotify, remembered under a keyed hash of the token.
+    spotify_base_url: str
+    spotify_timeout_s: float
+    identity: IdentityConfig
+    callers: CallerAuthConfig
+    caller_quota: tuple[RateLimitItem, ...]  # per caller (authenticated name, or peer address), per replica
+    user_quota: tuple[RateLimitItem, ...]  # per verified user, per replica
+    prefetch_max_inflight: int
+    prefetch_user_quota: tuple[RateLimitItem, ...]
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
@@ -31,6 +45,14 @@ def from_env(environ: Mapping[str, str]) -> Config:
         peer_timeout_s=env.number("PEER_TIMEOUT_S", 30.0, minimum=0.1),
         session_ttl_s=env.number("SESSION_TTL_S", 3600.0, minimum=1),
         prefetch_timeout_s=env.number("PREFETCH_TIMEOUT_S", 30.0, minimum=1),
+        spotify_base_url=env.url("SPOTIFY_BASE_URL", "https://api.spotify.com/v1"),
+        spotify_timeout_s=env.number("SPOTIFY_TIMEOUT_S", 10.0, minimum=0.1),
+        identity=read_identity_config(env),
+        callers=read_caller_auth(env),
+        caller_quota=read_quota(env, "CALLER_QUOTA", "1200/minute"),
+        user_quota=read_quota(env, "USER_QUOTA", "60/minute"),
+        prefetch_max_inflight=env.integer("PREFETCH_MAX_INFLIGHT", 8, minimum=1, maximum=1000),
+        prefetch_user_quota=read_quota(env, "PREFETCH_USER_QUOTA", "2/minute"),
     )
     env.finish()
     return cfg

@@ -11,6 +11,7 @@ from grpc import aio
 from segue.v1 import llm_gateway_pb2_grpc, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
 
 from services.common.channels import make_channel
+from services.common.config import SecurityConfig
 from services.common.context import SPOTIFY_TOKEN_HEADER
 from services.common.errors import SegueError
 from services.common.metrics import GrpcMetrics
@@ -20,7 +21,11 @@ T = TypeVar("T")
 # Peer answers about the request itself pass through unchanged; a peer that cannot answer in time is
 # the caller's DEADLINE_EXCEEDED; anything else is the peer's problem, reported as UNAVAILABLE (or
 # degraded around, where the workflow can).
-_ABOUT_THE_REQUEST = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.INVALID_ARGUMENT}
+_ABOUT_THE_REQUEST = {
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.INVALID_ARGUMENT,
+}
 
 
 class PeerFailed(SegueError):
@@ -58,10 +63,16 @@ class Peers:
 
     @classmethod
     def connect(
-        cls, llm_addr: str, seeds_addr: str, reccobeats_addr: str, timeout_s: float, metrics: GrpcMetrics
+        cls,
+        llm_addr: str,
+        seeds_addr: str,
+        reccobeats_addr: str,
+        timeout_s: float,
+        metrics: GrpcMetrics,
+        security: SecurityConfig | None = None,
     ) -> Peers:
         llm, seeds, recco = (
-            make_channel(a, metrics=metrics, default_timeout_s=timeout_s)
+            make_channel(a, metrics=metrics, default_timeout_s=timeout_s, security=security)
             for a in (llm_addr, seeds_addr, reccobeats_addr)
         )
         return cls(

@@ -9,16 +9,17 @@ from segue.v1 import orchestrator_pb2
 
 from services.common.context import check_spotify_token
 from services.common.errors import InvalidArgument
+from services.common.identity import user_id_problem
 
 DEFAULT_SIZE = 20
 MAX_SIZE = 100
 MAX_PROMPT_CHARS = 2000
-_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 
 
 @dataclass(frozen=True)
 class RecommendParams:
-    user_id: str
+    user_id: str  # as asked: the token's Spotify user id, or empty; once admitted, the verified user id
     prompt: str
     size: int
     session_id: str  # empty: a new session
@@ -26,10 +27,10 @@ class RecommendParams:
 
 
 def check_user_id(user_id: str) -> str:
-    if not user_id:
-        raise InvalidArgument("user_id is required")
-    if not _ID.match(user_id):
-        raise InvalidArgument("user_id must be 1..128 characters of letters, digits and . _ : @ -")
+    """Empty (the token's own user) or the Spotify user id the caller expects the token to belong to."""
+    problem = user_id_problem("user_id", user_id)
+    if problem:
+        raise InvalidArgument(problem)
     return user_id
 
 
@@ -45,6 +46,6 @@ def parse_recommend(request: orchestrator_pb2.RecommendRequest, token: str) -> R
     size = request.size if request.HasField("size") else DEFAULT_SIZE
     if not 1 <= size <= MAX_SIZE:
         raise InvalidArgument(f"size must be between 1 and {MAX_SIZE} (or unset for {DEFAULT_SIZE}), got {size}")
-    if request.session_id and not _ID.match(request.session_id):
+    if request.session_id and not _ID.fullmatch(request.session_id):
         raise InvalidArgument("session_id must be 1..128 characters of letters, digits and . _ : @ -")
     return RecommendParams(user_id, prompt, size, request.session_id, check_spotify_token(token))

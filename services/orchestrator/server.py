@@ -1,4 +1,4 @@
-"""Wires the orchestrator: peer channels, the session cache, the servicer."""
+"""Wires the orchestrator: caller authentication, identity, quotas, peer channels, the session cache, the servicer."""
 
 from __future__ import annotations
 
@@ -6,30 +6,52 @@ from prometheus_client import CollectorRegistry
 from segue.v1 import orchestrator_pb2_grpc
 
 from services.common.cache import Cache, make_store
-from services.common.metrics import CacheMetrics, GrpcMetrics
+from services.common.identity import NAMESPACE as IDENTITY_NAMESPACE
+from services.common.identity import Identities
+from services.common.metrics import CacheMetrics, GrpcMetrics, UpstreamMetrics
 from services.common.server import ServiceDefinition
+from services.common.upstream_http import UpstreamClient
+from services.orchestrator.admission import Admission, Quotas
+from services.orchestrator.callers import CallerAuthenticator, CallerAuthInterceptor
 from services.orchestrator.config import Config
 from services.orchestrator.metrics import RecommendMetrics
 from services.orchestrator.peers import Peers
+from services.orchestrator.prefetch import BackgroundWork
 from services.orchestrator.servicer import OrchestratorServicer
 from services.orchestrator.sessions import SessionStore
 
 
 async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
+    authenticator = CallerAuthenticator(cfg.callers)  # reads the JWT key files: a bad one fails the start
     peers = Peers.connect(
         cfg.llm_gateway_addr,
         cfg.seed_gatherer_addr,
         cfg.reccobeat_gateway_addr,
         cfg.peer_timeout_s,
         GrpcMetrics.create(registry, "client"),
+        cfg.server.security,
     )
     store = make_store(cfg.server.redis_url)
-    sessions = SessionStore(Cache(store, "orchestrator", CacheMetrics.create(registry)), cfg.session_ttl_s)
+    cache_metrics = CacheMetrics.create(registry)
+    spotify = UpstreamClient(
+        "spotify", cfg.spotify_base_url, timeout_s=cfg.spotify_timeout_s, metrics=UpstreamMetrics.create(registry)
+    )
+    identities = Identities(spotify, Cache(store, IDENTITY_NAMESPACE, cache_metrics), cfg.identity)
+    quotas = Quotas()
     servicer = OrchestratorServicer(
-        peers, sessions, cfg.recommend_timeout_s, cfg.prefetch_timeout_s, RecommendMetrics.create(registry)
+        peers,
+        SessionStore(Cache(store, "orchestrator", cache_metrics), cfg.session_ttl_s),
+        Admission(identities, quotas, cfg.caller_quota, cfg.user_quota),
+        BackgroundWork(quotas, cfg.prefetch_max_inflight, cfg.prefetch_user_quota),
+        cfg.recommend_timeout_s,
+        cfg.prefetch_timeout_s,
+        RecommendMetrics.create(registry),
     )
     return ServiceDefinition(
         service_names=["segue.v1.Orchestrator"],
         add_to_server=lambda server: orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(servicer, server),
-        closers=[peers.close, store.close],
+        closers=[servicer.close, peers.close, spotify.aclose, store.close],
+        public=True,
+        admission=[CallerAuthInterceptor(authenticator)],
+        callers=cfg.callers.describe(),
     )

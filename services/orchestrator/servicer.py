@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
@@ -10,9 +12,12 @@ from grpc import aio
 from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
 from services.common import context
-from services.orchestrator import workflow
+from services.common.identity import Identity
+from services.orchestrator import ledger, workflow
+from services.orchestrator.admission import Admission
 from services.orchestrator.metrics import RecommendMetrics
 from services.orchestrator.peers import Peers
+from services.orchestrator.prefetch import BackgroundWork
 from services.orchestrator.requests import RecommendParams, check_user_id, parse_recommend
 from services.orchestrator.sessions import SessionStore
 
@@ -28,6 +33,8 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         self,
         peers: Peers,
         sessions: SessionStore,
+        admission: Admission,
+        background: BackgroundWork,
         recommend_timeout_s: float,
         prefetch_timeout_s: float,
         metrics: RecommendMetrics,
@@ -35,33 +42,47 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         self._peers = peers
         self._metrics = metrics
         self._sessions = sessions
+        self._admission = admission
+        self._background = background
         self._recommend_timeout_s = recommend_timeout_s
         self._prefetch_timeout_s = prefetch_timeout_s
-        self._background: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        await self._background.close()
 
     def _with_default_deadline(self) -> None:
         if context.time_remaining() is None:
             context.set_deadline_in(self._recommend_timeout_s)
 
-    async def _run(self, params: RecommendParams, emit: workflow.Emit) -> orchestrator_pb2.RecommendResponse:
-        self._with_default_deadline()
-        session = await self._sessions.load(params.user_id, params.session_id)
-        response = await workflow.recommend(self._peers, params, session, emit)
-        self._metrics.record(response)
-        await self._sessions.save(params.user_id, session)
-        return response
+    async def _run(
+        self, method: str, request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext, emit: workflow.Emit
+    ) -> orchestrator_pb2.RecommendResponse:
+        with ledger.recorded(method) as entry:
+            params = _recommend_params(request, ctx)
+            self._with_default_deadline()
+            await self._admission.caller()
+            identity = await self._admission.user(params.token, params.user_id)
+            entry.admitted(identity)
+            # From here on the user is who the token says: every per-user artifact is reached through it.
+            params = dataclasses.replace(params, user_id=identity.user_id)
+            session = await self._sessions.load(identity.key, params.session_id)
+            response = await workflow.recommend(self._peers, params, session, emit)
+            self._metrics.record(response)
+            await self._sessions.save(identity.key, session)
+            entry.answered(response, params.size)
+            return response
 
     async def Recommend(
         self, request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext
     ) -> orchestrator_pb2.RecommendResponse:
-        return await self._run(_recommend_params(request, ctx), lambda progress: None)
+        return await self._run("Recommend", request, ctx, lambda progress: None)
 
     async def RecommendStream(
         self, request: orchestrator_pb2.RecommendStreamRequest, ctx: aio.ServicerContext
     ) -> AsyncIterator[orchestrator_pb2.RecommendStreamResponse]:
-        params = _recommend_params(request.request, ctx)
         events: asyncio.Queue[orchestrator_pb2.Progress] = asyncio.Queue()
-        run = asyncio.ensure_future(self._run(params, events.put_nowait))
+        run = asyncio.ensure_future(self._run("RecommendStream", request.request, ctx, events.put_nowait))
+        getter: asyncio.Future[orchestrator_pb2.Progress] | None = None
         try:
             while not run.done() or not events.empty():
                 getter = asyncio.ensure_future(events.get())
@@ -72,23 +93,31 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
                     getter.cancel()
             yield orchestrator_pb2.RecommendStreamResponse(result=run.result())
         finally:
-            run.cancel()
+            # A caller that hangs up leaves both pending: cancel them and wait until they have finished, so no
+            # task is ever destroyed while still pending.
+            pending = [t for t in (run, getter) if t is not None and not t.done()]
+            for task in pending:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*pending, return_exceptions=True)
 
     async def Prefetch(
         self, request: orchestrator_pb2.PrefetchRequest, ctx: aio.ServicerContext
     ) -> orchestrator_pb2.PrefetchResponse:
-        user_id = check_user_id(request.user_id)
+        claimed = check_user_id(request.user_id)
         token = context.spotify_token(ctx)
-        task = asyncio.create_task(self._warm(user_id, token))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return orchestrator_pb2.PrefetchResponse(accepted=True)
+        await self._admission.caller()
+        # Background work from here: the identity look-up too yields to users waiting for an answer.
+        context.set_lane(context.Lane.BACKGROUND)
+        dropped = await self._background.submit(
+            lambda: self._admission.identity(token, claimed), lambda identity: self._warm(identity, token)
+        )
+        if dropped:
+            log.info("prefetch %s", dropped)
+        return orchestrator_pb2.PrefetchResponse(accepted=not dropped, reason=dropped)
 
-    async def _warm(self, user_id: str, token: str) -> None:
+    async def _warm(self, identity: Identity, token: str) -> None:
         # Runs after Prefetch has answered, so it needs a deadline of its own; nobody waits for it.
         context.set_deadline_in(self._prefetch_timeout_s)
         context.set_lane(context.Lane.BACKGROUND)
-        try:
-            await workflow.warm_user_context(self._peers, user_id, token)
-        except Exception as exc:
-            log.warning("prefetch for a user failed: %s", exc)
+        await workflow.warm_user_context(self._peers, identity.user_id, token)

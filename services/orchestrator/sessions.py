@@ -38,24 +38,25 @@ class SessionStore:
         self._cache = cache
         self._ttl_s = ttl_s
 
-    def _key(self, user_id: str, session_id: str) -> str:
-        # The user id is part of the key so one user cannot read another's session by guessing its id.
-        return self._cache.key("session", user_id, session_id)
+    def _key(self, user_key: str, session_id: str) -> str:
+        # The verified user is part of the key so one user cannot read another's session by naming its id.
+        return self._cache.key("session", user_key, session_id)
 
-    async def load(self, user_id: str, session_id: str) -> Session:
+    async def load(self, user_key: str, session_id: str) -> Session:
+        """`user_key` is the verified identity's key (services.common.identity), never a caller-named id."""
         if not session_id:
             return Session(new_session_id())
-        raw = await self._cache.get(self._key(user_id, session_id))
+        raw = await self._cache.get(self._key(user_key, session_id))
         if raw is None:
             return Session(session_id)
         data = json.loads(raw)
         mood = common_pb2.MoodProfile.FromString(base64.b64decode(data["mood"])) if data.get("mood") else None
         return Session(session_id, data.get("prompt", ""), mood, list(data.get("served", [])))
 
-    async def save(self, user_id: str, session: Session) -> None:
+    async def save(self, user_key: str, session: Session) -> None:
         data = {
             "prompt": session.prompt,
             "mood": base64.b64encode(session.mood.SerializeToString()).decode() if session.mood else "",
             "served": session.served[-MAX_SERVED:],
         }
-        await self._cache.set(self._key(user_id, session.session_id), json.dumps(data).encode(), self._ttl_s)
+        await self._cache.set(self._key(user_key, session.session_id), json.dumps(data).encode(), self._ttl_s)

@@ -231,7 +231,7 @@ async def recommend(
     try:
         await warm
     except PeerFailed as exc:
-        if exc.code == grpc.StatusCode.UNAUTHENTICATED:
+        if exc.code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
             raise
         # GatherSeeds retries the context itself and falls back if it cannot.
         log.info("warming the user context failed: %s", exc.message)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.common.config import EnvReader, ServerConfig, read_server_config
+from services.reccobeat_gateway.validation import MAX_IDS_PER_REQUEST
 
 DEFAULT_PORT = 50054
 _DAY_S = 86_400.0
@@ -38,6 +39,7 @@ class Config:
     absent_capacity: int = 1_000_000  # per generation and kind, at the false-positive rate below
     absent_false_positive_rate: float = 0.001
     absent_recheck_fraction: float = 0.01  # of "absent" answers, asked upstream again anyway
+    max_ids_per_request: int = MAX_IDS_PER_REQUEST  # GetTracks / GetAudioFeatures: what one call may cost
 
     def endpoint_timeouts(self) -> dict[str, float]:
         return {
@@ -83,6 +85,9 @@ def from_env(environ: Mapping[str, str]) -> Config:
         ),
         absent_recheck_fraction=env.number(
             "ABSENT_RECHECK_FRACTION", Config.absent_recheck_fraction, minimum=0.0, maximum=0.5
+        ),
+        max_ids_per_request=env.integer(
+            "RECCOBEAT_MAX_IDS_PER_REQUEST", Config.max_ids_per_request, minimum=1, maximum=2000
         ),
     )
     env.retired("RECCOBEAT_TIMEOUT_S", "set the per-endpoint RECCOBEAT_*_TIMEOUT_S instead")

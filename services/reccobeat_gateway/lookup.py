@@ -28,7 +28,7 @@ from services.reccobeat_gateway.absent import AbsentIds
 from services.reccobeat_gateway.client import MAX_IDS_PER_CALL
 from services.reccobeat_gateway.metrics import GatewayMetrics
 from services.reccobeat_gateway.outcomes import failure_warning
-from services.reccobeat_gateway.validation import clean_ids
+from services.reccobeat_gateway.validation import MAX_IDS_PER_REQUEST, clean_ids
 
 Row = TypeVar("Row", common_pb2.Track, reccobeat_gateway_pb2.TrackFeatures)
 
@@ -68,6 +68,7 @@ class BatchLookup(Generic[Row]):
         window_s: float = 0.005,
         slots: asyncio.Semaphore | None = None,  # upstream calls in flight, shared by the lookups of one upstream
         sharing: WorkSharingMetrics | None = None,
+        max_ids: int = MAX_IDS_PER_REQUEST,
     ) -> None:
         self._kind = kind
         self._message: type[Row] = message
@@ -76,6 +77,7 @@ class BatchLookup(Generic[Row]):
         self._ttl_s = ttl_s
         self._absent = absent
         self._metrics = metrics
+        self._max_ids = max_ids
         self._batcher: MicroBatcher[str, Row] = MicroBatcher(
             f"reccobeats-{kind}",
             self._fetch_batch,
@@ -88,8 +90,8 @@ class BatchLookup(Generic[Row]):
     async def aclose(self) -> None:
         await self._batcher.aclose()
 
-    async def get(self, ids: Iterable[str]) -> LookupResult[Row]:
-        requested = clean_ids(ids, "ids")  # normalised → as written
+    async def get(self, ids: Sequence[str]) -> LookupResult[Row]:
+        requested = clean_ids(ids, "ids", max_count=self._max_ids)  # normalised → as written
         wanted = list(requested)
         result: LookupResult[Row] = LookupResult()
 

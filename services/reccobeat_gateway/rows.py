@@ -23,17 +23,17 @@ log = logging.getLogger(__name__)
 
 UPSTREAM = "reccobeats"
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Spotify IDs are base-62; ReccoBeats IDs are UUIDs. Anything else (a comma above all) would corrupt a CSV batch.
-_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def is_reccobeats_id(value: str) -> bool:
-    return bool(_UUID.match(value))
+    return bool(_UUID.fullmatch(value))
 
 
 def is_valid_id(value: str) -> bool:
-    return bool(_ID.match(value))
+    return bool(_ID.fullmatch(value))
 
 
 def normalize_id(value: str) -> str:

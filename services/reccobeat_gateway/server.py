@@ -80,6 +80,7 @@ async def build(
         window_s=cfg.batch_window_s,
         slots=slots,
         sharing=sharing,
+        max_ids=cfg.max_ids_per_request,
     )
     features = BatchLookup(
         "features",
@@ -92,6 +93,7 @@ async def build(
         window_s=cfg.batch_window_s,
         slots=slots,
         sharing=sharing,
+        max_ids=cfg.max_ids_per_request,
     )
     servicer = ReccoBeatGatewayServicer(
         tracks,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.common.config import EnvReader, ServerConfig, read_server_config
+from services.common.identity import IdentityConfig, read_identity_config
 from services.seed_gatherer.spotify_client import TOP_LIMIT_MAX
 
 
@@ -22,6 +23,7 @@ class Config:
     user_context_ttl_s: float
     top_tracks_limit: int
     top_artists_limit: int
+    identity: IdentityConfig
     # Off: a hedged copy costs Spotify quota, and the rolling 30 s app-wide limit is the mesh's bottleneck
     # under load (reliability-notes §6: hedging against rate-limited third-party APIs raises 429s).
     spotify_hedge: bool = False
@@ -40,6 +42,7 @@ def from_env(environ: Mapping[str, str]) -> Config:
         top_tracks_limit=env.integer("TOP_TRACKS_LIMIT", 50, minimum=1, maximum=TOP_LIMIT_MAX),
         top_artists_limit=env.integer("TOP_ARTISTS_LIMIT", 50, minimum=1, maximum=TOP_LIMIT_MAX),
         spotify_hedge=env.flag("SPOTIFY_HEDGE", False),
+        identity=read_identity_config(env),
     )
     env.finish()
     return cfg

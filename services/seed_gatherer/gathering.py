@@ -1,8 +1,10 @@
 """GatherSeeds and WarmUserContext: the user's context → audio features → seeds, or the fallback search.
 
-Degrades instead of failing: Spotify down or a new user → seeds from a search for the mood's genres;
-the ReccoBeat gateway down → the user's top tracks unscored, in Spotify's order. Only a rejected
-token fails the call (the caller must refresh it).
+Every call first verifies whose token it carries (services.common.identity): the user's context is
+reached only through that identity, whatever user_id the caller names. Then it degrades instead of
+failing: Spotify down or a new user → seeds from a search for the mood's genres; the ReccoBeat
+gateway down → the user's top tracks unscored, in Spotify's order. Only a rejected token fails the
+call (the caller must refresh it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from segue.v1 import common_pb2, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2
 
 from services.common.errors import SegueError, Unauthenticated
+from services.common.identity import Identities, Identity
 from services.seed_gatherer.audio_features import FeatureLookup, attach_features
 from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.fallback import search_mood_tracks
@@ -62,23 +65,32 @@ def _seeds(chosen: list[ScoredTrack], source: common_pb2.TrackSource.ValueType) 
 class SeedGatherer:
     def __init__(
         self,
+        identities: Identities,
         contexts: UserContextLoader,
         spotify: SpotifyClient,
         gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub,
         metrics: PhaseMetrics,
     ) -> None:
+        self._identities = identities
         self._contexts = contexts
         self._spotify = spotify
         self._gateway = gateway
         self._metrics = metrics
 
     async def gather(self, user_id: str, token: str, mood: common_pb2.MoodProfile, max_seeds: int) -> GatherResult:
+        """`user_id` is what the caller expects the token's user to be (or empty); the token decides."""
+        async with self._identities.acting_as(token, user_id) as identity:
+            return await self._gather(identity, token, mood, max_seeds)
+
+    async def _gather(
+        self, identity: Identity, token: str, mood: common_pb2.MoodProfile, max_seeds: int
+    ) -> GatherResult:
         clock = PhaseClock(self._metrics)
         result = GatherResult(timings=clock.timings)
         context: UserContext | None = None
         with clock.phase("user_context"):
             try:
-                context = await self._contexts.load(user_id, token)
+                context = await self._contexts.load(identity.key, token)
                 result.absorb(context.cache_usage, context.warnings)
             except Unauthenticated:
                 raise
@@ -124,7 +136,8 @@ class SeedGatherer:
 
     async def warm(self, user_id: str, token: str) -> WarmResult:
         """Load (and cache) the user's context, and warm the gateway's feature cache for the top tracks."""
-        context = await self._contexts.load(user_id, token)
+        async with self._identities.acting_as(token, user_id) as identity:
+            context = await self._contexts.load(identity.key, token)
         lookup = await attach_features(self._gateway, context.top_tracks)
         if not lookup.answered:
             log.warning("warming audio features failed", extra={"warnings": [w.message for w in lookup.warnings]})

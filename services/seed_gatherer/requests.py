@@ -7,30 +7,46 @@ from dataclasses import dataclass
 from segue.v1 import common_pb2, seed_gatherer_pb2
 
 from services.common.errors import InvalidArgument
+from services.common.identity import user_id_problem
 from services.seed_gatherer.seed_selection import DEFAULT_SEEDS, MAX_SEEDS
-
-MAX_USER_ID_LENGTH = 256
 
 
 @dataclass(frozen=True)
 class GatherInput:
-    user_id: str
+    user_id: str  # the Spotify user id the caller expects the token to belong to, or empty
     mood: common_pb2.MoodProfile
     max_seeds: int
-
-
-def _user_id_problem(user_id: str) -> str | None:
-    if not user_id.strip():
-        return "user_id is required"
-    if len(user_id) > MAX_USER_ID_LENGTH:
-        return f"user_id must be at most {MAX_USER_ID_LENGTH} characters, got {len(user_id)}"
-    return None
 
 
 def _raise_if(problems: list[str | None]) -> None:
     found = [p for p in problems if p]
     if found:
         raise InvalidArgument("; ".join(found))
+
+
+# What one call may cost: a mood as AnalyzeMood makes one holds a handful of each; thousands would only burn CPU.
+MAX_MOOD_ITEMS = 50
+MAX_PROMPT_CHARS = 2000
+
+
+def _size_problems(request: seed_gatherer_pb2.GatherSeedsRequest) -> list[str | None]:
+    mood = request.mood
+    lists = {
+        "targets": mood.targets,
+        "genres": mood.genres,
+        "artists": mood.artists,
+        "mentioned_tracks": mood.mentioned_tracks,
+        "keywords": mood.keywords,
+        "avoid": mood.avoid,
+    }
+    problems: list[str | None] = [
+        f"mood.{name} may hold at most {MAX_MOOD_ITEMS} items, got {len(items)}"
+        for name, items in lists.items()
+        if len(items) > MAX_MOOD_ITEMS
+    ]
+    if len(request.mood_prompt) > MAX_PROMPT_CHARS:
+        problems.append(f"mood_prompt must be at most {MAX_PROMPT_CHARS} characters, got {len(request.mood_prompt)}")
+    return problems
 
 
 def gather_input(request: seed_gatherer_pb2.GatherSeedsRequest) -> GatherInput:
@@ -43,10 +59,10 @@ def gather_input(request: seed_gatherer_pb2.GatherSeedsRequest) -> GatherInput:
     mood_problem = (
         None if request.HasField("mood") else "mood is required (the MoodProfile from LlmGateway.AnalyzeMood)"
     )
-    _raise_if([_user_id_problem(request.user_id), mood_problem, max_seeds_problem])
+    _raise_if([user_id_problem("user_id", request.user_id), mood_problem, max_seeds_problem, *_size_problems(request)])
     return GatherInput(request.user_id, request.mood, request.max_seeds or DEFAULT_SEEDS)
 
 
 def warm_user_id(request: seed_gatherer_pb2.WarmUserContextRequest) -> str:
-    _raise_if([_user_id_problem(request.user_id)])
+    _raise_if([user_id_problem("user_id", request.user_id)])
     return request.user_id

@@ -1,4 +1,4 @@
-"""Wiring: the Spotify client, the user-context cache, the ReccoBeat gateway channel, the servicer."""
+"""Wiring: the Spotify client, identities, the user-context cache, the ReccoBeat gateway channel, the servicer."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2, seed_gathere
 
 from services.common.cache import Cache, make_store
 from services.common.channels import make_channel
+from services.common.identity import NAMESPACE as IDENTITY_NAMESPACE
+from services.common.identity import Identities
 from services.common.metrics import CacheMetrics, GrpcMetrics, UpstreamMetrics, WorkSharingMetrics
 from services.common.server import ServiceDefinition
 from services.common.singleflight import SingleFlight
@@ -38,22 +40,27 @@ async def build(
     )
     spotify = SpotifyClient(http, extended_quota=cfg.spotify_extended_quota)
     store = make_store(cfg.server.redis_url)
+    cache_metrics = CacheMetrics.create(registry)
+    identities = Identities(http, Cache(store, IDENTITY_NAMESPACE, cache_metrics), cfg.identity)
     contexts = UserContextLoader(
         spotify,
-        Cache(store, "seed_gatherer", CacheMetrics.create(registry)),
+        Cache(store, "seed_gatherer", cache_metrics),
         ttl_s=cfg.user_context_ttl_s,
         tracks_limit=cfg.top_tracks_limit,
         artists_limit=cfg.top_artists_limit,
         flights=SingleFlight("user-context", WorkSharingMetrics.create(registry)),
     )
     channel = make_channel(
-        cfg.reccobeat_gateway_addr, metrics=GrpcMetrics.create(registry, "client"), default_timeout_s=cfg.peer_timeout_s
+        cfg.reccobeat_gateway_addr,
+        metrics=GrpcMetrics.create(registry, "client"),
+        default_timeout_s=cfg.peer_timeout_s,
+        security=cfg.server.security,
     )
     # grpc ships no types, so mypy cannot pick the stub's aio overload by itself.
     gateway = cast(
         "reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub", reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(channel)
     )
-    servicer = SeedGathererServicer(SeedGatherer(contexts, spotify, gateway, PhaseMetrics.create(registry)))
+    servicer = SeedGathererServicer(SeedGatherer(identities, contexts, spotify, gateway, PhaseMetrics.create(registry)))
 
     def add_to_server(server: aio.Server) -> None:
         seed_gatherer_pb2_grpc.add_SeedGathererServicer_to_server(servicer, server)

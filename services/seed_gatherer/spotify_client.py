@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from segue.v1 import common_pb2
 
-from services.common.errors import Unauthenticated, UpstreamRejected
+from services.common.errors import UpstreamRejected
+from services.common.identity import token_refused
 from services.common.upstream_http import UpstreamClient
 from services.seed_gatherer.spotify_objects import (
     ArtistSearch,
@@ -70,10 +71,7 @@ class SpotifyClient:
             )
         except UpstreamRejected as exc:
             if exc.status == 401:
-                raise Unauthenticated(
-                    "Spotify rejected the access token (expired or invalid): refresh it and pass the new one "
-                    "in x-spotify-token"
-                ) from exc
+                raise token_refused() from exc
             raise
 
 

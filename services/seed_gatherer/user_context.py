@@ -1,10 +1,11 @@
 """The user's context: top tracks and top artists from Spotify, cached per user.
 
-Both lists are fetched concurrently and cached together for USER_CONTEXT_TTL_S under the user ID
-(hashed, never the token). A context is cached only when both lists arrived, so a failed artists
-call is retried by the next request instead of being remembered as "no artists". Concurrent loads of
-one user's context (a Recommend and a Prefetch, or two tabs) share one Spotify fetch: the flight is
-keyed by the cache key, so it joins exactly what the cache would have answered.
+Both lists are fetched concurrently and cached together for USER_CONTEXT_TTL_S under the verified
+user's key (a keyed hash of the Spotify user id the token belongs to — see services.common.identity;
+never a caller-named id, never the token). A context is cached only when both lists arrived, so a
+failed artists call is retried by the next request instead of being remembered as "no artists".
+Concurrent loads of one user's context (a Recommend and a Prefetch, or two tabs) share one Spotify
+fetch: the flight is keyed by the cache key, so it joins exactly what the cache would have answered.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TypeVar
 
 from segue.v1 import common_pb2, seed_gatherer_pb2
 
-from services.common.cache import Cache, digest, lookup_usage
+from services.common.cache import Cache, lookup_usage
 from services.common.errors import SegueError, Unauthenticated
 from services.common.singleflight import SingleFlight
 from services.seed_gatherer.degradation import upstream_warning
@@ -58,16 +59,16 @@ class UserContextLoader:
         self._tracks_limit = tracks_limit
         self._artists_limit = artists_limit
 
-    def _key(self, user_id: str) -> str:
-        return self._cache.key("user_context", digest(user_id))
+    def _key(self, user_key: str) -> str:
+        return self._cache.key("user_context", user_key)
 
-    async def load(self, user_id: str, token: str) -> UserContext:
-        """The cached context, or a fresh one from Spotify.
+    async def load(self, user_key: str, token: str) -> UserContext:
+        """The cached context, or a fresh one from Spotify. `user_key` is `Identity.key` of the token's user.
 
         Raises Unauthenticated for a rejected token, and the upstream's error when the top tracks
         cannot be read (the caller decides how to degrade). Failed top artists only add a warning.
         """
-        key = self._key(user_id)
+        key = self._key(user_key)
         cached = await self._cache.get_message(key, seed_gatherer_pb2.UserContext)
         if cached is not None:
             return UserContext(

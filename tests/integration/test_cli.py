@@ -78,7 +78,7 @@ def phases(lines: list[str]) -> list[str]:
 
 async def test_on_a_terminal_recommend_shows_progress_then_the_playlist_and_the_mood_once(mesh: Mesh) -> None:
     code, shown = await segue_on_a_terminal(
-        "recommend", "sunset drive, warm synths", "--user", "cli-user", "--size", "4",
+        "recommend", "sunset drive, warm synths", "--user", "simuser51", "--size", "4",
         "--addr", mesh.orchestrator, "--token", "user-51-cli",
     )  # fmt: skip
     assert code == 0
@@ -95,7 +95,7 @@ async def test_on_a_terminal_recommend_shows_progress_then_the_playlist_and_the_
 
 
 async def test_piped_recommend_prints_the_answer_only_unless_stream(mesh: Mesh) -> None:
-    ask = ("recommend", DEMO_PROMPT, "--user", "cli-user", "--size", "3", "--addr", mesh.orchestrator)
+    ask = ("recommend", DEMO_PROMPT, "--user", "simuser7", "--size", "3", "--addr", mesh.orchestrator)
     code, out, _ = await segue(*ask)
     assert code == 0
     lines = out.splitlines()
@@ -114,7 +114,7 @@ async def test_piped_recommend_prints_the_answer_only_unless_stream(mesh: Mesh) 
 
 
 async def test_recommend_json_prints_every_field_and_stream_prints_json_lines(mesh: Mesh) -> None:
-    ask = ("recommend", "quiet rain", "--user", "cli-user", "--size", "3", "--addr", mesh.orchestrator)
+    ask = ("recommend", "quiet rain", "--user", "simuser51", "--size", "3", "--addr", mesh.orchestrator)
     code, out, _ = await segue(*ask, "--token", "user-51-cli", "--json")
     assert code == 0
     response = json.loads(out)
@@ -137,7 +137,7 @@ async def test_recommend_json_prints_every_field_and_stream_prints_json_lines(me
 
 
 async def test_recommend_errors_as_text_and_as_json(mesh: Mesh) -> None:
-    ask = ("recommend", "quiet rain", "--user", "cli-user", "--size", "500", "--addr", mesh.orchestrator)
+    ask = ("recommend", "quiet rain", "--user", "simuser51", "--size", "500", "--addr", mesh.orchestrator)
     code, _, err = await segue(*ask)
     assert code == 1
     assert "INVALID_ARGUMENT" in err and "size must be between 1 and 100" in err
@@ -150,13 +150,13 @@ async def test_recommend_errors_as_text_and_as_json(mesh: Mesh) -> None:
 
 async def test_an_unreachable_orchestrator_fails_at_once_saying_what_to_do() -> None:
     addr = f"127.0.0.1:{free_port()}"
-    code, out, err = await segue("recommend", "quiet rain", "--user", "cli-user", "--addr", addr)
+    code, out, err = await segue("recommend", "quiet rain", "--user", "simuser51", "--addr", addr)
     assert code == 3 and out == ""
     assert err.startswith(f"error: nothing listens at {addr} — start `segue up` or pass --addr\n")
 
 
 async def test_an_invalid_addr_is_a_usage_error_before_any_call() -> None:
-    code, out, err = await segue("recommend", "quiet rain", "--user", "cli-user", "--addr", "localhost")
+    code, out, err = await segue("recommend", "quiet rain", "--user", "simuser51", "--addr", "localhost")
     assert code == 2 and out == ""
     assert "usage: segue recommend" in err and "argument --addr: 'localhost' is not host:port" in err
 

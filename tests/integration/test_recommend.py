@@ -20,9 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 TOKEN = (("x-spotify-token", "user-11-integration"),)
 
 
-def req(
-    prompt: str, user: str = "it-user", size: int | None = None, session: str = ""
-) -> orchestrator_pb2.RecommendRequest:
+def req(prompt: str, user: str = "", size: int | None = None, session: str = "") -> orchestrator_pb2.RecommendRequest:
     return recommend_request(prompt, user, size, session)
 
 
@@ -108,14 +106,12 @@ async def test_a_warm_repeat_makes_no_llm_call_and_a_session_follow_up_brings_ne
     orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
 ) -> None:
     prompt = "focus music for coding, instrumental, no vocals"
-    first = await orchestrator.Recommend(req(prompt, user="warm-user", size=10), metadata=TOKEN, timeout=60)
+    first = await orchestrator.Recommend(req(prompt, size=10), metadata=TOKEN, timeout=60)
     stats_before = (await sim_http.get("/__sim/stats")).json()
 
-    again = await orchestrator.Recommend(req(prompt, user="warm-user", size=10), metadata=TOKEN, timeout=60)
+    again = await orchestrator.Recommend(req(prompt, size=10), metadata=TOKEN, timeout=60)
     assert again.llm.calls == 0
-    follow_up = await orchestrator.Recommend(
-        req(prompt, user="warm-user", size=10, session=first.session_id), metadata=TOKEN, timeout=60
-    )
+    follow_up = await orchestrator.Recommend(req(prompt, size=10, session=first.session_id), metadata=TOKEN, timeout=60)
     stats_after = (await sim_http.get("/__sim/stats")).json()
     gemini_calls = stats_after["upstreams"]["gemini"]["calls"] - stats_before["upstreams"]["gemini"]["calls"]
     assert gemini_calls == 0, "the repeat and the follow-up reuse the mood"
@@ -136,7 +132,7 @@ async def test_prefetch_warms_the_users_top_tracks(
     token = (("x-spotify-token", "user-23-prefetch"),)
     before, warmed_before = await top_calls(), await warmings()
     reply = await orchestrator.Prefetch(
-        orchestrator_pb2.PrefetchRequest(user_id="prefetch-user"), metadata=token, timeout=5
+        orchestrator_pb2.PrefetchRequest(user_id="simuser23"), metadata=token, timeout=5
     )
     assert reply.accepted
 
@@ -147,9 +143,7 @@ async def test_prefetch_warms_the_users_top_tracks(
     await eventually(prefetch_done, "the prefetch's WarmUserContext call finished")
     warmed = await top_calls()
     assert warmed == before + 1
-    await orchestrator.Recommend(
-        req("chill acoustic morning", user="prefetch-user", size=5), metadata=token, timeout=60
-    )
+    await orchestrator.Recommend(req("chill acoustic morning", user="simuser23", size=5), metadata=token, timeout=60)
     assert await top_calls() == warmed, "Recommend found the context cached"
 
 
@@ -159,7 +153,7 @@ async def test_gemini_outage_degrades_to_a_heuristic_mood_and_says_so(
     await sim_http.post("/__sim/faults", json={"upstream": "gemini", "outage": True})
     try:
         response = await orchestrator.Recommend(
-            req("sunny saturday brunch, happy acoustic", user="outage-user", size=6), metadata=TOKEN, timeout=60
+            req("sunny saturday brunch, happy acoustic", size=6), metadata=TOKEN, timeout=60
         )
     finally:
         await sim_http.post("/__sim/faults", json={"clear": True})
@@ -183,14 +177,12 @@ async def test_a_slow_reccobeats_gives_a_partial_playlist_at_the_deadline(
 ) -> None:
     token = (("x-spotify-token", "user-41-deadline"),)
     # First a normal request, so the user's context and its audio features are cached.
-    await orchestrator.Recommend(
-        req("mellow evening warm-up", user="deadline-user", size=5), metadata=token, timeout=60
-    )
+    await orchestrator.Recommend(req("mellow evening warm-up", user="simuser41", size=5), metadata=token, timeout=60)
     # The deadline leaves a loaded machine ample time for the mood and the seeds; ReccoBeats never makes it.
     await sim_http.post("/__sim/faults", json={"upstream": "reccobeats", "extra_latency_s": 10})
     try:
         response = await orchestrator.Recommend(
-            req("stormy harbour at midnight, brooding", user="deadline-user", size=5), metadata=token, timeout=5
+            req("stormy harbour at midnight, brooding", user="simuser41", size=5), metadata=token, timeout=5
         )
     finally:
         await sim_http.post("/__sim/faults", json={"clear": True})

@@ -27,6 +27,7 @@ async def test_sigterm_drains_while_in_flight_calls_complete(mesh: Mesh, tmp_pat
     env = {
         "METRICS_PORT": "-1",
         "REDIS_URL": mesh.redis_url,
+        "SPOTIFY_BASE_URL": mesh.base_urls["spotify"],
         "LLM_GATEWAY_ADDR": mesh.addresses["llm_gateway"],
         "SEED_GATHERER_ADDR": mesh.addresses["seed_gatherer"],
         "RECCOBEAT_GATEWAY_ADDR": mesh.addresses["reccobeat_gateway"],
@@ -45,7 +46,7 @@ async def test_sigterm_drains_while_in_flight_calls_complete(mesh: Mesh, tmp_pat
 
             stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
             request = orchestrator_pb2.RecommendRequest(
-                user_id="drain-user", mood_prompt="a unique prompt for draining: melancholy cello at dusk", size=5
+                user_id="simuser31", mood_prompt="a unique prompt for draining: melancholy cello at dusk", size=5
             )
             call = stub.RecommendStream(
                 orchestrator_pb2.RecommendStreamRequest(request=request),

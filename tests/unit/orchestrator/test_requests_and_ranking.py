@@ -31,15 +31,21 @@ def test_unset_size_means_the_default_and_prompt_whitespace_is_normalised() -> N
         ({"size": -1}, "size must be between 1 and 100 (or unset for 20), got -1"),
         ({"size": 0}, "got 0"),
         ({"size": 500}, "got 500"),
-        ({"user_id": ""}, "user_id is required"),
-        ({"user_id": "a b"}, "user_id must be"),
+        ({"user_id": "a b"}, "user_id must be the Spotify user id of the token's owner"),
+        ({"user_id": "victim\n"}, "user_id must be"),  # a full match: a trailing newline is no id
+        ({"user_id": "x" * 129}, "user_id must be"),
         ({"session_id": "../../etc"}, "session_id must be"),
+        ({"session_id": "s1\n"}, "session_id must be"),
     ],
 )
 def test_bad_requests_say_what_to_fix(fields: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidArgument) as exc:
         parse_recommend(request(**fields), "tok")
     assert message in exc.value.message
+
+
+def test_user_id_may_be_left_to_the_token() -> None:
+    assert parse_recommend(request(user_id=""), "tok").user_id == ""
 
 
 def test_missing_token_is_unauthenticated() -> None:

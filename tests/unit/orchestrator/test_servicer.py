@@ -71,6 +71,7 @@ async def mesh() -> AsyncIterator[InProcessMesh]:
             orchestrator_server,
             orchestrator_pb2_grpc.OrchestratorStub,
             {
+                "SPOTIFY_BASE_URL": sim.spotify_url,
                 "LLM_GATEWAY_ADDR": llm.address,
                 "SEED_GATHERER_ADDR": seeds.address,
                 "RECCOBEAT_GATEWAY_ADDR": recco.address,
@@ -82,7 +83,7 @@ async def mesh() -> AsyncIterator[InProcessMesh]:
         )
 
 
-def recommend(prompt: str, size: int | None = None, user: str = "unit-user") -> orchestrator_pb2.RecommendRequest:
+def recommend(prompt: str, size: int | None = None, user: str = "simuser5") -> orchestrator_pb2.RecommendRequest:
     request = orchestrator_pb2.RecommendRequest(user_id=user, mood_prompt=prompt)
     if size is not None:
         request.size = size
@@ -140,8 +141,13 @@ async def test_a_peer_that_cannot_answer_is_named_in_the_error(mesh: InProcessMe
 
 
 async def test_prefetch_is_accepted_at_once_and_checks_its_input(mesh: InProcessMesh) -> None:
-    reply = await mesh.stub.Prefetch(orchestrator_pb2.PrefetchRequest(user_id="unit-user"), metadata=TOKEN, timeout=5)
-    assert reply.accepted
-    with pytest.raises(aio.AioRpcError) as exc:
-        await mesh.stub.Prefetch(orchestrator_pb2.PrefetchRequest(user_id=""), metadata=TOKEN, timeout=5)
-    assert exc.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    reply = await mesh.stub.Prefetch(orchestrator_pb2.PrefetchRequest(user_id="simuser5"), metadata=TOKEN, timeout=5)
+    assert reply.accepted and not reply.reason
+    # PREFETCH_USER_QUOTA is 2 a minute: more for the same user are dropped, not queued, and say why.
+    more = [await mesh.stub.Prefetch(orchestrator_pb2.PrefetchRequest(), metadata=TOKEN, timeout=5) for _ in range(4)]
+    assert sum(r.accepted for r in more) <= 1
+    assert all(r.reason.startswith("dropped: ") for r in more if not r.accepted)
+    for user_id, code in (("a b", grpc.StatusCode.INVALID_ARGUMENT), ("simuser6", grpc.StatusCode.PERMISSION_DENIED)):
+        with pytest.raises(aio.AioRpcError) as exc:
+            await mesh.stub.Prefetch(orchestrator_pb2.PrefetchRequest(user_id=user_id), metadata=TOKEN, timeout=5)
+        assert exc.value.code() == code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -54,6 +55,18 @@ def track_json(
     return body
 
 
+def user_of(token: str) -> str:
+    """The user a scripted token belongs to: `user-7-…` is "user-7" (the id the tests name), else "someone"."""
+    m = re.match(r"(user-\d+)-", token)
+    return m.group(1) if m else "someone"
+
+
+def user_json(authorization: str) -> dict[str, Any]:
+    """GET /me, as Spotify answers in Development Mode."""
+    user_id = user_of(authorization.removeprefix("Bearer "))
+    return {"id": user_id, "type": "user", "uri": f"spotify:user:{user_id}", "display_name": user_id, "images": []}
+
+
 def paging(items: list[Any], limit: int) -> dict[str, Any]:
     shown = items[:limit]
     return {
@@ -88,6 +101,8 @@ class FakeSpotify:
         if code:
             return httpx.Response(code, json={"error": {"status": code, "message": "scripted failure"}})
         limit = int(request.url.params.get("limit", "20"))
+        if path == "/me":
+            return httpx.Response(200, json=user_json(request.headers.get("authorization", "")))
         if path == "/me/top/tracks":
             return httpx.Response(200, json=paging(self.top_tracks, limit))
         if path == "/me/top/artists":

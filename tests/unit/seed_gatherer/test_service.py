@@ -103,14 +103,19 @@ async def test_a_missing_token_is_unauthenticated(
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        (seed_gatherer_pb2.GatherSeedsRequest(user_id="", mood=MOOD), "user_id is required"),
+        (seed_gatherer_pb2.GatherSeedsRequest(user_id="user-7\n", mood=MOOD), "user_id must be the Spotify user id"),
         (seed_gatherer_pb2.GatherSeedsRequest(user_id="u"), "mood is required"),
         (
             seed_gatherer_pb2.GatherSeedsRequest(user_id="u", mood=MOOD, max_seeds=6),
             "max_seeds must be 0..5 (0 means 5), got 6",
         ),
         (seed_gatherer_pb2.GatherSeedsRequest(user_id="u", mood=MOOD, max_seeds=-1), "got -1"),
-        (seed_gatherer_pb2.GatherSeedsRequest(user_id="x" * 300, mood=MOOD), "at most 256 characters"),
+        (seed_gatherer_pb2.GatherSeedsRequest(user_id="x" * 300, mood=MOOD), "up to 128 letters"),
+        (
+            seed_gatherer_pb2.GatherSeedsRequest(mood=common_pb2.MoodProfile(genres=["g"] * 51)),
+            "mood.genres may hold at most 50 items, got 51",
+        ),
+        (seed_gatherer_pb2.GatherSeedsRequest(mood=MOOD, mood_prompt="x" * 2001), "mood_prompt must be at most 2000"),
     ],
 )
 async def test_bad_input_is_invalid_argument_with_a_message(
@@ -125,7 +130,9 @@ async def test_bad_input_is_invalid_argument_with_a_message(
 
 async def test_every_problem_is_named_at_once(mesh: Mesh) -> None:
     error = await rpc_error(
-        mesh.stub.GatherSeeds(seed_gatherer_pb2.GatherSeedsRequest(max_seeds=9), metadata=AUTH, timeout=5)
+        mesh.stub.GatherSeeds(
+            seed_gatherer_pb2.GatherSeedsRequest(user_id="a b", max_seeds=9), metadata=AUTH, timeout=5
+        )
     )
     assert error.details().count(";") == 2
 
@@ -231,7 +238,7 @@ async def test_nothing_to_fall_back_on_gives_no_seeds_and_says_why(mesh: Mesh, s
     mood = common_pb2.MoodProfile(targets=MOOD.targets)  # no genres, no artists
 
     response = await mesh.stub.GatherSeeds(
-        seed_gatherer_pb2.GatherSeedsRequest(user_id="u", mood=mood), metadata=AUTH, timeout=10
+        seed_gatherer_pb2.GatherSeedsRequest(user_id="user-7", mood=mood), metadata=AUTH, timeout=10
     )
 
     assert list(response.seeds) == []

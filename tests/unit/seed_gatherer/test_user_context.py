@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from services.common.cache import Cache, MemoryStore
 from services.common.errors import Unauthenticated, UpstreamError
+from services.common.identity import KeyedHash
 from services.common.metrics import CacheMetrics
 from services.seed_gatherer.spotify_client import SpotifyClient
 from services.seed_gatherer.user_context import UserContextLoader
@@ -44,12 +45,12 @@ async def test_the_second_load_for_a_user_comes_from_the_cache_without_calling_s
 
 async def test_cache_keys_hold_neither_the_token_nor_the_raw_user_id() -> None:
     store = MemoryStore()
+    user_key = KeyedHash(b"k" * 32)("user", "alice@example.com")  # what the verified identity carries
     async with spotify_client(fake_user()) as spotify:
-        await loader(spotify, store).load("alice@example.com", TOKEN)
+        await loader(spotify, store).load(user_key, TOKEN)
 
     keys = list(store._data)
-    assert len(keys) == 1
-    assert all(k.startswith("segue:seed_gatherer:user_context:") for k in keys)
+    assert keys == [f"segue:seed_gatherer:user_context:{user_key}"]
     assert not any(TOKEN in k or "alice" in k for k in keys)
 
 

@@ -37,9 +37,9 @@ async def mesh(sim: RunningSim) -> AsyncIterator[Mesh]:
         yield m
 
 
-async def gather(mesh: Mesh, token: str = TOKEN) -> seed_gatherer_pb2.GatherSeedsResponse:
+async def gather(mesh: Mesh, token: str = TOKEN, user_id: str = "") -> seed_gatherer_pb2.GatherSeedsResponse:
     response: seed_gatherer_pb2.GatherSeedsResponse = await mesh.stub.GatherSeeds(
-        seed_gatherer_pb2.GatherSeedsRequest(user_id=f"user-of-{token}", mood_prompt="quiet", mood=MOOD),
+        seed_gatherer_pb2.GatherSeedsRequest(user_id=user_id, mood_prompt="quiet", mood=MOOD),
         metadata=((SPOTIFY_TOKEN_HEADER, token),),
         timeout=20,
     )
@@ -71,10 +71,11 @@ async def test_seeds_are_the_tokens_users_top_tracks_with_their_catalog_features
 
 async def test_the_second_call_reads_the_user_context_from_the_cache(sim: RunningSim, mesh: Mesh) -> None:
     first = await gather(mesh)
-    second = await gather(mesh)
+    second = await gather(mesh, user_id="simuser7")  # naming the token's own user changes nothing
 
     assert spotify_calls(sim, "GET /me/top/tracks") == 1
     assert spotify_calls(sim, "GET /me/top/artists") == 1
+    assert spotify_calls(sim, "GET /me") == 1, "the token's user is learnt once"
     assert [s.track.spotify_id for s in second.seeds] == [s.track.spotify_id for s in first.seeds]
 
 
@@ -84,6 +85,19 @@ async def test_another_token_is_another_user(sim: RunningSim, mesh: Mesh) -> Non
 
     user_top = {sim.catalog.tracks[i].spotify_id for i in top_tracks(sim.catalog, user_number(other), "medium_term")}
     assert response.seeds and all(s.track.spotify_id in user_top for s in response.seeds)
+
+
+async def test_another_users_cached_context_is_out_of_reach(sim: RunningSim, mesh: Mesh) -> None:
+    await gather(mesh)  # user 7's context, now cached
+
+    with pytest.raises(aio.AioRpcError) as other_token:
+        await gather(mesh, token="user-8-demo-token", user_id="simuser7")
+    with pytest.raises(aio.AioRpcError) as expired:
+        await gather(mesh, token="expired-user-7-token", user_id="simuser7")
+
+    assert other_token.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert expired.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert spotify_calls(sim, "GET /me/top/tracks") == 1, "neither reached Spotify for user 7's data"
 
 
 async def test_an_expired_token_is_unauthenticated(mesh: Mesh) -> None:

@@ -1,0 +1,78 @@
+"""The request ledger: one structured log line per Recommend, whatever its outcome.
+
+It says how the request ended (the gRPC status), for whom (the caller, and the user as a keyed hash),
+what degraded (warning codes), what it cost upstream (every HTTP call to Spotify, ReccoBeats and Gemini
+made for it, by any service — see services.common.upstream_calls), and where the time went. It holds
+no token, prompt or raw user id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from segue.v1 import common_pb2, orchestrator_pb2
+
+from services.common import upstream_calls
+from services.common.errors import SegueError
+from services.common.identity import Identity
+from services.orchestrator.callers import current_caller
+
+log = logging.getLogger(__name__)
+
+
+def outcome_of(exc: BaseException | None) -> str:
+    if exc is None:
+        return "OK"
+    if isinstance(exc, asyncio.CancelledError):
+        return "CANCELLED"
+    if isinstance(exc, SegueError):
+        return str(exc.code.name)
+    return "INTERNAL"
+
+
+class Entry:
+    def __init__(self, method: str) -> None:
+        self._t0 = time.perf_counter()
+        self.fields: dict[str, Any] = {"method": method, "caller": current_caller().name}
+
+    def admitted(self, identity: Identity) -> None:
+        self.fields["user"] = identity.key
+
+    def answered(self, response: orchestrator_pb2.RecommendResponse, size: int) -> None:
+        self.fields.update(
+            size=size,
+            tracks=len(response.tracks),
+            warnings=[
+                {"code": common_pb2.WarningCode.Name(w.code), "component": w.component} for w in response.warnings
+            ],
+            timings_ms={t.phase: round(t.seconds * 1000, 1) for t in response.timings},
+            cache={"hits": response.cache.hits, "misses": response.cache.misses},
+            llm={
+                "calls": response.llm.calls,
+                "prompt_tokens": response.llm.prompt_tokens,
+                "output_tokens": response.llm.output_tokens,
+            },
+        )
+
+    def write(self, exc: BaseException | None) -> None:
+        self.fields["outcome"] = outcome_of(exc)
+        self.fields["upstream_calls"] = upstream_calls.current()
+        self.fields["elapsed_ms"] = round((time.perf_counter() - self._t0) * 1000, 1)
+        log.info("recommend ledger", extra={"ledger": self.fields})
+
+
+@contextmanager
+def recorded(method: str) -> Iterator[Entry]:
+    """Writes the entry when the block ends, however it ends."""
+    entry = Entry(method)
+    try:
+        yield entry
+    except BaseException as exc:
+        entry.write(exc)
+        raise
+    entry.write(None)
