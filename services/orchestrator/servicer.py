@@ -58,9 +58,9 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         self, method: str, request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext, emit: workflow.Emit
     ) -> orchestrator_pb2.RecommendResponse:
         with ledger.recorded(method) as entry:
+            await self._admission.caller()  # first: a flood of bad requests is a flood all the same
             params = _recommend_params(request, ctx)
             self._with_default_deadline()
-            await self._admission.caller()
             identity = await self._admission.user(params.token, params.user_id)
             entry.admitted(identity)
             # From here on the user is who the token says: every per-user artifact is reached through it.
@@ -104,9 +104,9 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     async def Prefetch(
         self, request: orchestrator_pb2.PrefetchRequest, ctx: aio.ServicerContext
     ) -> orchestrator_pb2.PrefetchResponse:
+        await self._admission.caller()
         claimed = check_user_id(request.user_id)
         token = context.spotify_token(ctx)
-        await self._admission.caller()
         # Background work from here: the identity look-up too yields to users waiting for an answer.
         context.set_lane(context.Lane.BACKGROUND)
         dropped = await self._background.submit(
