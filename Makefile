@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROTOS := $(wildcard protos/segue/v1/*.proto)
 GEN    := gen/.generated
 
-.PHONY: all venv protos demo up test test-unit test-integration test-sim test-deploy lint bench bench-quick constraints clean
+.PHONY: all venv protos demo up test test-unit test-integration test-security test-sim test-deploy lint bench bench-quick constraints clean
 
 all: protos
 
@@ -40,6 +40,9 @@ test-unit: protos
 
 test-integration: protos
 	$(PY) scripts/run_pytest.py tests/integration $(PYTEST_ARGS)
+
+test-security: protos
+	$(PY) scripts/run_pytest.py tests/security $(PYTEST_ARGS)
 
 test-sim: protos
 	$(PY) scripts/run_pytest.py tests/sim $(PYTEST_ARGS)

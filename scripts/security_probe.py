@@ -194,10 +194,15 @@ async def prefetch_flood(mesh: Mesh, http: httpx.AsyncClient, count: int) -> dic
         answers = await asyncio.gather(*(one(i) for i in range(count)))
         sent_s = time.monotonic() - t0
     codes: dict[str, int] = {}
+    details: dict[str, str] = {}
     accepted = 0
     for code, answer in answers:
         codes[code] = codes.get(code, 0) + 1
         accepted += code == "OK" and bool(answer.accepted)
+        if code == "OK" and not answer.accepted:
+            details.setdefault(answer.reason.split(";")[0], answer.reason)
+        elif code != "OK":
+            details.setdefault(code, str(answer)[:160])
     # Background work goes on after the answers: wait until the simulator has seen no call for 3 s.
     last, quiet_since = -1, time.monotonic()
     while time.monotonic() - quiet_since < 3 and time.monotonic() - t0 < 300:
@@ -211,6 +216,7 @@ async def prefetch_flood(mesh: Mesh, http: httpx.AsyncClient, count: int) -> dic
         "sent_within_s": round(sent_s, 1),
         "codes": codes,
         "accepted": accepted,
+        "why_not": details,
         "spotify_calls": spotify["calls"],
         "spotify_429": spotify["rate_limited"],
     }

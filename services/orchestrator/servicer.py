@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from grpc import aio
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
 from services.common import context
 from services.common.identity import Identity
@@ -26,6 +27,14 @@ log = logging.getLogger(__name__)
 
 def _recommend_params(request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext) -> RecommendParams:
     return parse_recommend(request, context.metadata_value(ctx, context.SPOTIFY_TOKEN_HEADER))
+
+
+def _count_admission(response: orchestrator_pb2.RecommendResponse, seconds: float) -> None:
+    """The time spent verifying the caller and the user (a GET /v1/me for a new token) is part of the total."""
+    response.timings.insert(0, common_pb2.PhaseTiming(phase="admission", seconds=seconds))
+    for timing in response.timings:
+        if timing.phase == "total":
+            timing.seconds += seconds
 
 
 class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
@@ -58,6 +67,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         self, method: str, request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext, emit: workflow.Emit
     ) -> orchestrator_pb2.RecommendResponse:
         with ledger.recorded(method) as entry:
+            started = time.perf_counter()
             await self._admission.caller()  # first: a flood of bad requests is a flood all the same
             params = _recommend_params(request, ctx)
             self._with_default_deadline()
@@ -65,10 +75,12 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             entry.admitted(identity)
             # From here on the user is who the token says: every per-user artifact is reached through it.
             params = dataclasses.replace(params, user_id=identity.user_id)
+            admitted_s = time.perf_counter() - started
             session = await self._sessions.load(identity.key, params.session_id)
             response = await workflow.recommend(self._peers, params, session, emit)
             self._metrics.record(response)
             await self._sessions.save(identity.key, session)
+            _count_admission(response, admitted_s)
             entry.answered(response, params.size)
             return response
 

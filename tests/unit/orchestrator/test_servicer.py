@@ -95,7 +95,9 @@ async def test_recommend_answers_with_an_ordered_playlist_and_its_accounting(mes
     assert len(response.tracks) == 7
     assert len({e.track.spotify_id for e in response.tracks}) == 7
     assert response.llm.calls == 1 and response.mood.source == common_pb2.MOOD_SOURCE_LLM
-    assert [t.phase for t in response.timings] == ["mood", "seeds", "candidates", "rank", "total"]
+    assert [t.phase for t in response.timings] == ["admission", "mood", "seeds", "candidates", "rank", "total"]
+    total = response.timings[-1].seconds
+    assert total == pytest.approx(sum(t.seconds for t in response.timings[:-1]), abs=0.05), "the total counts them all"
     energies = [e.track.audio_features.energy for e in response.tracks if e.track.HasField("audio_features")]
     target = next(t for t in response.mood.targets if t.feature == "energy")
     assert sum(energies) / len(energies) < 0.6 and target.max < 0.7, "a slow jazz playlist is not high-energy"
