@@ -79,7 +79,7 @@ def _as_generator(behavior: Callable[[Any, aio.ServicerContext], Any]) -> Stream
 
 
 class _HandlerInterceptor(aio.ServerInterceptor):
-    """Base: subclasses provide `around_unary` and `around_stream`."""
+    """Base: subclasses provide `around_unary` and `around_stream` (and may wrap the request deserializer)."""
 
     async def intercept_service(
         self,
@@ -87,7 +87,12 @@ class _HandlerInterceptor(aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        return _wrap_handler(handler, handler_call_details.method, self.around_unary, self.around_stream)
+        return _wrap_handler(
+            handler, handler_call_details.method, self.around_unary, self.around_stream, self.around_deserializer
+        )
+
+    def around_deserializer(self, deserializer: Deserializer | None) -> Deserializer | None:
+        return deserializer
 
     def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
         raise NotImplementedError
@@ -269,13 +274,8 @@ def _tolerant(deserializer: Deserializer | None) -> Deserializer | None:
 class UndecodableRequestInterceptor(_HandlerInterceptor):
     """Innermost: a request that could not be parsed is INVALID_ARGUMENT with a plain message, no stack."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        return _wrap_handler(handler, handler_call_details.method, self.around_unary, self.around_stream, _tolerant)
+    def around_deserializer(self, deserializer: Deserializer | None) -> Deserializer | None:
+        return _tolerant(deserializer)
 
     def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
         async def wrapped(request: Any, ctx: aio.ServicerContext) -> Any:

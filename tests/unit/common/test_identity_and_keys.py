@@ -6,15 +6,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry
 
 from services.common.cache import Cache, MemoryStore
 from services.common.config import ConfigError, EnvReader
 from services.common.errors import PermissionDenied, Unauthenticated, UpstreamError
 from services.common.identity import Identities, IdentityConfig, KeyedHash, read_identity_config
-from services.common.metrics import UpstreamMetrics
-from services.common.upstream_http import RetryPolicy, UpstreamClient
+from services.common.upstream_http import UpstreamClient
 from services.orchestrator.sessions import Session, SessionStore
+from tests.unit.seed_gatherer.spotify_fake import spotify_http
 
 KEY = b"k" * 32
 
@@ -37,16 +36,8 @@ class FakeMe:
 @pytest.fixture
 async def spotify() -> AsyncIterator[tuple[UpstreamClient, FakeMe]]:
     fake = FakeMe()
-    client = UpstreamClient(
-        "spotify",
-        "https://api.spotify.com/v1",
-        timeout_s=5,
-        metrics=UpstreamMetrics.create(CollectorRegistry()),
-        retry=RetryPolicy(max_attempts=2, base_delay_s=0.001, max_delay_s=0.001),
-        transport=httpx.MockTransport(fake),
-    )
-    yield client, fake
-    await client.aclose()
+    async with spotify_http(httpx.MockTransport(fake)) as client:
+        yield client, fake
 
 
 def identities(client: UpstreamClient, store: MemoryStore, key: bytes = KEY) -> Identities:

@@ -115,10 +115,8 @@ class FakeSpotify:
 
 
 @asynccontextmanager
-async def spotify_client(
-    fake: FakeSpotify | httpx.MockTransport, *, extended_quota: bool = False
-) -> AsyncIterator[SpotifyClient]:
-    transport = fake.transport() if isinstance(fake, FakeSpotify) else fake
+async def spotify_http(transport: httpx.AsyncBaseTransport) -> AsyncIterator[UpstreamClient]:
+    """The upstream client as the services build it, with fast retries, over a scripted transport."""
     http = UpstreamClient(
         "spotify",
         "https://api.spotify.com/v1",
@@ -128,6 +126,14 @@ async def spotify_client(
         transport=transport,
     )
     try:
-        yield SpotifyClient(http, extended_quota=extended_quota)
+        yield http
     finally:
         await http.aclose()
+
+
+@asynccontextmanager
+async def spotify_client(
+    fake: FakeSpotify | httpx.MockTransport, *, extended_quota: bool = False
+) -> AsyncIterator[SpotifyClient]:
+    async with spotify_http(fake.transport() if isinstance(fake, FakeSpotify) else fake) as http:
+        yield SpotifyClient(http, extended_quota=extended_quota)
