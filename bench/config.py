@@ -40,7 +40,7 @@ QUICK = BenchConfig(
 )
 # For the harness test: everything runs, nothing is meant to be measured. The legacy model's HTTP timeouts
 # scale too (30 s → 0.6 s, connect 10 s → 0.2 s): room for a loaded CI machine, so its ledger still
-# matches the simulator's counters.
+# matches the simulator's counters. Callers authenticate, so the harness carries a caller token everywhere.
 TINY = BenchConfig(
     "tiny",
     mesh_scale=0.05,
@@ -50,6 +50,7 @@ TINY = BenchConfig(
     warm_repeats=1,
     load_seconds=4.0,
     load_factor=1.5,
+    caller_auth=True,
 )
 
 

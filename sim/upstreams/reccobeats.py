@@ -29,7 +29,7 @@ from sim.reply import Call, Handler, Reply, ReplyError, retry_after
 from sim.upstreams.params import ParamError, float_param, id_list, int_param
 from sim.upstreams.spotify_objects import MARKETS, open_url
 
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MAX_IDS = 40
 MAX_SEEDS = 5
 COUNTRIES = ",".join(MARKETS)
@@ -104,7 +104,7 @@ def _known_tracks(call: Call, ids: list[str]) -> list[Track]:
 
 def _uuid_param(call: Call) -> str:
     value = call.path_param("id")
-    if not UUID.match(value):
+    if not UUID.fullmatch(value):
         raise ParamError(f"Invalid UUID string: {value}")
     return value
 

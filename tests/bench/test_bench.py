@@ -158,6 +158,8 @@ async def test_quick_path_writes_every_output(tmp_path: Path) -> None:
     assert saved["scenarios"]["cold"]["requests"] == TINY.cold_runs
     assert saved["scenarios"]["warm"]["requests"] == TINY.cold_runs * TINY.warm_repeats
     assert saved["scenarios"]["load"]["requests"] >= 1
+    for name in ("cold", "warm", "load"):  # the mesh authenticated its callers: every request carried the token
+        assert "UNAUTHENTICATED" not in saved["scenarios"][name]["errors_by_code"], name
     assert {"throughput_rps_sim", "offered_rps_sim"} <= set(saved["scenarios"]["load"])
     assert len(saved["lower_bound"]["per_prompt"]) == len(saved["prompts"])
     assert all(b["bound_s"] > 0 for b in saved["lower_bound"]["per_prompt"])

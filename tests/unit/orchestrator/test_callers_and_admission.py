@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,27 +91,32 @@ def test_tokens_and_jwts_of_every_configured_kind_are_accepted(
     assert auth.authenticate(f"Bearer {odd}", "").name.startswith("jwt:sha256-"), "odd subjects are not logged raw"
 
 
-@pytest.mark.parametrize(
-    ("authorization", "message"),
-    [
-        ("", "missing authorization metadata"),
-        (f"Basic {TOKEN}", "must be 'Bearer <caller token or JWT>'"),
-        (f"Bearer {TOKEN}x", "no known caller token or acceptable JWT"),
-        ("Bearer " + jwt.encode(claims(exp=int(time.time()) - 5), SECRET, algorithm="HS256"), "expired (exp)"),
-        ("Bearer " + jwt.encode(claims(nbf=int(time.time()) + 600), SECRET, algorithm="HS256"), "not valid yet"),
-        ("Bearer " + jwt.encode(claims(aud="other"), SECRET, algorithm="HS256"), "another audience (aud)"),
-        ("Bearer " + jwt.encode(claims(iss="other"), SECRET, algorithm="HS256"), "another issuer (iss)"),
-        ("Bearer " + jwt.encode({"sub": "x", "aud": "segue", "iss": "issuer"}, SECRET, algorithm="HS256"), "lacks"),
-        ("Bearer " + jwt.encode(claims(), "x" * 40, algorithm="HS256"), "does not match any configured key"),
-        ("Bearer " + jwt.encode(claims(), None, algorithm="none"), "signed with none"),
-        ("Bearer " + jwt.encode(claims(), "y" * 64, algorithm="HS512"), "signed with HS512; accepted: ES256, HS256"),
-        ("Bearer a.b.c", "cannot be read: it is malformed"),
-    ],
-    ids=lambda v: v[:30] if isinstance(v, str) else v,
-)
+def hs256(**extra: Any) -> str:
+    return "Bearer " + jwt.encode(claims(**extra), SECRET, algorithm="HS256")
+
+
+# Made when the test runs (tokens made at collection would have expired by then in a long run).
+REFUSALS: list[tuple[str, Callable[[], str], str]] = [
+    ("none", lambda: "", "missing authorization metadata"),
+    ("basic", lambda: f"Basic {TOKEN}", "must be 'Bearer <caller token or JWT>'"),
+    ("unknown token", lambda: f"Bearer {TOKEN}x", "no known caller token or acceptable JWT"),
+    ("expired", lambda: hs256(exp=int(time.time()) - 5), "expired (exp)"),
+    ("not yet valid", lambda: hs256(nbf=int(time.time()) + 600), "not valid yet"),
+    ("other audience", lambda: hs256(aud="other"), "another audience (aud)"),
+    ("other issuer", lambda: hs256(iss="other"), "another issuer (iss)"),
+    ("no exp", lambda: "Bearer " + jwt.encode({"sub": "x", "aud": "segue", "iss": "issuer"}, SECRET), "lacks"),
+    ("other key", lambda: "Bearer " + jwt.encode(claims(), "x" * 40), "does not match any configured key"),
+    ("unsigned", lambda: "Bearer " + jwt.encode(claims(), None, algorithm="none"), "signed with none"),
+    ("HS512", lambda: "Bearer " + jwt.encode(claims(), "y" * 64, algorithm="HS512"), "accepted: ES256, HS256"),
+    ("malformed", lambda: "Bearer a.b.c", "cannot be read: it is malformed"),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS])
 def test_anything_else_is_unauthenticated_without_echoing_it(
-    auth: CallerAuthenticator, authorization: str, message: str
+    auth: CallerAuthenticator, make: Callable[[], str], message: str
 ) -> None:
+    authorization = make()
     with pytest.raises(Unauthenticated) as refused:
         auth.authenticate(authorization, "ipv4:1.2.3.4:5")
     assert message in refused.value.message
