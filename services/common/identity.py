@@ -107,6 +107,11 @@ class Identities:
         self._hash = KeyedHash(cfg.key)
         self._ttl_s = cfg.ttl_s
         self._refused_ttl_s = cfg.refused_ttl_s
+        if not cfg.key_configured:
+            log.warning(
+                "IDENTITY_KEY is not set: this process hashes tokens and users with a key of its own, so what it "
+                "learns (whose token, the user's cached context) is not shared with other replicas or restarts"
+            )
 
     def user_key(self, user_id: str) -> str:
         return self._hash("user", user_id)
