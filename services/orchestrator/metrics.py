@@ -27,7 +27,7 @@ class RecommendMetrics:
         metrics = cls(
             phase_seconds=Histogram(
                 "segue_recommend_phase_seconds",
-                "Time spent in each phase of a Recommend (mood, seeds, candidates, rank) and in all (total).",
+                "Time spent in each phase of a Recommend (admission, mood, seeds, candidates, rank) and in all.",
                 ("phase",),
                 buckets=_PHASE_BUCKETS,
                 registry=registry,
@@ -39,7 +39,7 @@ class RecommendMetrics:
                 registry=registry,
             ),
         )
-        for phase in ("mood", "seeds", "candidates", "rank", "total"):
+        for phase in ("admission", "mood", "seeds", "candidates", "rank", "total"):
             metrics.phase_seconds.labels(phase)
         return metrics
 

@@ -78,9 +78,9 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             admitted_s = time.perf_counter() - started
             session = await self._sessions.load(identity.key, params.session_id)
             response = await workflow.recommend(self._peers, params, session, emit)
-            self._metrics.record(response)
             await self._sessions.save(identity.key, session)
             _count_admission(response, admitted_s)
+            self._metrics.record(response)
             entry.answered(response, params.size)
             return response
 

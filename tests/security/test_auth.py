@@ -273,5 +273,7 @@ async def test_segue_recommend_passes_a_caller_token(secure_mesh: Mesh, pki: Pki
 
     code, out, _ = await segue("--caller-token", mesh_secrets.caller_token)
     assert code == 0 and len(json.loads(out)["tracks"]) == 3
-    code, _, err = await segue()
-    assert code == 1 and "UNAUTHENTICATED: missing authorization metadata" in err
+    code, out, _ = await segue()
+    error = json.loads(out)["error"]
+    assert code == 1 and error["code"] == "UNAUTHENTICATED"
+    assert error["message"].startswith("missing authorization metadata")

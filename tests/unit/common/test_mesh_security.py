@@ -17,6 +17,7 @@ from services.common import context, upstream_calls
 from services.common.channels import make_channel
 from services.common.config import ConfigError, EnvReader, SecurityConfig, ServerConfig, read_server_config
 from services.common.mesh_security import MESH_CREDENTIAL_HEADER, describe
+from services.common.metrics import GrpcMetrics
 from services.common.server import RunningService, ServiceDefinition, start
 
 CREDENTIAL = "a-mesh-credential-of-some-length"
@@ -40,6 +41,10 @@ async def serve(security: SecurityConfig, registry: CollectorRegistry | None = N
     return await start(definition, cfg, registry or CollectorRegistry())
 
 
+def client_metrics() -> GrpcMetrics:
+    return GrpcMetrics.create(CollectorRegistry(), "client")
+
+
 @pytest.fixture
 async def guarded() -> AsyncIterator[RunningService]:
     running = await serve(SecurityConfig(mesh_credential=CREDENTIAL))
@@ -60,7 +65,7 @@ async def test_with_a_mesh_credential_only_peers_that_send_it_get_through(guarde
         reply = await health.Check(health_pb2.HealthCheckRequest(service="segue.v1.LlmGateway"), timeout=5)
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
-    peer = make_channel(address, security=SecurityConfig(mesh_credential=CREDENTIAL))
+    peer = make_channel(address, metrics=client_metrics(), security=SecurityConfig(mesh_credential=CREDENTIAL))
     try:
         stub = llm_gateway_pb2_grpc.LlmGatewayStub(peer)
         counted = upstream_calls.start()
@@ -72,7 +77,9 @@ async def test_with_a_mesh_credential_only_peers_that_send_it_get_through(guarde
 
 
 async def test_an_unsafe_or_long_request_id_is_replaced(guarded: RunningService) -> None:
-    peer = make_channel(f"127.0.0.1:{guarded.port}", security=SecurityConfig(mesh_credential=CREDENTIAL))
+    peer = make_channel(
+        f"127.0.0.1:{guarded.port}", metrics=client_metrics(), security=SecurityConfig(mesh_credential=CREDENTIAL)
+    )
     try:
         stub = llm_gateway_pb2_grpc.LlmGatewayStub(peer)
         seen = []
@@ -101,7 +108,7 @@ async def test_bytes_that_are_no_message_are_invalid_argument_and_counted_so() -
         "the request is not a valid segue.v1.AnalyzeMoodRequest message: its bytes could not be parsed"
     )
     labels = {"grpc_type": "unary", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMood"}
-    assert registry.get_sample_value("grpc_server_handled_total", {**labels, "grpc_code": "INVALID_ARGUMENT"}) == 1
+    assert registry.get_sample_value("grpc_server_handled_total", {**labels, "grpc_code": "InvalidArgument"}) == 1
 
 
 def test_the_start_line_says_auth_off_and_what_is_missing() -> None:
