@@ -98,7 +98,9 @@ async def test_prometheus_reads_back_latency_phases_and_warnings(prometheus: htt
         stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
         for i, size in enumerate((5, 5, 100)):  # the last asks for more than the fast catalog can fit
             response = await stub.Recommend(
-                orchestrator_pb2.RecommendRequest(user_id=f"prom-{i}", mood_prompt=f"prometheus mood {i}", size=size),
+                orchestrator_pb2.RecommendRequest(
+                    user_id=f"simuser{60 + i}", mood_prompt=f"prometheus mood {i}", size=size
+                ),
                 metadata=(("x-spotify-token", f"user-{60 + i}-prom"),),
                 timeout=60,
             )

@@ -120,7 +120,7 @@ async def traced(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Trac
 async def test_one_recommend_is_one_trace_across_the_four_services(traced: TracedMesh) -> None:
     async with aio.insecure_channel(traced.mesh.orchestrator) as channel:
         response = await orchestrator_pb2_grpc.OrchestratorStub(channel).Recommend(
-            orchestrator_pb2.RecommendRequest(user_id="traced-user", mood_prompt="late night drive, synthwave", size=5),
+            orchestrator_pb2.RecommendRequest(user_id="simuser77", mood_prompt="late night drive, synthwave", size=5),
             metadata=(("x-spotify-token", "user-77-trace"),),
             timeout=60,
         )
