@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Literal
 
 import grpc
-import redis.asyncio as aioredis
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from segue_cli.errors import MeshError
-from sim.profile import ProfileError, load_profile
+from services.common.redis_client import connect
+from sim.profile import Profile, ProfileError, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("reccobeat_gateway", "llm_gateway", "seed_gatherer", "orchestrator")
@@ -140,7 +140,7 @@ def _spawn(
 
 
 async def _redis_reachable(url: str) -> bool:
-    client = aioredis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
+    client = connect(url)
     try:
         return bool(await client.ping())
     except Exception:
@@ -203,12 +203,43 @@ async def start_sim(
     return SimProcess(proc, f"http://{info['host']}:{info['port']}", dict(info["base_urls"]))
 
 
-def _extended_quota(profile: str) -> bool:
-    """Whether the profile's Spotify has Extended Quota: the seed gatherer must apply the same rules."""
+def _profile(name: str) -> Profile:
     try:
-        return load_profile(profile).spotify.extended_quota
+        return load_profile(name)
     except ProfileError as exc:
         raise MeshError(str(exc)) from exc
+
+
+# The gateways' shared budget sits a little below what the simulator enforces, as their defaults sit
+# below the realistic profile: the same shares give exactly those defaults for `realistic` at ×1.
+RATE_SHARE = 0.9
+BURST_SHARE = 0.75
+
+
+def upstream_limits_env(profile: Profile, time_scale: float) -> dict[str, dict[str, str]]:
+    """Per service, the limit variables matching the simulator's profile, in real seconds at `time_scale`."""
+    spotify, reccobeats, gemini = profile.spotify.rate_limit, profile.reccobeats.rate_limit, profile.gemini.rate_limit
+    spotify_requests = max(2, int(spotify.max_requests * RATE_SHARE))
+    rpm = max(2, int(gemini.rpm * RATE_SHARE / time_scale))  # a simulated minute lasts 60 × time_scale s
+    tpm = max(2, int(gemini.tpm * RATE_SHARE / time_scale))
+    return {
+        "seed_gatherer": {
+            "SPOTIFY_LIMIT_REQUESTS": str(spotify_requests),
+            "SPOTIFY_LIMIT_WINDOW_S": repr(spotify.window_s * time_scale),
+            "SPOTIFY_LIMIT_BURST": str(max(1, min(4, spotify_requests // 2))),
+        },
+        "reccobeat_gateway": {
+            "RECCOBEAT_LIMIT_RATE_PER_S": repr(reccobeats.rate_per_s * RATE_SHARE / time_scale),
+            "RECCOBEAT_LIMIT_BURST": str(max(1, int(reccobeats.burst * BURST_SHARE))),
+        },
+        "llm_gateway": {
+            "GEMINI_LIMIT_RPM": str(rpm),
+            "GEMINI_LIMIT_REQUEST_BURST": str(max(1, min(10, rpm // 2))),
+            "GEMINI_LIMIT_TPM": str(tpm),
+            "GEMINI_LIMIT_TOKEN_BURST": str(max(1, tpm // 20)),
+        },
+        "orchestrator": {},
+    }
 
 
 def _tail(path: Path, chars: int = 3000) -> str:
@@ -278,7 +309,8 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
         for name, port in fixed_metrics.items():
             check_port_free(port, f"{name}'s metrics port")
     try:
-        extended_quota = _extended_quota(opts.profile)
+        profile = _profile(opts.profile)
+        limits = upstream_limits_env(profile, opts.time_scale)
         # One after the other, so a failure leaves nothing running that `finally` does not know of.
         redis_url, redis_kind, redis_proc = await _start_redis(opts.redis, log_dir / "redis.log")
         if redis_proc is not None:
@@ -304,7 +336,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             "llm_gateway": {"GEMINI_BASE_URL": base_urls["gemini"], "GEMINI_API_KEY": SIM_API_KEY},
             "seed_gatherer": {
                 "SPOTIFY_BASE_URL": base_urls["spotify"],
-                "SPOTIFY_EXTENDED_QUOTA": "true" if extended_quota else "false",
+                "SPOTIFY_EXTENDED_QUOTA": "true" if profile.spotify.extended_quota else "false",
                 "RECCOBEAT_GATEWAY_ADDR": addresses["reccobeat_gateway"],
             },
             "orchestrator": {
@@ -315,7 +347,8 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             },
         }
         for name in SERVICES:
-            env = {**common, **per_service[name], "METRICS_PORT": str(metrics_ports[name]), **opts.service_env}
+            env = {**common, **limits[name], **per_service[name], "METRICS_PORT": str(metrics_ports[name])}
+            env.update(opts.service_env)
             processes[name] = spawn_service(name, ports[name], env, log_dir / f"{name}.log")
         await asyncio.gather(
             *(

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import redis.asyncio as aioredis
+from services.common.redis_client import RedisClient, RedisCluster
 
 _LN2 = math.log(2)
 _ITEMS_PER_COMMAND = 512  # items per script call, for large adds and lookups
@@ -155,7 +155,7 @@ return found
 class BitfieldBloom:
     """The bits in a Redis string, on any Redis ≥ 7 (BITFIELD_RO, script flags)."""
 
-    def __init__(self, redis: aioredis.Redis, shape: BloomShape) -> None:
+    def __init__(self, redis: RedisClient, shape: BloomShape) -> None:
         self._shape = shape
         self._add = redis.register_script(_ADD_SCRIPT)
         self._contains = redis.register_script(_CONTAINS_SCRIPT)
@@ -186,7 +186,7 @@ def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
 class NativeBloom:
     """RedisBloom's own filters (Redis 8, or a server with the module), reserved non-scaling at the shape's size."""
 
-    def __init__(self, redis: aioredis.Redis, shape: BloomShape) -> None:
+    def __init__(self, redis: RedisClient, shape: BloomShape) -> None:
         self._redis = redis
         self._shape = shape
 
@@ -214,13 +214,17 @@ class NativeBloom:
         return [any(int(reply[i]) for reply in replies) for i in range(len(items))]
 
     async def estimated_items(self, key: str) -> float:
-        return float(await self._redis.execute_command("BF.CARD", key))  # type: ignore[no-untyped-call]
+        return float(await self._redis.execute_command("BF.CARD", key))  # type: ignore[no-untyped-call,unused-ignore]
 
 
-async def redis_bloom(redis: aioredis.Redis, shape: BloomShape) -> BloomBackend:
+async def redis_bloom(redis: RedisClient, shape: BloomShape) -> BloomBackend:
     """The native filter when the server has BF.* commands, else the BITFIELD one."""
     # [None] when the server does not know the command
-    info = await redis.execute_command("COMMAND INFO", "BF.MADD")  # type: ignore[no-untyped-call]
+    if isinstance(redis, RedisCluster):  # a keyless command: any node answers for the cluster
+        await redis.initialize()
+        info = await redis.execute_command("COMMAND INFO", "BF.MADD", target_nodes=redis.get_random_node())
+    else:
+        info = await redis.execute_command("COMMAND INFO", "BF.MADD")  # type: ignore[no-untyped-call]
     has_native = isinstance(info, list) and bool(info) and info[0] is not None
     return NativeBloom(redis, shape) if has_native else BitfieldBloom(redis, shape)
 

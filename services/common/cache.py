@@ -14,12 +14,12 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
-import redis.asyncio as aioredis
 from google.protobuf.message import Message
 from redis.exceptions import RedisError
 from segue.v1 import common_pb2
 
 from services.common.metrics import CacheMetrics
+from services.common.redis_client import RedisClient, RedisCluster, connect
 
 log = logging.getLogger(__name__)
 
@@ -65,26 +65,35 @@ class MemoryStore:
 
 
 class RedisStore:
-    def __init__(self, url: str) -> None:
-        self._redis = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    """A single Redis or a Redis Cluster. Cache keys carry no hash tag, so on a cluster they spread over
+    every node and a multi-key read is split by slot (one MGET per slot, pipelined)."""
+
+    def __init__(self, redis: RedisClient, *, owned: bool = False) -> None:
+        self._redis = redis
+        self._owned = owned  # a store made from a URL closes its client; a shared client is closed by its owner
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         if not keys:
             return []
-        values = await self._redis.mget(list(keys))
+        if isinstance(self._redis, RedisCluster):
+            values = await self._redis.mget_nonatomic(list(keys))
+        else:
+            values = await self._redis.mget(list(keys))
         return [v if isinstance(v, bytes) else None for v in values]
 
     async def set_many(self, items: Mapping[str, bytes], ttl_s: float) -> None:
         if not items:
             return
         px = max(1, int(ttl_s * 1000))
+        # No transaction: on a cluster the keys live on different nodes.
         async with self._redis.pipeline(transaction=False) as pipe:
             for key, value in items.items():
                 pipe.set(key, value, px=px)
             await pipe.execute()
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        if self._owned:
+            await self._redis.aclose()
 
 
 class Cache:
@@ -162,8 +171,11 @@ def lookup_usage(hit: bool) -> common_pb2.CacheUsage:
     return common_pb2.CacheUsage(hits=1) if hit else common_pb2.CacheUsage(misses=1)
 
 
-def make_store(redis_url: str) -> Store:
-    return RedisStore(redis_url) if redis_url else MemoryStore()
+def make_store(redis: RedisClient | str | None) -> Store:
+    """The Redis store over a shared client (or a URL, for a client of its own), else the in-process one."""
+    if isinstance(redis, str):
+        return RedisStore(connect(redis), owned=True) if redis else MemoryStore()
+    return MemoryStore() if redis is None else RedisStore(redis)
 
 
 def digest(*parts: str) -> str:

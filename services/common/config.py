@@ -17,6 +17,7 @@ from services.common.logs import register_secret
 T = TypeVar("T", int, float)
 
 _TRUE = {"1", "true", "yes", "on"}
+_REDIS_URL = re.compile(r"(rediss?(\+cluster)?|unix)://\S+", re.IGNORECASE)
 _FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -115,6 +116,10 @@ class EnvReader:
         if self._environ.get(name, "") != "":
             self._problems.append(f"{name} is no longer read: {instead}")
 
+    def problem(self, message: str) -> None:
+        """A problem found by a check across variables (e.g. one must exceed another)."""
+        self._problems.append(message)
+
     def finish(self) -> None:
         if self._problems:
             raise ConfigError(self._problems)
@@ -171,7 +176,7 @@ class ServerConfig:
     grpc_port: int = 50051
     metrics_port: int = 9090  # 0 picks a free port; -1 disables the /metrics endpoint
     log_level: str = "INFO"
-    redis_url: str = ""  # empty: the in-process cache
+    redis_url: str = ""  # empty: the in-process cache; redis+cluster://host:port: a Redis Cluster
     shutdown_grace_s: float = 10.0
     drain_delay_s: float = 5.0  # NOT_SERVING before stopping, so load balancers move away first
     max_connection_age_s: float = 300.0  # clients re-resolve DNS and spread over new pods
@@ -187,7 +192,7 @@ def read_server_config(env: EnvReader, *, default_port: int = 50051) -> ServerCo
         grpc_port=env.integer("GRPC_PORT", default_port, minimum=0, maximum=65535),
         metrics_port=env.integer("METRICS_PORT", 9090, minimum=-1, maximum=65535),
         log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
-        redis_url=env.text("REDIS_URL", ""),
+        redis_url=env.matching("REDIS_URL", "", _REDIS_URL, "redis://host:port/db or redis+cluster://host:port"),
         shutdown_grace_s=env.number("SHUTDOWN_GRACE_S", 10.0, minimum=0),
         drain_delay_s=env.number("DRAIN_DELAY_S", 5.0, minimum=0),
         max_connection_age_s=env.number("MAX_CONNECTION_AGE_S", 300.0, minimum=1),

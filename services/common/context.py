@@ -112,3 +112,11 @@ def budget(default_s: float, margin_s: float = 0.0) -> float:
     if remaining is None:
         return default_s
     return max(0.0, min(default_s, remaining - margin_s))
+
+
+def wait_allowance(default_s: float, keep_s: float = 0.0) -> float:
+    """How long a caller may wait before a step that takes about `keep_s`: its whole remaining deadline
+    (the default when it set none) less that step. Unlike `budget`, no per-step cap: a wait the
+    caller's deadline allows is never cut short by a fixed timeout."""
+    remaining = time_remaining()
+    return max(0.0, (default_s if remaining is None else remaining) - keep_s)

@@ -17,6 +17,7 @@ from prometheus_client import (
     PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     Info,
     disable_created_metrics,
@@ -197,6 +198,54 @@ class WorkSharingMetrics:
                 "Callers whose keys one batched upstream call answered.",
                 ("batcher",),
                 buckets=_CALLERS_BUCKETS,
+                registry=registry,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class SchedulerMetrics:
+    """The shared upstream budget as this process sees it (services/common/scheduler.py)."""
+
+    admissions: Counter
+    wait_seconds: Histogram
+    cooldowns: Counter
+    cooldown_seconds: Gauge
+    redis_fallback: Gauge
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> SchedulerMetrics:
+        return cls(
+            admissions=Counter(
+                "segue_scheduler_admissions_total",
+                "Upstream calls asked of the scheduler, by lane and outcome: admitted (at once), waited (for a "
+                "slot), refused (the wait exceeded the caller's deadline), local_fallback (admitted by the "
+                "per-process limiter while Redis was unreachable).",
+                ("upstream", "lane", "outcome"),
+                registry=registry,
+            ),
+            wait_seconds=Histogram(
+                "segue_scheduler_wait_seconds",
+                "How long admitted upstream calls waited for the shared budget.",
+                ("upstream", "lane"),
+                buckets=(0, *_LATENCY_BUCKETS),
+                registry=registry,
+            ),
+            cooldowns=Counter(
+                "segue_scheduler_cooldowns_total",
+                "429 answers that set (or extended) the upstream's shared cooldown.",
+                ("upstream",),
+                registry=registry,
+            ),
+            cooldown_seconds=Gauge(
+                "segue_scheduler_cooldown_seconds",
+                "Seconds left of the upstream's cooldown, as this process last learnt it.",
+                ("upstream",),
+                registry=registry,
+            ),
+            redis_fallback=Gauge(
+                "segue_scheduler_redis_fallback",
+                "1 while Redis is unreachable and this process paces upstream calls with its local share.",
                 registry=registry,
             ),
         )

@@ -2,9 +2,10 @@
 
 Transient failures only are retried (timeouts, connection errors, 5xx, 429), with exponential
 backoff and full jitter; a 429's Retry-After is a floor that pauses every later call to that
-upstream in this process, not just the one that saw it. Every wait is bounded by the caller's
-deadline: when the pause outlasts it, the call fails fast with RESOURCE_EXHAUSTED instead of
-hanging. Other 4xx answers are the request's own fault and are raised at once.
+upstream (every replica, with the shared scheduler), not just the one that saw it. Every call asks
+the `Pacer` first; every wait is bounded by the caller's deadline: when the pacer's wait outlasts
+it, the call fails fast with RESOURCE_EXHAUSTED instead of hanging. Other 4xx answers are the
+request's own fault and are raised at once.
 
 Each endpoint may have its own timeout for one attempt. When hedging is on, an attempt that has
 not answered by its endpoint's observed p95 (tracked here, over recent answers; a floor and a
@@ -36,6 +37,7 @@ from services.common.metrics import UpstreamMetrics
 log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {500, 502, 503, 504}
+ANSWER_MARGIN_S = 0.05  # kept back from a wait for the answer to reach the caller
 D = TypeVar("D", float, None)
 
 
@@ -89,17 +91,30 @@ class _Get:
 
 
 class Pacer(Protocol):
-    """Decides when a call to an upstream may go out. The local cooldown is the simplest one."""
+    """Decides when a call to an upstream may go out (the seam of the shared scheduler).
 
-    async def acquire(self, upstream: str, budget_s: float) -> None:
-        """Wait until a call may be sent; raise UpstreamRateLimited if that is beyond `budget_s`."""
+    `tokens` is what a call costs against token-metered limits (Gemini's TPM); request limits count
+    calls. The caller's priority lane comes from `context.lane()`.
+    """
+
+    async def acquire(self, upstream: str, max_wait_s: float, *, tokens: int = 0) -> float:
+        """Wait until a call may be sent and return the seconds waited. When the wait would exceed
+        `max_wait_s`, raise UpstreamRateLimited (with the wait as the retry hint) at once, without waiting."""
 
     async def pause(self, upstream: str, seconds: float) -> None:
         """The upstream said to wait (429 Retry-After): hold every caller for at least that long."""
 
+    async def estimate_wait(
+        self, upstream: str, *, tokens: int = 0, lane: context.Lane = context.Lane.INTERACTIVE
+    ) -> float:
+        """Seconds a call of this lane and cost would wait if it asked now (0: it goes at once). Takes nothing."""
+
 
 class LocalCooldown:
-    """Per-process pause after a 429. Pauses only ever extend, never shorten."""
+    """Per-process pause after a 429, and no other limit: the default when there is no Redis.
+
+    Pauses only ever extend, never shorten.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._until: dict[str, float] = {}
@@ -112,18 +127,32 @@ class LocalCooldown:
             return self._until.get(upstream, 0.0) > now
         return any(until > now for until in self._until.values())
 
-    async def acquire(self, upstream: str, budget_s: float) -> None:
-        wait = self._until.get(upstream, 0.0) - self._clock()
+    async def acquire(self, upstream: str, max_wait_s: float, *, tokens: int = 0) -> float:
+        wait = await self.estimate_wait(upstream)
         if wait <= 0:
-            return
-        if wait > budget_s:
+            return 0.0
+        if wait > max_wait_s:
             raise UpstreamRateLimited(upstream, wait)
         await asyncio.sleep(wait)
+        return wait
 
     async def pause(self, upstream: str, seconds: float) -> None:
         until = self._clock() + seconds
         if until > self._until.get(upstream, 0.0):
             self._until[upstream] = until
+
+    async def estimate_wait(
+        self, upstream: str, *, tokens: int = 0, lane: context.Lane = context.Lane.INTERACTIVE
+    ) -> float:
+        return max(0.0, self._until.get(upstream, 0.0) - self._clock())
+
+
+def call_time_s(window: LatencyWindow | None, cap_s: float, margin_s: float = ANSWER_MARGIN_S) -> float:
+    """How long a call takes (its recent p95, once one answer was seen; at most `cap_s`), plus a margin to
+    answer. Waiting for a slot that leaves the caller less than this would only end in a timeout, so it
+    is kept back from every wait."""
+    observed = window.quantile(0.95, 1) if window is not None else None
+    return min(cap_s, observed or 0.0) + margin_s
 
 
 def parse_retry_after(value: str | None, default_s: D) -> float | D:
@@ -187,35 +216,42 @@ class UpstreamClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """GET `path` (relative to the base URL) and decode JSON. `endpoint` is the metrics label, e.g. "GET /track"."""
+        get = _Get(endpoint, path, params, headers)
         attempt = 0
         while True:
-            budget = context.budget(self._timeout_s)
-            if budget <= 0:
+            if context.budget(self.timeout_for(endpoint)) <= 0:
                 raise DeadlineExceeded(f"no time left to call {self.name}")
-            await self._pacer.acquire(self.name, budget)
-            outcome, response = await self._attempt(_Get(endpoint, path, params, headers))
+            # The whole remaining deadline may go to waiting for a slot, less what the call itself takes;
+            # the pacer refuses at once when the wait is longer.
+            keep = call_time_s(self._latency.get(endpoint), self.timeout_for(endpoint))
+            await self._pacer.acquire(self.name, context.wait_allowance(self.timeout_for(endpoint), keep))
+            if context.budget(self.timeout_for(endpoint)) <= 0:
+                raise DeadlineExceeded(f"no time left to call {self.name}")
+            outcome, response = await self._attempt(get)
             if response is not None and response.status_code < 400:
                 try:
                     return response.json()
                 except ValueError as exc:
                     raise UpstreamError(self.name, f"{endpoint} answered invalid JSON", response.status_code) from exc
             status = response.status_code if response is not None else None
+            attempt += 1
             if response is not None and response.status_code == 429:
                 pause = parse_retry_after(response.headers.get("retry-after"), self._default_retry_after_s)
                 await self._pacer.pause(self.name, pause)
-                wait, reason = pause, "rate_limited"
-            elif response is not None and status not in _RETRYABLE_STATUS:
+                if attempt >= self._retry.max_attempts:
+                    raise UpstreamRateLimited(self.name, pause)
+                # No sleep here: the pacer holds this retry, like every other call, until the pause is
+                # over, or refuses it at once when the pause outlasts the caller's deadline.
+                self._metrics.retries.labels(self.name, "rate_limited").inc()
+                log.info("retrying %s %s after its %.2fs pause", self.name, endpoint, pause)
+                continue
+            if response is not None and status not in _RETRYABLE_STATUS:
                 raise UpstreamRejected(self.name, response.status_code, short(response.text))
-            else:
-                wait, reason = self._retry.backoff(attempt), outcome
-            attempt += 1
-            remaining = context.budget(self._timeout_s)
-            if attempt >= self._retry.max_attempts or wait >= remaining:
-                if reason == "rate_limited":
-                    raise UpstreamRateLimited(self.name, wait)
+            wait = self._retry.backoff(attempt - 1)
+            if attempt >= self._retry.max_attempts or wait >= context.budget(self.timeout_for(endpoint)):
                 raise UpstreamError(self.name, f"{endpoint} failed after {attempt} attempt(s) ({outcome})", status)
-            self._metrics.retries.labels(self.name, reason).inc()
-            log.info("retrying %s %s in %.2fs (%s)", self.name, endpoint, wait, reason)
+            self._metrics.retries.labels(self.name, outcome).inc()
+            log.info("retrying %s %s in %.2fs (%s)", self.name, endpoint, wait, outcome)
             await asyncio.sleep(wait)
 
     def timeout_for(self, endpoint: str) -> float:

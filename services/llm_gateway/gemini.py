@@ -27,7 +27,7 @@ from services.common.errors import (
     UpstreamRejected,
 )
 from services.common.logs import register_secret
-from services.common.upstream_http import LocalCooldown, Pacer, RetryPolicy
+from services.common.upstream_http import LatencyWindow, LocalCooldown, Pacer, RetryPolicy, call_time_s
 from services.llm_gateway.gemini_errors import Failure, classify
 from services.llm_gateway.metrics import LlmMetrics
 from services.llm_gateway.usage import Usage
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 UPSTREAM = "gemini"
+_CHARS_PER_TOKEN = 4  # Gemini's rule of thumb for English text
 _ANSWERS_PER_CALL = 2  # an answer outside the schema is asked for once more, then given up on
 
 
@@ -64,6 +65,15 @@ class StructuredLlm(Protocol):
         usage: Usage,
         wire_schema: type[BaseModel] | None = None,
     ) -> M: ...
+
+
+def estimate_tokens(system: str, prompt: str) -> int:
+    """Input tokens of a request, before sending it: what Gemini's tokens-per-minute limit meters.
+
+    Output tokens are not counted: Gemini's TPM (and the simulator's) counts input only, and charging
+    every call its max output tokens (4096) would make TPM, not RPM, the limit at a tenth of real use.
+    """
+    return -(-(len(system) + len(prompt)) // _CHARS_PER_TOKEN)
 
 
 def parse_answer(response: types.GenerateContentResponse, schema: type[M]) -> M | None:
@@ -114,6 +124,7 @@ class GeminiClient:
         self._temperature = temperature
         self._max_output_tokens = max_output_tokens
         self._margin_s = margin_s  # left to the caller to answer (or fall back) after the last attempt
+        self._latency = LatencyWindow(200)  # answered calls, for the time kept back from a wait
 
     @property
     def model(self) -> str:
@@ -139,11 +150,16 @@ class GeminiClient:
         """
         failures = 0
         answers = 0
+        tokens = estimate_tokens(system, prompt)
         while True:
-            budget = context.budget(self._timeout_s, self._margin_s)
-            if budget <= 0:
+            if context.budget(self._timeout_s, self._margin_s) <= 0:
                 raise DeadlineExceeded(f"no time left to call {UPSTREAM}")
-            await self._pacer.acquire(UPSTREAM, budget)
+            # Requests and input tokens per minute, shared by every replica; a wait beyond the caller's
+            # deadline (less a typical call) is refused at once, never slept through.
+            allowance = context.wait_allowance(
+                self._timeout_s, call_time_s(self._latency, self._timeout_s, self._margin_s)
+            )
+            await self._pacer.acquire(UPSTREAM, allowance, tokens=tokens)
             response, failure = await self._send(task, system, prompt, wire_schema or schema, usage)
             if response is not None:
                 answer = parse_answer(response, schema)
@@ -161,20 +177,20 @@ class GeminiClient:
             failures += 1
             if failure.kind == "rejected":  # the request itself is wrong (bad key, unknown model): no retry
                 raise self._give_up(failure, failures, 0.0)
-            wait = self._wait_after(failure, failures)
-            if failure.kind == "rate_limited" and failure.retry_delay_s:
-                await self._pacer.pause(UPSTREAM, failure.retry_delay_s)
+            if failure.kind == "rate_limited":
+                # Gemini's RetryInfo pauses every replica; the pacer then holds the retry until the pause is
+                # over, or refuses it at once when the pause outlasts the caller's budget.
+                pause = failure.retry_delay_s or self._retry.backoff(failures - 1)
+                await self._pacer.pause(UPSTREAM, pause)
+                if failures >= self._retry.max_attempts:
+                    raise self._give_up(failure, failures, pause)
+                log.info("retrying %s %s after its %.2fs pause", UPSTREAM, task, pause)
+                continue
+            wait = self._retry.backoff(failures - 1)
             if failures >= self._retry.max_attempts or wait >= context.budget(self._timeout_s, self._margin_s):
                 raise self._give_up(failure, failures, wait)
             log.info("retrying %s %s in %.2fs (%s)", UPSTREAM, task, wait, failure.kind)
             await asyncio.sleep(wait)
-
-    def _wait_after(self, failure: Failure, failures: int) -> float:
-        """Full-jitter backoff; for a 429, Gemini's RetryInfo delay is the floor."""
-        wait = self._retry.backoff(failures - 1)
-        if failure.kind == "rate_limited" and failure.retry_delay_s:
-            wait = max(wait, failure.retry_delay_s)
-        return wait
 
     def _give_up(self, failure: Failure, failures: int, wait: float) -> Exception:
         if failure.kind == "rejected":
@@ -215,6 +231,7 @@ class GeminiClient:
             return None, failure
         finally:
             self._metrics.seconds.labels(task).observe(time.perf_counter() - t0)
+        self._latency.observe(time.perf_counter() - t0)
         self._count_tokens(response, usage)
         return response, None
 

@@ -7,11 +7,14 @@ from prometheus_client import CollectorRegistry
 from segue.v1 import llm_gateway_pb2_grpc
 
 from services.common.cache import Cache, make_store
-from services.common.metrics import CacheMetrics, WorkSharingMetrics
+from services.common.metrics import CacheMetrics, SchedulerMetrics, WorkSharingMetrics
+from services.common.redis_client import connect_if_set, warm_up
+from services.common.scheduler import SharedScheduler
 from services.common.server import ServiceDefinition
-from services.llm_gateway.budget import LocalGeminiBudget
+from services.common.upstream_http import Pacer
+from services.llm_gateway.budget import GeminiBudget, LocalGeminiBudget, PacerGeminiBudget
 from services.llm_gateway.config import Config
-from services.llm_gateway.gemini import GeminiClient
+from services.llm_gateway.gemini import UPSTREAM, GeminiClient
 from services.llm_gateway.metrics import LlmMetrics
 from services.llm_gateway.mood import BundleSettings, MoodAnalyzer
 from services.llm_gateway.servicer import LlmGatewayServicer
@@ -22,8 +25,19 @@ SERVICE_NAME = "segue.v1.LlmGateway"
 
 async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     """Tests point the gateway at a fake Gemini through cfg.gemini_base_url."""
-    # The Gemini pacer and the budget view in one (the shared scheduler replaces both once wired).
-    budget = LocalGeminiBudget(cfg.gemini_local_rpm)
+    redis = connect_if_set(cfg.server.redis_url)
+    await warm_up(redis)
+    pacer: Pacer
+    budget: GeminiBudget
+    if redis is None:
+        # One process: the local 429 pause, and this process's own count of requests, decide bundling.
+        pacer = budget = LocalGeminiBudget(cfg.gemini_local_rpm)
+    else:
+        # Every replica: requests and tokens per minute in Redis, and bundling decided from that budget.
+        scheduler = SharedScheduler(
+            redis, {UPSTREAM: cfg.limits}, metrics=SchedulerMetrics.create(registry), settings=cfg.scheduler
+        )
+        pacer, budget = scheduler, PacerGeminiBudget(scheduler)
     gemini = GeminiClient(
         api_key=cfg.gemini_api_key,
         base_url=cfg.gemini_base_url,
@@ -32,9 +46,9 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         timeout_s=cfg.llm_timeout_s,
         max_attempts=cfg.llm_max_attempts,
         metrics=LlmMetrics.create(registry),
-        pacer=budget,
+        pacer=pacer,
     )
-    store = make_store(cfg.server.redis_url)
+    store = make_store(redis)
     cache = Cache(store, "llm", CacheMetrics.create(registry))
     mood = MoodAnalyzer(
         gemini,
@@ -52,5 +66,5 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     return ServiceDefinition(
         service_names=[SERVICE_NAME],
         add_to_server=add_to_server,
-        closers=[mood.aclose, gemini.aclose, store.close],
+        closers=[mood.aclose, gemini.aclose, store.close, *([redis.aclose] if redis else [])],
     )

@@ -22,10 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from services.common.bloom import BloomBackend, BloomShape, MemoryBloom, RotatingBloom, redis_bloom
+from services.common.redis_client import RedisClient
 from services.reccobeat_gateway.metrics import GatewayMetrics
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class BloomAbsentIds:
         settings: RegistrySettings,
         metrics: GatewayMetrics,
         *,
-        redis: aioredis.Redis | None = None,
+        redis: RedisClient | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.reccobeat_gateway.validation import MAX_IDS_PER_REQUEST
+from services.common.gcra import Limit
+from services.common.scheduler import SchedulerSettings, read_scheduler_settings
 
 DEFAULT_PORT = 50054
 _DAY_S = 86_400.0
@@ -40,6 +42,16 @@ class Config:
     absent_false_positive_rate: float = 0.001
     absent_recheck_fraction: float = 0.01  # of "absent" answers, asked upstream again anyway
     max_ids_per_request: int = MAX_IDS_PER_REQUEST  # GetTracks / GetAudioFeatures: what one call may cost
+
+    # ReccoBeats publishes no numbers; it sustains a few calls a second with short bursts (the realistic
+    # simulator profile: a 3/s bucket of 8). A little below that, so the shared budget sees no 429.
+    limit_rate_per_s: float = 2.7
+    limit_burst: float = 6.0
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+
+    @property
+    def limits(self) -> tuple[Limit, ...]:
+        return (Limit("requests", self.limit_rate_per_s, self.limit_burst),)
 
     def endpoint_timeouts(self) -> dict[str, float]:
         return {
@@ -89,6 +101,9 @@ def from_env(environ: Mapping[str, str]) -> Config:
         max_ids_per_request=env.integer(
             "RECCOBEAT_MAX_IDS_PER_REQUEST", Config.max_ids_per_request, minimum=1, maximum=2000
         ),
+        limit_rate_per_s=env.number("RECCOBEAT_LIMIT_RATE_PER_S", Config.limit_rate_per_s, minimum=0.001),
+        limit_burst=env.number("RECCOBEAT_LIMIT_BURST", Config.limit_burst, minimum=1),
+        scheduler=read_scheduler_settings(env),
     )
     env.retired("RECCOBEAT_TIMEOUT_S", "set the per-endpoint RECCOBEAT_*_TIMEOUT_S instead")
     env.retired("ABSENT_ID_TTL_S", "absent IDs are remembered for ABSENT_ROTATION_S × (ABSENT_GENERATIONS − 1 to 1)")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import redis.asyncio as aioredis
 from grpc import aio
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc
 
 from services.common.cache import Cache, make_store
-from services.common.metrics import CacheMetrics, UpstreamMetrics, WorkSharingMetrics
+from services.common.metrics import CacheMetrics, SchedulerMetrics, UpstreamMetrics, WorkSharingMetrics
+from services.common.redis_client import connect, connect_if_set, warm_up
+from services.common.scheduler import make_pacer
 from services.common.server import ServiceDefinition
 from services.common.singleflight import SingleFlight
 from services.common.upstream_http import HedgePolicy, RetryPolicy, UpstreamClient
@@ -34,6 +35,9 @@ async def build(
     cache_metrics = CacheMetrics.create(registry)
     sharing = WorkSharingMetrics.create(registry)
     timeouts = cfg.endpoint_timeouts()
+    redis = connect_if_set(cfg.server.redis_url)
+    await warm_up(redis)
+    pacer = make_pacer(redis, {UPSTREAM: cfg.limits}, metrics=SchedulerMetrics.create(registry), settings=cfg.scheduler)
     http = UpstreamClient(
         UPSTREAM,
         cfg.base_url,
@@ -41,22 +45,19 @@ async def build(
         endpoint_timeouts=timeouts,
         hedge=HedgePolicy(enabled=cfg.hedge, min_delay_s=cfg.hedge_min_delay_s, default_delay_s=cfg.hedge_delay_s),
         metrics=UpstreamMetrics.create(registry),
+        pacer=pacer,
         retry=RetryPolicy(max_attempts=cfg.max_attempts),
         transport=transport,
         max_connections=cfg.max_concurrency,
     )
     client = ReccoBeatsClient(http, metrics, max_concurrency=cfg.max_concurrency)
-    store = make_store(cfg.server.redis_url)
+    store = make_store(redis)
 
     def cache(namespace: str) -> Cache:
         return Cache(store, namespace, cache_metrics)
 
     # The registry's own connection: its pipelines carry long BITFIELD commands, apart from the cache's reads.
-    registry_redis = (
-        aioredis.from_url(cfg.server.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
-        if (cfg.server.redis_url)
-        else None
-    )
+    registry_redis = connect(cfg.server.redis_url) if cfg.server.redis_url else None
     absent = BloomAbsentIds(
         RegistrySettings(
             period_s=cfg.absent_rotation_s,
@@ -108,7 +109,7 @@ async def build(
         Artists(client, cache("rb-artist"), cfg.artist_ttl_s, tracks.remember),
     )
 
-    closers = [registry_redis.aclose] if registry_redis is not None else []
+    redis_closers = [r.aclose for r in (registry_redis, redis) if r is not None]
 
     def add_to_server(server: aio.Server) -> None:
         reccobeat_gateway_pb2_grpc.add_ReccoBeatGatewayServicer_to_server(servicer, server)
@@ -116,5 +117,5 @@ async def build(
     return ServiceDefinition(
         service_names=[SERVICE_NAME],
         add_to_server=add_to_server,
-        closers=[tracks.aclose, features.aclose, client.aclose, store.close, *closers],
+        closers=[tracks.aclose, features.aclose, client.aclose, store.close, *redis_closers],
     )

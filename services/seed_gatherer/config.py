@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.identity import IdentityConfig, read_identity_config
+from services.common.gcra import Limit
+from services.common.scheduler import SchedulerSettings, read_scheduler_settings
 from services.seed_gatherer.spotify_client import TOP_LIMIT_MAX
 
 
@@ -27,6 +29,20 @@ class Config:
     # Off: a hedged copy costs Spotify quota, and the rolling 30 s app-wide limit is the mesh's bottleneck
     # under load (reliability-notes §6: hedging against rate-limited third-party APIs raises 429s).
     spotify_hedge: bool = False
+    # Spotify counts an app's calls over a rolling 30 s window and publishes no number; reports (and the
+    # realistic simulator profile) say about 90. A little below, so the shared budget sees no 429.
+    spotify_limit_requests: int = 81
+    spotify_limit_window_s: float = 30.0
+    spotify_limit_burst: int = 4
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+
+    @property
+    def limits(self) -> tuple[Limit, ...]:
+        return (
+            Limit.window(
+                "requests", self.spotify_limit_requests, self.spotify_limit_window_s, self.spotify_limit_burst
+            ),
+        )
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
@@ -43,6 +59,12 @@ def from_env(environ: Mapping[str, str]) -> Config:
         top_artists_limit=env.integer("TOP_ARTISTS_LIMIT", 50, minimum=1, maximum=TOP_LIMIT_MAX),
         spotify_hedge=env.flag("SPOTIFY_HEDGE", False),
         identity=read_identity_config(env),
+        spotify_limit_requests=env.integer("SPOTIFY_LIMIT_REQUESTS", Config.spotify_limit_requests, minimum=2),
+        spotify_limit_window_s=env.number("SPOTIFY_LIMIT_WINDOW_S", Config.spotify_limit_window_s, minimum=0.001),
+        spotify_limit_burst=env.integer("SPOTIFY_LIMIT_BURST", Config.spotify_limit_burst, minimum=1),
+        scheduler=read_scheduler_settings(env),
     )
+    if cfg.spotify_limit_burst >= cfg.spotify_limit_requests:
+        env.problem("SPOTIFY_LIMIT_BURST must be below SPOTIFY_LIMIT_REQUESTS (the burst is part of the window)")
     env.finish()
     return cfg

@@ -13,7 +13,9 @@ from services.common.cache import Cache, make_store
 from services.common.channels import make_channel
 from services.common.identity import NAMESPACE as IDENTITY_NAMESPACE
 from services.common.identity import Identities
-from services.common.metrics import CacheMetrics, GrpcMetrics, UpstreamMetrics, WorkSharingMetrics
+from services.common.metrics import CacheMetrics, GrpcMetrics, SchedulerMetrics, UpstreamMetrics, WorkSharingMetrics
+from services.common.redis_client import connect_if_set, warm_up
+from services.common.scheduler import make_pacer
 from services.common.server import ServiceDefinition
 from services.common.singleflight import SingleFlight
 from services.common.upstream_http import HedgePolicy, UpstreamClient
@@ -30,16 +32,22 @@ SERVICE_NAME = seed_gatherer_pb2.DESCRIPTOR.services_by_name["SeedGatherer"].ful
 async def build(
     cfg: Config, registry: CollectorRegistry, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> ServiceDefinition:
+    redis = connect_if_set(cfg.server.redis_url)
+    await warm_up(redis)
+    pacer = make_pacer(
+        redis, {"spotify": cfg.limits}, metrics=SchedulerMetrics.create(registry), settings=cfg.scheduler
+    )
     http = UpstreamClient(
         "spotify",
         cfg.spotify_base_url,
         timeout_s=cfg.spotify_timeout_s,
         metrics=UpstreamMetrics.create(registry),
         hedge=HedgePolicy(enabled=cfg.spotify_hedge),
+        pacer=pacer,
         transport=transport,
     )
     spotify = SpotifyClient(http, extended_quota=cfg.spotify_extended_quota)
-    store = make_store(cfg.server.redis_url)
+    store = make_store(redis)
     cache_metrics = CacheMetrics.create(registry)
     identities = Identities(http, Cache(store, IDENTITY_NAMESPACE, cache_metrics), cfg.identity)
     contexts = UserContextLoader(
@@ -68,5 +76,5 @@ async def build(
     return ServiceDefinition(
         service_names=[SERVICE_NAME],
         add_to_server=add_to_server,
-        closers=[http.aclose, store.close, channel.close],
+        closers=[http.aclose, store.close, channel.close, *([redis.aclose] if redis else [])],
     )

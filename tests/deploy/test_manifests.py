@@ -111,6 +111,16 @@ def test_prod_autoscales_every_service_and_keeps_a_disruption_budget(rendered: d
         assert {c["topologyKey"] for c in spread} == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
 
 
+def test_without_redis_the_gateways_pods_together_stay_within_the_upstream_limits(
+    rendered: dict[str, Manifest],
+) -> None:
+    # Each pod then keeps to 1/SCHEDULER_REPLICAS of its upstream's limits: as many as the HPA may run.
+    prod = rendered["prod"]
+    for name in ("llm-gateway", "reccobeat-gateway", "seed-gatherer"):
+        config = named(prod, "ConfigMap", f"{name}-config")["data"]
+        assert int(config["SCHEDULER_REPLICAS"]) >= named(prod, "HorizontalPodAutoscaler", name)["spec"]["maxReplicas"]
+
+
 def test_dev_runs_one_pod_each_and_needs_no_secret_from_outside(rendered: dict[str, Manifest]) -> None:
     dev = rendered["dev"]
     assert not list(of_kind(dev, "HorizontalPodAutoscaler"))

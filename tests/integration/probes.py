@@ -30,12 +30,17 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, within_s: 
 
 async def handled(mesh: Mesh, service: str, method: str, code: str = "OK") -> float:
     """grpc_server_handled_total of one method of `service` with status `code`, from its /metrics (0 if absent)."""
-    async with httpx.AsyncClient(timeout=10) as http:
-        text = (await http.get(f"http://127.0.0.1:{mesh.metrics_ports[service]}/metrics")).text
     labels = {"grpc_service": PROTO_NAMES[service], "grpc_method": method, "grpc_code": code}
+    return await scraped(mesh.metrics_ports[service], "grpc_server_handled_total", **labels)
+
+
+async def scraped(metrics_port: int, name: str, **labels: str) -> float:
+    """The sum of the samples of `name` whose labels include `labels`, from a service's /metrics."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        text = (await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
     return sum(
         sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
-        if sample.name == "grpc_server_handled_total" and labels.items() <= sample.labels.items()
+        if sample.name == name and labels.items() <= sample.labels.items()
     )

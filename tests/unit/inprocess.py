@@ -32,6 +32,14 @@ class Served(Generic[S]):
     def metric(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
 
+    def tokens_taken(self, upstream: str) -> float:
+        """Upstream calls the scheduler let out for users: from the shared budget, or (Redis too slow on a
+        loaded machine) from the local share."""
+        return sum(
+            self.metric("segue_scheduler_admissions_total", upstream=upstream, lane="interactive", outcome=outcome)
+            for outcome in ("admitted", "waited", "local_fallback")
+        )
+
 
 @asynccontextmanager
 async def serving(cfg: C, build: Builder[C], stub: Callable[[aio.Channel], S]) -> AsyncIterator[Served[S]]:

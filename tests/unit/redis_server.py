@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 
 from segue_cli.mesh import _start_redis, stop_process
+from services.common.redis_client import RedisClient, connect
 
 
 @asynccontextmanager
@@ -25,14 +25,9 @@ async def private_redis(log_dir: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def redis_url(tmp_path: Path) -> AsyncIterator[str]:
-    async with private_redis(tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_url)
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
+    """A client of tests/conftest.py's `redis_url`: a private single Redis, then a 3-node cluster."""
+    client = connect(redis_url)
     try:
         yield client
     finally:

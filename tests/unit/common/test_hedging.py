@@ -21,10 +21,11 @@ class NoTokens:
     def __init__(self) -> None:
         self.refused = asyncio.Event()
 
-    async def acquire(self, upstream: str, budget_s: float) -> None:
-        if budget_s <= 0:
+    async def acquire(self, upstream: str, max_wait_s: float, *, tokens: int = 0) -> float:
+        if max_wait_s <= 0:
             self.refused.set()
             raise UpstreamRateLimited(upstream, 1.0)
+        return 0.0
 
     async def pause(self, upstream: str, seconds: float) -> None:
         return None

@@ -140,7 +140,8 @@ async def test_429_longer_than_the_deadline_fails_fast_with_retry_after() -> Non
             await c.get_json("GET /x", "x")
     finally:
         context.set_deadline_in(None)
-    assert exc.value.retry_after_s == 30
+    # The hint is what is left of the pause when the retry was refused (at once, so nearly all of it).
+    assert exc.value.retry_after_s == pytest.approx(30, abs=1.0)
     await c.aclose()
 
 

@@ -19,9 +19,9 @@ Gateway = Served[llm_gateway_pb2_grpc.LlmGatewayStub]
 
 
 @asynccontextmanager
-async def running_gateway(gemini_url: str) -> AsyncIterator[Gateway]:
+async def running_gateway(gemini_url: str, **extra_env: str) -> AsyncIterator[Gateway]:
     """The real llm_gateway in this process, in front of the Gemini at `gemini_url`."""
-    env = {**LOOPBACK, "GEMINI_API_KEY": API_KEY, "GEMINI_BASE_URL": gemini_url, "LLM_TIMEOUT_S": "5"}
+    env = {**LOOPBACK, "GEMINI_API_KEY": API_KEY, "GEMINI_BASE_URL": gemini_url, "LLM_TIMEOUT_S": "5", **extra_env}
     async with serving(from_env(env), build, llm_gateway_pb2_grpc.LlmGatewayStub) as gateway:
         yield gateway
 

@@ -57,3 +57,15 @@ def test_a_bad_api_version_alone_is_an_error() -> None:
     with pytest.raises(ConfigError, match="GEMINI_API_VERSION must look like v1"):
         from_env({"GEMINI_API_KEY": "k-9d8c7b6a5", "GEMINI_API_VERSION": "2"})
     assert from_env({"GEMINI_API_KEY": "k-9d8c7b6a5", "GEMINI_API_VERSION": "v1beta"}).gemini_api_version == "v1beta"
+
+
+def test_gemini_limits_are_requests_and_input_tokens_per_minute() -> None:
+    rpm, tpm = from_env({"GEMINI_API_KEY": "k"}).limits
+    # Below the realistic profile's 300 requests and 1M input tokens a minute.
+    assert (rpm.per, rpm.burst + rpm.rate * 60) == ("request", pytest.approx(270))
+    assert (tpm.per, tpm.burst + tpm.rate * 60) == ("token", pytest.approx(900_000))
+    cfg = from_env({"GEMINI_API_KEY": "k", "GEMINI_LIMIT_RPM": "20", "GEMINI_LIMIT_REQUEST_BURST": "2"})
+    assert cfg.limits[0].rate == pytest.approx(18 / 60)
+    with pytest.raises(ConfigError) as caught:
+        from_env({"GEMINI_API_KEY": "k", "GEMINI_LIMIT_TPM": "100", "GEMINI_LIMIT_TOKEN_BURST": "100"})
+    assert "GEMINI_LIMIT_TOKEN_BURST must be below GEMINI_LIMIT_TPM" in str(caught.value)

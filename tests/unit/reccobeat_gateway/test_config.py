@@ -57,3 +57,25 @@ def test_every_bad_variable_is_named_at_once() -> None:
     names = ("RECCOBEAT_BASE_URL", "RECCOBEAT_MAX_ATTEMPTS", "RECCOBEAT_TRACK_TIMEOUT_S", "ABSENT_RECHECK_FRACTION")
     assert all(name in text for name in names)
     assert "RECCOBEAT_TIMEOUT_S is no longer read" in text
+
+
+def test_the_upstream_limit_defaults_sit_below_the_realistic_profile_and_can_be_changed() -> None:
+    (limit,) = from_env({}).limits
+    # The realistic simulator profile: a 3/s bucket of 8.
+    assert (limit.rate, limit.burst) == (2.7, 6.0)
+    cfg = from_env(
+        {
+            "RECCOBEAT_LIMIT_RATE_PER_S": "10",
+            "RECCOBEAT_LIMIT_BURST": "20",
+            "SCHEDULER_REPLICAS": "4",
+            "SCHEDULER_BACKGROUND_RESERVE": "0.25",
+        }
+    )
+    assert (cfg.limits[0].rate, cfg.limits[0].burst) == (10.0, 20.0)
+    assert (cfg.scheduler.replicas, cfg.scheduler.background_reserve) == (4, 0.25)
+    with pytest.raises(ConfigError) as err:
+        from_env({"RECCOBEAT_LIMIT_RATE_PER_S": "0", "SCHEDULER_BACKGROUND_RESERVE": "2", "SCHEDULER_REPLICAS": "0"})
+    assert all(
+        name in str(err.value)
+        for name in ("RECCOBEAT_LIMIT_RATE_PER_S", "SCHEDULER_BACKGROUND_RESERVE", "SCHEDULER_REPLICAS")
+    )

@@ -21,7 +21,7 @@ from services.reccobeat_gateway.lookup import BatchLookup
 from services.reccobeat_gateway.metrics import GatewayMetrics
 from sim.testing import RunningSim, running_sim
 from tests.unit.reccobeat_gateway.fake_reccobeats import BASE_URL, FakeReccoBeats
-from tests.unit.redis_server import redis, redis_url  # noqa: F401 - fixtures
+from tests.unit.redis_server import redis  # noqa: F401 - fixtures
 
 PERIOD_S = 3600.0
 

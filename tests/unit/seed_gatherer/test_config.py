@@ -66,3 +66,22 @@ def test_every_bad_variable_is_named_at_once() -> None:
     ):
         assert name in problems
     assert len(caught.value.problems) == 6
+
+
+def test_spotify_limit_is_a_rolling_window_below_the_realistic_profile() -> None:
+    cfg = from_env({"RECCOBEAT_GATEWAY_ADDR": "x:1"})
+    (limit,) = cfg.limits
+    # At most burst + rate x window in any window: 81 per 30 s, under the 90 the realistic profile allows.
+    assert limit.burst + limit.rate * 30 == pytest.approx(81)
+    assert limit.burst == 4
+    cfg = from_env(
+        {
+            "RECCOBEAT_GATEWAY_ADDR": "x:1",
+            "SPOTIFY_LIMIT_REQUESTS": "50",
+            "SPOTIFY_LIMIT_WINDOW_S": "10",
+            "SPOTIFY_LIMIT_BURST": "10",
+        }
+    )
+    assert (cfg.limits[0].rate, cfg.limits[0].burst) == (4.0, 10.0)
+    with pytest.raises(ConfigError, match="SPOTIFY_LIMIT_BURST must be below SPOTIFY_LIMIT_REQUESTS"):
+        from_env({"RECCOBEAT_GATEWAY_ADDR": "x:1", "SPOTIFY_LIMIT_REQUESTS": "5", "SPOTIFY_LIMIT_BURST": "5"})
