@@ -116,10 +116,6 @@ class EnvReader:
         if self._environ.get(name, "") != "":
             self._problems.append(f"{name} is no longer read: {instead}")
 
-    def problem(self, message: str) -> None:
-        """A problem found by a check across variables (e.g. one must exceed another)."""
-        self._problems.append(message)
-
     def finish(self) -> None:
         if self._problems:
             raise ConfigError(self._problems)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.gcra import Limit
 from services.common.logs import register_secret
-from services.llm_gateway.tasks import DEFAULT_MAX_PROMPT_CHARS
 from services.common.scheduler import SchedulerSettings, read_scheduler_settings
+from services.llm_gateway.tasks import DEFAULT_MAX_PROMPT_CHARS
 
 DEFAULT_PORT = 50052
 _API_VERSION = re.compile(r"v\d+[a-z0-9]*")

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from services.common.config import EnvReader, ServerConfig, read_server_config
-from services.reccobeat_gateway.validation import MAX_IDS_PER_REQUEST
 from services.common.gcra import Limit
 from services.common.scheduler import SchedulerSettings, read_scheduler_settings
+from services.reccobeat_gateway.validation import MAX_IDS_PER_REQUEST
 
 DEFAULT_PORT = 50054
 _DAY_S = 86_400.0

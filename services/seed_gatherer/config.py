@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from services.common.config import EnvReader, ServerConfig, read_server_config
-from services.common.identity import IdentityConfig, read_identity_config
 from services.common.gcra import Limit
+from services.common.identity import IdentityConfig, read_identity_config
 from services.common.scheduler import SchedulerSettings, read_scheduler_settings
 from services.seed_gatherer.spotify_client import TOP_LIMIT_MAX
 
