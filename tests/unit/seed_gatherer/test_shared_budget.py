@@ -21,5 +21,5 @@ async def test_a_cached_user_context_takes_no_spotify_token(redis_url: str) -> N
         second = await mesh.stub.WarmUserContext(warm, metadata=auth, timeout=10)
         again = mesh.tokens_taken("spotify")
     assert not first.from_cache and second.from_cache
-    assert taken == len(spotify.requests) == 2  # top tracks and top artists
+    assert taken == len(spotify.requests) == 3  # who the token is (GET /me), top tracks and top artists
     assert again == taken
