@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROTOS := $(wildcard protos/segue/v1/*.proto)
 GEN    := gen/.generated
 
-.PHONY: all venv protos demo up test test-unit test-integration test-security test-sim test-deploy lint bench bench-quick constraints clean
+.PHONY: all venv protos demo up test test-unit test-integration test-security test-sim test-deploy test-chaos lint bench bench-quick constraints clean
 
 all: protos
 
@@ -43,6 +43,10 @@ test-integration: protos
 
 test-security: protos
 	$(PY) scripts/run_pytest.py tests/security $(PYTEST_ARGS)
+
+# Faults under load against a real mesh (a few minutes); `make test` runs them too.
+test-chaos: protos
+	$(PY) scripts/run_pytest.py tests/chaos $(PYTEST_ARGS)
 
 test-sim: protos
 	$(PY) scripts/run_pytest.py tests/sim $(PYTEST_ARGS)

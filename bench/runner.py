@@ -48,8 +48,10 @@ async def run_mesh_scenarios(
     progress(f"starting the mesh (profile {config.profile}, time scale {config.mesh_scale:g})")
     caller_token = secrets.token_urlsafe(24) if config.caller_auth else ""
     options = MeshOptions(profile=config.profile, time_scale=config.mesh_scale, redis="spawn", seed=config.seed)
+    # A cold run flushes Redis: no process-local copy may stand in for what was flushed.
+    options.service_env = {"CACHE_LOCAL_COPY_S": "0"}
     if caller_token:
-        options.service_env = {"CALLER_TOKENS": f"bench={caller_token}"}
+        options.service_env = {**options.service_env, "CALLER_TOKENS": f"bench={caller_token}"}
     try:
         async with running_mesh(options) as mesh:
             sim = SimControl(mesh.sim_url)

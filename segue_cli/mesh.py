@@ -1,7 +1,8 @@
 """The whole mesh on loopback: the simulator, Redis, and the four services as real processes.
 
 `make demo`, `segue up`, the integration tests and the benchmarks all start the mesh through
-`running_mesh`, so there is one way to run it locally.
+`running_mesh`, so there is one way to run it locally. The chaos tests also stop, restart, freeze
+and empty its parts through `Mesh` (same ports, same settings), as an operator's bad day would.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class MeshOptions:
     metrics_port_base: int = 0
     log_dir: Path | None = None  # service logs (JSON lines); default: a temporary directory
     startup_timeout_s: float = 60.0
+    # A spawned Redis is a cache: bounded, evicting the least recently used key when full (every key
+    # segue writes can be rebuilt; the hot rate-limit and cooldown keys are the most recently used).
+    redis_maxmemory: str = "128mb"
     # Extra settings for every service (e.g. CALLER_TOKENS, MESH_CREDENTIAL, TLS_*), and the credentials to
     # reach them when they serve TLS. Without them the mesh runs with auth off, and each service says so.
     service_env: Mapping[str, str] = field(default_factory=dict)
@@ -73,6 +77,9 @@ class Mesh:
     redis_kind: str  # "external", "spawned" or "in-process"
     log_dir: Path
     processes: dict[str, subprocess.Popen[bytes]]
+    service_envs: dict[str, dict[str, str]] = field(default_factory=dict)  # what each service was started with
+    redis_maxmemory: str = ""
+    startup_timeout_s: float = 60.0
 
     @property
     def orchestrator(self) -> str:
@@ -89,6 +96,51 @@ class Mesh:
 
     def log_tail(self, name: str, chars: int = 2000) -> str:
         return _tail(self.log_dir / f"{name}.log", chars)
+
+    async def stop_service(self, name: str, sig: signal.Signals = signal.SIGTERM) -> int | None:
+        """SIGTERM (it drains) or SIGKILL one service and wait for it to exit; its port stays reserved for it."""
+        proc = self.processes[name]
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        return await asyncio.get_running_loop().run_in_executor(None, stop_process, proc)
+
+    async def start_service(self, name: str) -> None:
+        """Start a stopped service again on its port with its settings; return once it reports SERVING."""
+        if self.processes[name].poll() is None:
+            raise MeshError(f"{name} is still running")
+        port = int(self.addresses[name].rsplit(":", 1)[1])
+        log_path = self.log_dir / f"{name}.log"
+        self.processes[name] = spawn_service(name, port, self.service_envs[name], log_path)
+        await wait_serving(name, self.addresses[name], self.processes[name], log_path, self.startup_timeout_s)
+
+    async def restart_service(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
+        await self.stop_service(name, sig)
+        await self.start_service(name)
+
+    def _redis_process(self) -> subprocess.Popen[bytes]:
+        if "redis" not in self.processes:
+            raise MeshError(f"this mesh's Redis ({self.redis_kind}) is not ours to freeze or restart")
+        return self.processes["redis"]
+
+    def freeze_redis(self) -> None:
+        """SIGSTOP: Redis still accepts connections (the kernel does) but answers nothing."""
+        self._redis_process().send_signal(signal.SIGSTOP)
+
+    def thaw_redis(self) -> None:
+        self._redis_process().send_signal(signal.SIGCONT)
+
+    async def kill_redis(self) -> None:
+        """SIGKILL: every connection drops and the data is gone (it never persists)."""
+        proc = self._redis_process()
+        proc.kill()
+        await asyncio.get_running_loop().run_in_executor(None, proc.wait)
+
+    async def start_redis(self) -> None:
+        """A new, empty redis-server on the same port."""
+        if self._redis_process().poll() is None:
+            raise MeshError("redis-server is still running")
+        port = int(self.redis_url.rsplit(":", 1)[1].split("/", 1)[0])
+        self.processes["redis"] = await start_redis_server(port, self.log_dir / "redis.log", self.redis_maxmemory)
 
 
 def free_port() -> int:
@@ -149,21 +201,14 @@ async def _redis_reachable(url: str) -> bool:
         await client.aclose()
 
 
-async def _start_redis(mode: RedisMode, log_path: Path) -> tuple[str, str, subprocess.Popen[bytes] | None]:
-    url = os.environ.get("REDIS_URL", "")
-    if mode == "auto" and url and await _redis_reachable(url):
-        return url, "external", None
+async def start_redis_server(port: int, log_path: Path, maxmemory: str = "128mb") -> subprocess.Popen[bytes]:
+    """A private, never-persisting redis-server on 127.0.0.1:port, bounded in memory; returned once it answers."""
     binary = shutil.which("redis-server")
-    if mode == "none" or binary is None:
-        if mode == "spawn":
-            raise MeshError("redis-server is not installed (apt-get install redis-server)")
-        return "", "in-process", None
-    port = free_port()
-    proc = _spawn(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
-        os.environ,
-        log_path,
-    )
+    if binary is None:
+        raise MeshError("redis-server is not installed (apt-get install redis-server)")
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    args += ["--daemonize", "no", "--maxmemory", maxmemory, "--maxmemory-policy", "allkeys-lru"]
+    proc = _spawn(args, os.environ, log_path)
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
     while not await _redis_reachable(url):
@@ -171,7 +216,22 @@ async def _start_redis(mode: RedisMode, log_path: Path) -> tuple[str, str, subpr
             await asyncio.get_running_loop().run_in_executor(None, stop_process, proc)
             raise MeshError(f"redis-server did not start on port {port}:\n" + _tail(log_path))
         await asyncio.sleep(0.05)
-    return url, "spawned", proc
+    return proc
+
+
+async def _start_redis(
+    mode: RedisMode, log_path: Path, maxmemory: str = "128mb"
+) -> tuple[str, str, subprocess.Popen[bytes] | None]:
+    url = os.environ.get("REDIS_URL", "")
+    if mode == "auto" and url and await _redis_reachable(url):
+        return url, "external", None
+    if mode == "none" or shutil.which("redis-server") is None:
+        if mode == "spawn":
+            raise MeshError("redis-server is not installed (apt-get install redis-server)")
+        return "", "in-process", None
+    port = free_port()
+    proc = await start_redis_server(port, log_path, maxmemory)
+    return f"redis://127.0.0.1:{port}/0", "spawned", proc
 
 
 @dataclass(frozen=True)
@@ -288,6 +348,7 @@ def stop_process(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> int 
     """SIGTERM, wait for a clean exit, SIGKILL if it hangs."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGCONT)  # a frozen (SIGSTOPped) process acts on the SIGTERM only once it runs
         try:
             proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
@@ -312,7 +373,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
         profile = _profile(opts.profile)
         limits = upstream_limits_env(profile, opts.time_scale)
         # One after the other, so a failure leaves nothing running that `finally` does not know of.
-        redis_url, redis_kind, redis_proc = await _start_redis(opts.redis, log_dir / "redis.log")
+        redis_url, redis_kind, redis_proc = await _start_redis(opts.redis, log_dir / "redis.log", opts.redis_maxmemory)
         if redis_proc is not None:
             processes["redis"] = redis_proc
         sim = await start_sim(opts.profile, opts.time_scale, opts.seed, log_dir / "sim.log", opts.startup_timeout_s)
@@ -346,10 +407,18 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
                 "RECCOBEAT_GATEWAY_ADDR": addresses["reccobeat_gateway"],
             },
         }
+        envs = {
+            name: {
+                **common,
+                **limits[name],
+                **per_service[name],
+                "METRICS_PORT": str(metrics_ports[name]),
+                **opts.service_env,
+            }
+            for name in SERVICES
+        }
         for name in SERVICES:
-            env = {**common, **limits[name], **per_service[name], "METRICS_PORT": str(metrics_ports[name])}
-            env.update(opts.service_env)
-            processes[name] = spawn_service(name, ports[name], env, log_dir / f"{name}.log")
+            processes[name] = spawn_service(name, ports[name], envs[name], log_dir / f"{name}.log")
         await asyncio.gather(
             *(
                 wait_serving(
@@ -372,6 +441,9 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             redis_kind=redis_kind,
             log_dir=log_dir,
             processes=processes,
+            service_envs=envs,
+            redis_maxmemory=opts.redis_maxmemory,
+            startup_timeout_s=opts.startup_timeout_s,
         )
     finally:
         # Services first (they drain), then what they depend on.

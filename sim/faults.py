@@ -1,8 +1,10 @@
 """Fault settings per upstream: the profile's random error and timeout rates, changeable at run time.
 
 POST /__sim/faults takes {"upstream": <name, optional: all if absent>, "error_rate", "timeout_rate",
-"extra_latency_s", "outage"} (all optional) or {"clear": true}, which restores the profile's settings.
-`extra_latency_s` is simulated seconds added to every call, scaled like any other delay.
+"rate_limit_rate", "retry_after_s", "extra_latency_s", "outage"} (all optional) or {"clear": true}, which
+restores the profile's settings. `extra_latency_s` is simulated seconds added to every call, scaled like
+any other delay. `rate_limit_rate` is the share of calls answered 429 with `Retry-After: retry_after_s`
+(simulated seconds, scaled): a 429 storm on top of the profile's own rate limits.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from sim.profile import Profile
 class FaultSettings:
     error_rate: float = 0.0
     timeout_rate: float = 0.0
+    rate_limit_rate: float = 0.0
+    retry_after_s: float = 1.0
     extra_latency_s: float = 0.0
     outage: bool = False
 
@@ -49,13 +53,13 @@ def apply_faults(
         raise FaultError(f"unknown upstream {upstream!r}; one of {', '.join(UPSTREAMS)}")
     changes: dict[str, Any] = {}
     for key, value in body.items():
-        if key in ("error_rate", "timeout_rate"):
+        if key in ("error_rate", "timeout_rate", "rate_limit_rate"):
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise FaultError(f"{key} must be a number in [0, 1]")
             changes[key] = float(value)
-        elif key == "extra_latency_s":
+        elif key in ("extra_latency_s", "retry_after_s"):
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise FaultError("extra_latency_s must be a number >= 0")
+                raise FaultError(f"{key} must be a number >= 0")
             changes[key] = float(value)
         elif key == "outage":
             if not isinstance(value, bool):

@@ -1,6 +1,6 @@
 """The path every upstream call takes: count it, apply faults, run the handler, wait the latency, answer.
 
-Order per call: forced outage (503) → random 5xx or timeout (504 after `timeout_s`) from the fault rates →
+Order per call: forced outage (503) → random 5xx, timeout (504 after `timeout_s`) or 429 from the fault rates →
 the endpoint's handler (auth, rate limit, validation, the answer). Every reply, errors included, waits the
 endpoint's sampled latency plus any extra fault latency plus the reply's own work time (LLM generation),
 all multiplied by the time-scale.
@@ -19,7 +19,7 @@ from aiohttp import web
 
 from sim.endpoints import ENDPOINTS, PREFIXES, Upstream
 from sim.profile import Latency
-from sim.reply import Call, Handler, Reply, ReplyError
+from sim.reply import Call, Handler, Reply, ReplyError, retry_after
 from sim.state import STATE_KEY, SimState
 from sim.upstreams.params import ParamError
 
@@ -62,6 +62,9 @@ def _decide(state: SimState, routes: UpstreamRoutes, endpoint: str, call: Call) 
     if roll < faults.error_rate + faults.timeout_rate:
         timeout_s = state.profile.upstream(routes.name).faults.timeout_s
         return replace(routes.error(call.request, 504), work_s=timeout_s)
+    if roll < faults.error_rate + faults.timeout_rate + faults.rate_limit_rate:
+        limited = routes.error(call.request, 429)
+        return replace(limited, headers={**limited.headers, "Retry-After": retry_after(state, faults.retry_after_s)})
     try:
         return routes.handlers[endpoint](call)
     except ReplyError as exc:

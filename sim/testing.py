@@ -64,7 +64,8 @@ class RunningSim:
         self.state.reset(limits=limits)
 
     def set_faults(self, **fields: Any) -> dict[str, Any]:
-        """The fields of POST /__sim/faults: upstream, error_rate, timeout_rate, extra_latency_s, outage, clear."""
+        """The fields of POST /__sim/faults: upstream, error_rate, timeout_rate, rate_limit_rate, retry_after_s,
+        extra_latency_s, outage, clear."""
         self.state.faults = apply_faults(self.state.faults, self.state.profile, fields)
         return faults_json(self.state.faults)
 

@@ -180,6 +180,15 @@ class ServerConfig:
     revision: str = ""  # the source revision this build came from, shown in segue_build_info
     otlp_endpoint: str = ""  # OTLP/HTTP collector; empty: tracing off
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    # The longest deadline a call is worked on for: connection ageing waits this long for calls in flight.
+    max_deadline_s: float = 120.0
+    # Redis as a dependency that can fail: short socket timeouts, pooled connections checked, and a
+    # breaker that bypasses the cache for a while after repeated failures.
+    redis_timeout_s: float = 0.25
+    redis_health_check_interval_s: float = 5.0
+    cache_breaker_failures: int = 3
+    cache_breaker_open_s: float = 5.0
+    cache_local_copy_s: float = 120.0  # how long a process-local copy may stand in for Redis (0: none)
 
 
 def read_server_config(env: EnvReader, *, default_port: int = 50051) -> ServerConfig:
@@ -196,4 +205,10 @@ def read_server_config(env: EnvReader, *, default_port: int = 50051) -> ServerCo
         revision=env.text("SEGUE_REVISION", "unknown"),
         otlp_endpoint=env.text("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
         security=read_security_config(env),
+        max_deadline_s=env.number("MAX_DEADLINE_S", 120.0, minimum=1),
+        redis_timeout_s=env.number("REDIS_TIMEOUT_S", 0.25, minimum=0.01),
+        redis_health_check_interval_s=env.number("REDIS_HEALTH_CHECK_INTERVAL_S", 5.0, minimum=0),
+        cache_breaker_failures=env.integer("CACHE_BREAKER_FAILURES", 3, minimum=1),
+        cache_breaker_open_s=env.number("CACHE_BREAKER_OPEN_S", 5.0, minimum=0.1),
+        cache_local_copy_s=env.number("CACHE_LOCAL_COPY_S", 120.0, minimum=0),
     )

@@ -12,6 +12,7 @@ import enum
 import re
 import time
 import uuid
+from dataclasses import dataclass
 
 from grpc import aio
 
@@ -36,6 +37,19 @@ class Lane(enum.StrEnum):
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 _lane: contextvars.ContextVar[Lane] = contextvars.ContextVar("lane", default=Lane.INTERACTIVE)
+
+
+@dataclass
+class CallNotes:
+    """What degraded while serving the current call, noted where it happened and reported in its answer.
+
+    One mutable object per call: tasks the handler starts copy the context and so share it.
+    """
+
+    cache_unavailable: bool = False
+
+
+_notes: contextvars.ContextVar[CallNotes | None] = contextvars.ContextVar("call_notes", default=None)
 
 
 def metadata_value(ctx: aio.ServicerContext, key: str) -> str:
@@ -90,6 +104,18 @@ def set_lane(value: Lane) -> contextvars.Token[Lane]:
 def lane_from_header(value: str) -> Lane:
     """Only an explicit "background" lowers a call's priority; anything else is a user waiting."""
     return Lane.BACKGROUND if value.strip().lower() == Lane.BACKGROUND else Lane.INTERACTIVE
+
+
+def begin_notes() -> CallNotes:
+    """A fresh notes object for the call now starting (the server interceptor calls this)."""
+    notes = CallNotes()
+    _notes.set(notes)
+    return notes
+
+
+def notes() -> CallNotes | None:
+    """The current call's notes; None outside any call."""
+    return _notes.get()
 
 
 def set_deadline_in(seconds: float | None) -> contextvars.Token[float | None]:

@@ -111,6 +111,7 @@ class CallContextInterceptor(_HandlerInterceptor):
         )
         upstream_calls.start()
         call_context.set_deadline_in(ctx.time_remaining())
+        call_context.begin_notes()
         call_context.set_lane(
             call_context.lane_from_header(call_context.metadata_value(ctx, call_context.PRIORITY_HEADER))
         )
@@ -142,6 +143,10 @@ _BY_VALUE = {status.value[0]: status for status in grpc.StatusCode}
 def _outcome(ctx: aio.ServicerContext, exc: BaseException | None) -> str:
     """The status the client will see, in go-grpc-prometheus's spelling. An abort sets the code before raising."""
     if isinstance(exc, asyncio.CancelledError):
+        remaining = ctx.time_remaining()
+        if remaining is not None and remaining <= 0:
+            # The client gave up at its deadline: that is what it saw.
+            return GO_CODE_NAMES[grpc.StatusCode.DEADLINE_EXCEEDED]
         return GO_CODE_NAMES[grpc.StatusCode.CANCELLED]
     code = ctx.code()
     if code is None:
@@ -165,7 +170,18 @@ class MetricsInterceptor(_HandlerInterceptor):
     def _finish(
         self, labels: tuple[str, str, str], ctx: aio.ServicerContext, exc: BaseException | None, t0: float
     ) -> None:
-        self._m.handled.labels(*labels, _outcome(ctx, exc)).inc()
+        outcome = _outcome(ctx, exc)
+        if outcome == GO_CODE_NAMES[grpc.StatusCode.CANCELLED]:
+            # Cut while its caller still waited: the client cancelled, or the connection under it closed
+            # (a server stopping past its grace, connection ageing past its grace, a network cut).
+            remaining = ctx.time_remaining()
+            log.warning(
+                "%s/%s cut before its deadline: the client cancelled or the connection closed",
+                labels[1],
+                labels[2],
+                extra={"seconds_left": None if remaining is None else round(remaining, 3)},
+            )
+        self._m.handled.labels(*labels, outcome).inc()
         self._m.handling_seconds.labels(*labels).observe(time.perf_counter() - t0)
 
     def around_unary(self, behavior: UnaryBehavior, method: str) -> UnaryBehavior:
@@ -330,6 +346,9 @@ class ClientMetricsInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamC
             call = await continuation(details, request)
         except SegueError as exc:  # refused before it went out (no time left)
             self._finish(labels, GO_CODE_NAMES[exc.code], t0)
+            raise
+        except aio.AioRpcError as exc:  # refused before it went out (no ready connection: the connect gate)
+            self._finish(labels, GO_CODE_NAMES.get(exc.code(), "Unknown"), t0)
             raise
         except BaseException:
             self._finish(labels, GO_CODE_NAMES[grpc.StatusCode.UNKNOWN], t0)

@@ -140,6 +140,8 @@ class UpstreamMetrics:
 class CacheMetrics:
     lookups: Counter
     errors: Counter
+    bypassed: Counter
+    breaker_state: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> CacheMetrics:
@@ -151,6 +153,17 @@ class CacheMetrics:
                 "segue_cache_errors_total",
                 "Cache operations that failed (the request went on without the cache).",
                 ("operation",),
+                registry=registry,
+            ),
+            bypassed=Counter(
+                "segue_cache_bypassed_total",
+                "Cache operations skipped because the cache breaker was open (or no time was left).",
+                ("operation",),
+                registry=registry,
+            ),
+            breaker_state=Gauge(
+                "segue_cache_breaker_state",
+                "The cache breaker: 0 closed (Redis in use), 1 half-open (probing), 2 open (Redis bypassed).",
                 registry=registry,
             ),
         )

@@ -18,8 +18,21 @@ from typing import TypeAlias
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-__all__ = ["RedisClient", "RedisCluster", "connect", "connect_if_set", "is_cluster_url", "warm_up"]
+from services.common.config import ServerConfig
+
+__all__ = [
+    "RedisClient",
+    "RedisCluster",
+    "connect",
+    "connect_configured",
+    "connect_if_set",
+    "is_cluster_url",
+    "warm_up",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +46,42 @@ def is_cluster_url(url: str) -> bool:
     return url.split("://", 1)[0].lower() in CLUSTER_SCHEMES
 
 
-def connect(url: str) -> RedisClient:
-    """A client for REDIS_URL. Nothing connects until the first command, so a Redis that is down is not fatal."""
+def connect(url: str, *, timeout_s: float = SOCKET_TIMEOUT_S, health_check_interval_s: float = 0.0) -> RedisClient:
+    """A client for REDIS_URL. Nothing connects until the first command, so a Redis that is down is not fatal.
+
+    Redis is a dependency that can fail: redis-py's own default retries a timeout ten times with backoff,
+    so with a frozen Redis one call would outlast most requests' deadlines. Here a broken connection is
+    retried once, after a short jittered pause (it reconnects), and a timeout not at all.
+    """
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ValueError(f"REDIS_URL must look like redis://host:port/db or redis+cluster://host:port, got {url!r}")
-    options = {"socket_timeout": SOCKET_TIMEOUT_S, "socket_connect_timeout": SOCKET_TIMEOUT_S}
+    options = {
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": timeout_s,
+        # A pooled connection idle this long is PINGed before use, so one left dead by a Redis restart is
+        # replaced instead of failing the call that picks it (0: never).
+        "health_check_interval": health_check_interval_s,
+        "retry": Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.05), 1, supported_errors=(RedisConnectionError,)),
+    }
     plain = CLUSTER_SCHEMES.get(scheme.lower())
     if plain is None:
         return aioredis.from_url(url, **options)
     return RedisCluster.from_url(f"{plain}://{rest}", **options)
 
 
-def connect_if_set(url: str) -> RedisClient | None:
+def connect_configured(cfg: ServerConfig, url: str | None = None) -> RedisClient:
+    """A client for `url` (default: REDIS_URL) with the configured timeout and connection health checks."""
+    return connect(
+        cfg.redis_url if url is None else url,
+        timeout_s=cfg.redis_timeout_s,
+        health_check_interval_s=cfg.redis_health_check_interval_s,
+    )
+
+
+def connect_if_set(cfg: ServerConfig) -> RedisClient | None:
     """The process's one Redis client (cache, scheduler, ...), or None when REDIS_URL is empty."""
-    return connect(url) if url else None
+    return connect_configured(cfg) if cfg.redis_url else None
 
 
 async def warm_up(client: RedisClient | None) -> None:

@@ -108,7 +108,8 @@ async def start(definition: ServiceDefinition, cfg: ServerConfig, registry: Coll
         interceptors=[*tracing.server_interceptors(), *server_interceptors(metrics, _admission(definition, security))],
         options=[
             ("grpc.max_connection_age_ms", int(cfg.max_connection_age_s * 1000)),
-            ("grpc.max_connection_age_grace_ms", int(cfg.shutdown_grace_s * 1000)),
+            # Ageing a connection must never cut a call still within its deadline (not the shutdown grace).
+            ("grpc.max_connection_age_grace_ms", int(connection_age_grace_s(cfg) * 1000)),
             # Two servers must never silently share a port.
             ("grpc.so_reuseport", 0),
         ],
@@ -136,6 +137,11 @@ async def start(definition: ServiceDefinition, cfg: ServerConfig, registry: Coll
     log.info(describe(security, public=definition.public, callers=definition.callers))
     log.info("serving", extra={"grpc_port": port, "metrics_port": metrics_port})
     return RunningService(definition, server, health, port, metrics_port, metrics_http)
+
+
+def connection_age_grace_s(cfg: ServerConfig) -> float:
+    """How long an aged connection keeps serving its calls: the longest deadline a call may have, plus a margin."""
+    return max(cfg.max_deadline_s, cfg.shutdown_grace_s) + 5.0
 
 
 def _metrics_addr(grpc_host: str) -> str:

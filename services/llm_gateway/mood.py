@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 
 from segue.v1 import common_pb2
 
+from services.common import mood_heuristics
 from services.common.batching import MicroBatcher
 from services.common.cache import Cache, digest
+from services.common.cleaning import clean_names, clean_tracks, feature_target, one_line, unique_targets
 from services.common.errors import InvalidArgument
 from services.common.metrics import WorkSharingMetrics
 from services.common.singleflight import SingleFlight, cached_once
-from services.llm_gateway import heuristics, mood_bundle
+from services.llm_gateway import mood_bundle
 from services.llm_gateway.budget import GeminiBudget
-from services.llm_gateway.cleaning import clean_names, clean_tracks, feature_target, one_line, unique_targets
 from services.llm_gateway.fallback import fallback_warning
 from services.llm_gateway.gemini import LLM_FAILURES, UPSTREAM, InvalidAnswer, StructuredLlm
 from services.llm_gateway.schemas import MoodAnswer
@@ -86,7 +87,7 @@ def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
         feature_target(t.feature, t.min, t.max, t.target, t.weight) for t in answer.feature_targets
     )
     if not targets:
-        targets = list(heuristics.mood_profile(prompt).targets)
+        targets = list(mood_heuristics.mood_profile(prompt).targets)
     return common_pb2.MoodProfile(
         interpretation=one_line(answer.interpretation, 500),
         primary_emotion=one_line(answer.primary_emotion, 50),
@@ -157,7 +158,7 @@ class MoodAnalyzer:
             warning = fallback_warning(exc, "the mood was read by keyword heuristics")
             log.warning("%s", warning.message)
             # Not cached: the next request should get the LLM's reading once it is back.
-            return MoodResult(heuristics.mood_profile(prompt), usage, [warning])
+            return MoodResult(mood_heuristics.mood_profile(prompt), usage, [warning])
         if hit:
             usage.cache_hits += 1
             profile.source = common_pb2.MOOD_SOURCE_CACHE

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError, create_model
 
-from services.llm_gateway.cleaning import one_line
+from services.common.cleaning import one_line
 from services.llm_gateway.schemas import MoodAnswer, tasks_schema
 
 BUNDLE_NOTE = """

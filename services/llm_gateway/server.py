@@ -25,7 +25,7 @@ SERVICE_NAME = "segue.v1.LlmGateway"
 
 async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     """Tests point the gateway at a fake Gemini through cfg.gemini_base_url."""
-    redis = connect_if_set(cfg.server.redis_url)
+    redis = connect_if_set(cfg.server)
     await warm_up(redis)
     pacer: Pacer
     budget: GeminiBudget
@@ -48,8 +48,9 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         metrics=LlmMetrics.create(registry),
         pacer=pacer,
     )
-    store = make_store(redis)
-    cache = Cache(store, "llm", CacheMetrics.create(registry))
+    cache_metrics = CacheMetrics.create(registry)
+    store = make_store(redis, cfg.server, cache_metrics)
+    cache = Cache(store, "llm", cache_metrics)
     mood = MoodAnalyzer(
         gemini,
         cache,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from grpc import aio
 from segue.v1 import llm_gateway_pb2, llm_gateway_pb2_grpc
 
+from services.common.cache import cache_warnings
 from services.llm_gateway.mood import MoodAnalyzer, validate_prompt
 from services.llm_gateway.tasks import TaskRunner, validate_request
 
@@ -19,7 +20,7 @@ class LlmGatewayServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
     ) -> llm_gateway_pb2.AnalyzeMoodResponse:
         result = await self._mood.analyze(validate_prompt(request.prompt))
         return llm_gateway_pb2.AnalyzeMoodResponse(
-            mood=result.profile, usage=result.usage.to_proto(), warnings=result.warnings
+            mood=result.profile, usage=result.usage.to_proto(), warnings=[*result.warnings, *cache_warnings()]
         )
 
     async def RunTasks(
@@ -28,5 +29,5 @@ class LlmGatewayServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
         validate_request(request)
         result = await self._tasks.run(request)
         return llm_gateway_pb2.RunTasksResponse(
-            results=result.results, usage=result.usage.to_proto(), warnings=result.warnings
+            results=result.results, usage=result.usage.to_proto(), warnings=[*result.warnings, *cache_warnings()]
         )

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from segue.v1 import common_pb2, llm_gateway_pb2
 
+from services.common import mood_heuristics
 from services.common.cache import Cache, digest
+from services.common.cleaning import clean_names, clean_tracks, one_line
 from services.common.errors import InvalidArgument
-from services.llm_gateway import heuristics
-from services.llm_gateway.cleaning import clean_names, clean_tracks, one_line
 from services.llm_gateway.fallback import fallback_warning
 from services.llm_gateway.gemini import LLM_FAILURES, StructuredLlm
 from services.llm_gateway.schemas import ChooseAnswer, MentionsAnswer, tasks_schema
@@ -181,7 +181,7 @@ def fallback_results(request: llm_gateway_pb2.RunTasksRequest) -> list[llm_gatew
             chosen = choose_result(task.choose, ids, "fallback: the first candidates in the order given")
             results.append(llm_gateway_pb2.LlmTaskResult(task_id=task.task_id, choose=chosen))
         else:
-            found = heuristics.extract_mentions(task.extract_mentions.text)
+            found = mood_heuristics.extract_mentions(task.extract_mentions.text)
             mentions = llm_gateway_pb2.ExtractMentionsResult(tracks=found.tracks, artists=found.artists)
             results.append(llm_gateway_pb2.LlmTaskResult(task_id=task.task_id, extract_mentions=mentions))
     return results

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem
 
+from services.common.channels import DEFAULT_CONNECT_TIMEOUT_S
 from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.identity import IdentityConfig, read_identity_config
 from services.orchestrator.admission import read_quota
@@ -32,6 +33,8 @@ class Config:
     user_quota: tuple[RateLimitItem, ...]  # per verified user, per replica
     prefetch_max_inflight: int
     prefetch_user_quota: tuple[RateLimitItem, ...]
+    # How long a call waits for a peer with no ready connection before degrading without it.
+    peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
@@ -53,6 +56,11 @@ def from_env(environ: Mapping[str, str]) -> Config:
         user_quota=read_quota(env, "USER_QUOTA", "60/minute"),
         prefetch_max_inflight=env.integer("PREFETCH_MAX_INFLIGHT", 8, minimum=1, maximum=1000),
         prefetch_user_quota=read_quota(env, "PREFETCH_USER_QUOTA", "2/minute"),
+        peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S, minimum=0.05),
     )
+    deadlines = {"RECOMMEND_TIMEOUT_S": cfg.recommend_timeout_s, "PREFETCH_TIMEOUT_S": cfg.prefetch_timeout_s}
+    for name, value in deadlines.items():
+        if value > cfg.server.max_deadline_s:
+            env.problem(f"{name} must be at most MAX_DEADLINE_S ({cfg.server.max_deadline_s:g}), got {value:g}")
     env.finish()
     return cfg

@@ -10,7 +10,7 @@ import grpc
 from grpc import aio
 from segue.v1 import llm_gateway_pb2_grpc, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
 
-from services.common.channels import make_channel
+from services.common.channels import DEFAULT_CONNECT_TIMEOUT_S, make_channel
 from services.common.config import SecurityConfig
 from services.common.context import SPOTIFY_TOKEN_HEADER
 from services.common.errors import SegueError
@@ -70,9 +70,17 @@ class Peers:
         timeout_s: float,
         metrics: GrpcMetrics,
         security: SecurityConfig | None = None,
+        *,
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
     ) -> Peers:
         llm, seeds, recco = (
-            make_channel(a, metrics=metrics, default_timeout_s=timeout_s, security=security)
+            make_channel(
+                a,
+                metrics=metrics,
+                default_timeout_s=timeout_s,
+                connect_timeout_s=connect_timeout_s,
+                security=security,
+            )
             for a in (llm_addr, seeds_addr, reccobeats_addr)
         )
         return cls(

@@ -30,9 +30,10 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         cfg.peer_timeout_s,
         GrpcMetrics.create(registry, "client"),
         cfg.server.security,
+        connect_timeout_s=cfg.peer_connect_timeout_s,
     )
-    store = make_store(cfg.server.redis_url)
     cache_metrics = CacheMetrics.create(registry)
+    store = make_store(cfg.server.redis_url, cfg.server, cache_metrics)
     spotify = UpstreamClient(
         "spotify", cfg.spotify_base_url, timeout_s=cfg.spotify_timeout_s, metrics=UpstreamMetrics.create(registry)
     )
@@ -46,6 +47,7 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         cfg.recommend_timeout_s,
         cfg.prefetch_timeout_s,
         RecommendMetrics.create(registry),
+        max_deadline_s=cfg.server.max_deadline_s,
     )
     return ServiceDefinition(
         service_names=["segue.v1.Orchestrator"],

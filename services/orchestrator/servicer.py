@@ -47,6 +47,8 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         recommend_timeout_s: float,
         prefetch_timeout_s: float,
         metrics: RecommendMetrics,
+        *,
+        max_deadline_s: float = 120.0,
     ):
         self._peers = peers
         self._metrics = metrics
@@ -55,13 +57,22 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         self._background = background
         self._recommend_timeout_s = recommend_timeout_s
         self._prefetch_timeout_s = prefetch_timeout_s
+        self._max_deadline_s = max_deadline_s
 
     async def close(self) -> None:
         await self._background.close()
 
     def _with_default_deadline(self) -> None:
-        if context.time_remaining() is None:
+        """RECOMMEND_TIMEOUT_S when the caller set no deadline; never more than MAX_DEADLINE_S.
+
+        Within MAX_DEADLINE_S the answer comes (partial if it must), so a caller allowing more still gets
+        it in time, and connection ageing, which waits that long for calls in flight, never cuts it.
+        """
+        remaining = context.time_remaining()
+        if remaining is None:
             context.set_deadline_in(self._recommend_timeout_s)
+        elif remaining > self._max_deadline_s:
+            context.set_deadline_in(self._max_deadline_s)
 
     async def _run(
         self, method: str, request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext, emit: workflow.Emit

@@ -5,7 +5,9 @@
 
 The user's context is warmed while the LLM reads the prompt, so seed selection finds it cached.
 Upstream trouble degrades the answer (with a warning) instead of failing it wherever a useful
-playlist can still be made; an invalid token or request fails the call.
+playlist can still be made; an invalid token or request fails the call. A peer that cannot be reached
+fails fast (see services.common.channels) and is worked around too: no llm_gateway → the mood read by
+keyword heuristics here; no seed_gatherer → seeds from the artists the mood names (seed_fallback).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from segue.v1 import (
     seed_gatherer_pb2,
 )
 
-from services.common import context
+from services.common import context, mood_heuristics
+from services.common.cache import cache_warnings
 from services.common.errors import DeadlineExceeded
-from services.orchestrator import ranking
+from services.orchestrator import ranking, seed_fallback
 from services.orchestrator.peers import PeerFailed, Peers, call, token_metadata
 from services.orchestrator.requests import RecommendParams
 from services.orchestrator.sessions import Session
@@ -62,6 +65,16 @@ class Tally:
         self.cache.hits += cache.hits
         self.cache.misses += cache.misses
         self.warnings.extend(warnings)
+
+    def unique_warnings(self) -> list[common_pb2.Warning]:
+        """Each warning once: several peers report the same trouble (e.g. the shared cache) alike."""
+        seen: set[tuple[int, str, str]] = set()
+        out = []
+        for w in (*self.warnings, *cache_warnings()):
+            if (w.code, w.component, w.message) not in seen:
+                seen.add((w.code, w.component, w.message))
+                out.append(w)
+        return out
 
     def add_llm(self, usage: common_pb2.LlmUsage) -> None:
         self.llm.calls += usage.calls
@@ -136,9 +149,20 @@ async def analyze_mood(peers: Peers, params: RecommendParams, session: Session, 
     reused = session.mood_for(params.prompt)
     if reused is not None:
         return reused
-    answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
-        "llm_gateway", peers.llm.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt))
-    )
+    try:
+        answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
+            "llm_gateway", peers.llm.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt))
+        )
+    except PeerFailed as exc:
+        if exc.code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            raise
+        # The same keyword reading the llm_gateway falls back on when Gemini fails.
+        tally.warn(
+            common_pb2.WARNING_CODE_FALLBACK_USED,
+            "orchestrator",
+            f"the mood was read by keyword heuristics: {exc.message}",
+        )
+        return mood_heuristics.mood_profile(params.prompt)
     tally.add_llm(answer.usage)
     tally.warnings.extend(answer.warnings)
     return answer.mood
@@ -155,9 +179,14 @@ async def gather_seeds(
     request = seed_gatherer_pb2.GatherSeedsRequest(
         user_id=params.user_id, mood_prompt=params.prompt, mood=mood, max_seeds=MAX_SEEDS
     )
-    answer: seed_gatherer_pb2.GatherSeedsResponse = await call(
-        "seed_gatherer", peers.seeds.GatherSeeds(request, metadata=token_metadata(params.token))
-    )
+    try:
+        answer: seed_gatherer_pb2.GatherSeedsResponse = await call(
+            "seed_gatherer", peers.seeds.GatherSeeds(request, metadata=token_metadata(params.token))
+        )
+    except PeerFailed as exc:
+        if exc.code != grpc.StatusCode.UNAVAILABLE:
+            raise
+        answer = await seed_fallback.seeds_from_mood_artists(peers.reccobeats, mood, MAX_SEEDS, exc.message)
     tally.absorb(answer.cache, answer.warnings)
     return answer
 
@@ -268,7 +297,7 @@ async def recommend(
         timings=tally.timings,
         cache=tally.cache,
         llm=tally.llm,
-        warnings=tally.warnings,
+        warnings=tally.unique_warnings(),
         session_id=session.session_id,
         request_id=context.request_id(),
     )

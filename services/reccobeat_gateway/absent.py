@@ -11,6 +11,8 @@ and here that would silently drop a real track. So a small random share of "abse
 through and asked upstream again; one that comes back found is a resurrection (a new track, or a
 false positive), and its row is cached from then on, which the lookup reads before this registry.
 A registry that cannot be reached answers "not known absent": the IDs are asked for, nothing fails.
+Its Redis calls can go through the cache's guard (bounded by the call's deadline, skipped while the
+cache breaker is open), so a frozen Redis costs a lookup at most one short timeout.
 """
 
 from __future__ import annotations
@@ -18,17 +20,29 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from redis.exceptions import RedisError
 
 from services.common.bloom import BloomBackend, BloomShape, MemoryBloom, RotatingBloom, redis_bloom
+from services.common.cache import CacheBypassed
 from services.common.redis_client import RedisClient
 from services.reccobeat_gateway.metrics import GatewayMetrics
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Guard(Protocol):
+    async def __call__(self, operation: Callable[[], Awaitable[T]], /) -> T: ...
+
+
+async def _unguarded(operation: Callable[[], Awaitable[T]], /) -> T:
+    return await operation()
+
 
 _FILL_EVERY_S = 30.0  # how often the fill gauge is refreshed (a BITCOUNT of the current generation)
 
@@ -65,9 +79,11 @@ class BloomAbsentIds:
         metrics: GatewayMetrics,
         *,
         redis: RedisClient | None = None,
+        guard: Guard | None = None,  # e.g. RedisStore.guarded: the cache's deadline bound and breaker
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
+        self._guard: Guard = guard or _unguarded
         self._settings = settings
         self._shape = settings.shape()
         self._metrics = metrics
@@ -80,8 +96,14 @@ class BloomAbsentIds:
     async def check(self, kind: str, ids: Sequence[str]) -> AbsentCheck:
         if not ids:
             return AbsentCheck()
+
+        async def contains() -> list[bool]:
+            return await (await self._filter(kind)).contains(ids)
+
         try:
-            flags = await (await self._filter(kind)).contains(ids)
+            flags = await self._guard(contains)
+        except CacheBypassed:
+            return AbsentCheck()
         except (RedisError, OSError) as exc:
             self._error("check", kind, exc)
             return AbsentCheck()
@@ -94,11 +116,17 @@ class BloomAbsentIds:
     async def mark_absent(self, kind: str, ids: Sequence[str]) -> None:
         if not ids:
             return
-        try:
+
+        async def mark() -> None:
             bloom = await self._filter(kind)
             await bloom.add(ids)
             self._count(kind, "marked", len(ids))
             await self._refresh_fill(kind, bloom)
+
+        try:
+            await self._guard(mark)
+        except CacheBypassed:
+            return
         except (RedisError, OSError) as exc:
             self._error("mark", kind, exc)
 

@@ -9,9 +9,9 @@ from grpc import aio
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc
 
-from services.common.cache import Cache, make_store
+from services.common.cache import Cache, RedisStore, make_store
 from services.common.metrics import CacheMetrics, SchedulerMetrics, UpstreamMetrics, WorkSharingMetrics
-from services.common.redis_client import connect, connect_if_set, warm_up
+from services.common.redis_client import connect_configured, connect_if_set, warm_up
 from services.common.scheduler import make_pacer
 from services.common.server import ServiceDefinition
 from services.common.singleflight import SingleFlight
@@ -35,7 +35,7 @@ async def build(
     cache_metrics = CacheMetrics.create(registry)
     sharing = WorkSharingMetrics.create(registry)
     timeouts = cfg.endpoint_timeouts()
-    redis = connect_if_set(cfg.server.redis_url)
+    redis = connect_if_set(cfg.server)
     await warm_up(redis)
     pacer = make_pacer(redis, {UPSTREAM: cfg.limits}, metrics=SchedulerMetrics.create(registry), settings=cfg.scheduler)
     http = UpstreamClient(
@@ -51,13 +51,14 @@ async def build(
         max_connections=cfg.max_concurrency,
     )
     client = ReccoBeatsClient(http, metrics, max_concurrency=cfg.max_concurrency)
-    store = make_store(redis)
+    store = make_store(redis, cfg.server, cache_metrics)
 
     def cache(namespace: str) -> Cache:
         return Cache(store, namespace, cache_metrics)
 
     # The registry's own connection: its pipelines carry long BITFIELD commands, apart from the cache's reads.
-    registry_redis = connect(cfg.server.redis_url) if cfg.server.redis_url else None
+    # Set up like the cache's (short timeouts, one retry) and guarded by the cache's breaker and deadline.
+    registry_redis = connect_configured(cfg.server) if cfg.server.redis_url else None
     absent = BloomAbsentIds(
         RegistrySettings(
             period_s=cfg.absent_rotation_s,
@@ -68,6 +69,7 @@ async def build(
         ),
         metrics,
         redis=registry_redis,
+        guard=store.guarded if isinstance(store, RedisStore) else None,
     )
     slots = asyncio.Semaphore(cfg.max_concurrency)  # batched lookups of both kinds share the upstream's slots
     tracks = BatchLookup(

@@ -6,6 +6,7 @@ from grpc import aio
 from segue.v1 import common_pb2, reccobeat_gateway_pb2_grpc
 from segue.v1 import reccobeat_gateway_pb2 as pb
 
+from services.common.cache import cache_warnings
 from services.reccobeat_gateway.artists import Artists
 from services.reccobeat_gateway.lookup import BatchLookup
 from services.reccobeat_gateway.recommendations import Recommender
@@ -30,7 +31,7 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
             tracks=result.found.values(),
             missing=result.missing,
             cache=result.cache,
-            warnings=result.warnings,
+            warnings=[*result.warnings, *cache_warnings()],
         )
 
     async def GetAudioFeatures(
@@ -44,7 +45,10 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
             item.id = requested
             features.append(item)
         return pb.GetAudioFeaturesResponse(
-            features=features, missing=result.missing, cache=result.cache, warnings=result.warnings
+            features=features,
+            missing=result.missing,
+            cache=result.cache,
+            warnings=[*result.warnings, *cache_warnings()],
         )
 
     async def GetRecommendations(
@@ -58,17 +62,17 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
             seeds_used=result.seeds_used,
             negative_seeds_used=result.negative_seeds_used,
             cache=result.cache,
-            warnings=result.warnings,
+            warnings=[*result.warnings, *cache_warnings()],
         )
 
     async def SearchArtists(
         self, request: pb.SearchArtistsRequest, context: aio.ServicerContext
     ) -> pb.SearchArtistsResponse:
         artists, cache = await self._artists.search(request.query, request.size)
-        return pb.SearchArtistsResponse(artists=artists, cache=cache)
+        return pb.SearchArtistsResponse(artists=artists, cache=cache, warnings=cache_warnings())
 
     async def GetArtistTracks(
         self, request: pb.GetArtistTracksRequest, context: aio.ServicerContext
     ) -> pb.GetArtistTracksResponse:
         tracks, cache = await self._artists.tracks(request.artist_id, request.size)
-        return pb.GetArtistTracksResponse(tracks=tracks, cache=cache)
+        return pb.GetArtistTracksResponse(tracks=tracks, cache=cache, warnings=cache_warnings())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from services.common.channels import DEFAULT_CONNECT_TIMEOUT_S
 from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.gcra import Limit
 from services.common.identity import IdentityConfig, read_identity_config
@@ -29,6 +30,8 @@ class Config:
     # Off: a hedged copy costs Spotify quota, and the rolling 30 s app-wide limit is the mesh's bottleneck
     # under load (reliability-notes §6: hedging against rate-limited third-party APIs raises 429s).
     spotify_hedge: bool = False
+    # How long a call waits for the ReccoBeat gateway with no ready connection before going on without it.
+    peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     # Spotify counts an app's calls over a rolling 30 s window and publishes no number; reports (and the
     # realistic simulator profile) say about 90. A little below, so the shared budget sees no 429.
     spotify_limit_requests: int = 81
@@ -63,6 +66,7 @@ def from_env(environ: Mapping[str, str]) -> Config:
         spotify_limit_window_s=env.number("SPOTIFY_LIMIT_WINDOW_S", Config.spotify_limit_window_s, minimum=0.001),
         spotify_limit_burst=env.integer("SPOTIFY_LIMIT_BURST", Config.spotify_limit_burst, minimum=1),
         scheduler=read_scheduler_settings(env),
+        peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S, minimum=0.05),
     )
     if cfg.spotify_limit_burst >= cfg.spotify_limit_requests:
         env.problem("SPOTIFY_LIMIT_BURST must be below SPOTIFY_LIMIT_REQUESTS (the burst is part of the window)")

@@ -32,7 +32,7 @@ SERVICE_NAME = seed_gatherer_pb2.DESCRIPTOR.services_by_name["SeedGatherer"].ful
 async def build(
     cfg: Config, registry: CollectorRegistry, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> ServiceDefinition:
-    redis = connect_if_set(cfg.server.redis_url)
+    redis = connect_if_set(cfg.server)
     await warm_up(redis)
     pacer = make_pacer(
         redis, {"spotify": cfg.limits}, metrics=SchedulerMetrics.create(registry), settings=cfg.scheduler
@@ -47,8 +47,8 @@ async def build(
         transport=transport,
     )
     spotify = SpotifyClient(http, extended_quota=cfg.spotify_extended_quota)
-    store = make_store(redis)
     cache_metrics = CacheMetrics.create(registry)
+    store = make_store(redis, cfg.server, cache_metrics)
     identities = Identities(http, Cache(store, IDENTITY_NAMESPACE, cache_metrics), cfg.identity)
     contexts = UserContextLoader(
         spotify,
@@ -62,6 +62,7 @@ async def build(
         cfg.reccobeat_gateway_addr,
         metrics=GrpcMetrics.create(registry, "client"),
         default_timeout_s=cfg.peer_timeout_s,
+        connect_timeout_s=cfg.peer_connect_timeout_s,
         security=cfg.server.security,
     )
     # grpc ships no types, so mypy cannot pick the stub's aio overload by itself.

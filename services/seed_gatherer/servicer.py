@@ -5,6 +5,7 @@ from __future__ import annotations
 from grpc import aio
 from segue.v1 import seed_gatherer_pb2, seed_gatherer_pb2_grpc
 
+from services.common.cache import cache_warnings
 from services.common.context import spotify_token
 from services.seed_gatherer import requests
 from services.seed_gatherer.gathering import SeedGatherer
@@ -25,7 +26,7 @@ class SeedGathererServicer(seed_gatherer_pb2_grpc.SeedGathererServicer):
             candidates=result.candidates,
             timings=result.timings,
             cache=result.cache,
-            warnings=result.warnings,
+            warnings=[*result.warnings, *cache_warnings()],
         )
 
     async def WarmUserContext(

@@ -87,9 +87,27 @@ async def test_faults_target_one_upstream(sim: RunningSim, http: httpx.AsyncClie
     assert (await http.get(sim.base_url + "/__sim/faults")).json()["reccobeats"]["error_rate"] == 1.0
 
 
+async def test_a_429_storm_answers_with_retry_after(sim: RunningSim, http: httpx.AsyncClient) -> None:
+    sim.set_faults(upstream="reccobeats", rate_limit_rate=1.0, retry_after_s=2)
+    limited = await http.get(sim.reccobeats_url + "/track", params={"ids": sim.catalog.tracks[0].spotify_id})
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
+    assert (await top_tracks(http, sim)).status_code == 200, "only the named upstream storms"
+    sim.set_faults(clear=True)
+    ok = await http.get(sim.reccobeats_url + "/track", params={"ids": sim.catalog.tracks[0].spotify_id})
+    assert ok.status_code == 200
+
+
 @pytest.mark.parametrize(
     "body",
-    [{"upstream": "myspace"}, {"error_rate": 1.5}, {"outage": "yes"}, {"bogus": 1}, {"clear": True, "outage": True}],
+    [
+        {"upstream": "myspace"},
+        {"error_rate": 1.5},
+        {"rate_limit_rate": -0.1},
+        {"retry_after_s": "soon"},
+        {"outage": "yes"},
+        {"bogus": 1},
+        {"clear": True, "outage": True},
+    ],
 )
 async def test_malformed_fault_requests_are_400(
     sim: RunningSim, http: httpx.AsyncClient, body: dict[str, object]

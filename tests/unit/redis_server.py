@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from segue_cli.mesh import _start_redis, stop_process
+from segue_cli.mesh import free_port, start_redis_server, stop_process
 from services.common.redis_client import RedisClient, connect
 
 
 @asynccontextmanager
 async def private_redis(log_dir: Path) -> AsyncIterator[str]:
     """The URL of a fresh redis-server, stopped on exit."""
-    url, _, proc = await _start_redis("spawn", log_dir / "redis.log")
-    assert proc is not None
+    port = free_port()
+    proc = await start_redis_server(port, log_dir / "redis.log")
     try:
-        yield url
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
         await asyncio.get_running_loop().run_in_executor(None, stop_process, proc)
 

@@ -11,9 +11,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from segue.v1 import common_pb2
 
 from services.common import logs
-from services.common.cache import Cache, MemoryStore, digest
+from services.common.cache import Cache, MemoryStore, RedisStore, digest
 from services.common.config import ConfigError, EnvReader, read_server_config
 from services.common.metrics import CacheMetrics
+from services.common.redis_client import connect
 
 
 async def test_memory_store_expires_and_evicts_least_recently_used() -> None:
@@ -24,6 +25,28 @@ async def test_memory_store_expires_and_evicts_least_recently_used() -> None:
     assert await store.get_many(["a", "b", "c"]) == [b"1", None, b"3"]
     await store.set_many({"d": b"4"}, ttl_s=-1)
     assert await store.get_many(["d"]) == [None]
+
+
+async def test_memory_store_can_be_bounded_in_bytes() -> None:
+    store = MemoryStore(max_entries=100, max_bytes=10)
+    await store.set_many({"a": b"12345", "b": b"12345"}, ttl_s=60)
+    await store.set_many({"a": b"1"}, ttl_s=60)  # replacing a value frees its old size
+    await store.set_many({"c": b"1234"}, ttl_s=60)  # 10 bytes: all fit (b, a, c from least recent)
+    await store.set_many({"d": b"12"}, ttl_s=60)  # 12 bytes: the least recently used (b) goes
+    assert await store.get_many(["a", "b", "c", "d"]) == [b"1", None, b"1234", b"12"]
+
+
+async def test_memory_store_can_cap_every_entrys_lifetime() -> None:
+    store = MemoryStore(max_ttl_s=0.0)
+    await store.set_many({"a": b"1"}, ttl_s=3600)
+    assert await store.get_many(["a"]) == [None]
+
+
+def test_redis_local_copies_follow_their_setting() -> None:
+    assert read_server_config(EnvReader({})).cache_local_copy_s == 120.0
+    client = connect("redis://127.0.0.1:1/0")
+    assert RedisStore(client, local_copy_s=0).local is None
+    assert RedisStore(client, local_copy_s=60).local is not None
 
 
 async def test_cache_round_trips_messages_and_counts_hits() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from importlib import metadata
 
 import grpc
@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
 
+from segue_cli.mesh import free_port
 from services.common import context
 from services.common.channels import make_channel
 from services.common.config import ServerConfig
@@ -53,14 +54,18 @@ class ProbeServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
         return llm_gateway_pb2.AnalyzeMoodResponse(mood=common_pb2.MoodProfile(interpretation=request.prompt))
 
 
+def probe_definition(servicer: ProbeServicer) -> ServiceDefinition:
+    return ServiceDefinition(
+        service_names=["segue.v1.LlmGateway"],
+        add_to_server=lambda server: llm_gateway_pb2_grpc.add_LlmGatewayServicer_to_server(servicer, server),
+    )
+
+
 @pytest.fixture
 async def running() -> AsyncIterator[tuple[RunningService, ProbeServicer, CollectorRegistry]]:
     servicer = ProbeServicer()
     registry = CollectorRegistry()
-    definition = ServiceDefinition(
-        service_names=["segue.v1.LlmGateway"],
-        add_to_server=lambda server: llm_gateway_pb2_grpc.add_LlmGatewayServicer_to_server(servicer, server),
-    )
+    definition = probe_definition(servicer)
     svc = await start(definition, ServerConfig(grpc_host="127.0.0.1", grpc_port=0, metrics_port=0), registry)
     yield svc, servicer, registry
     await svc.shutdown(drain_delay_s=0, grace_s=0)
@@ -239,3 +244,95 @@ async def test_reflection_lists_the_services(running) -> None:  # type: ignore[n
         call = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
         names = {s.name async for reply in call for s in reply.list_services_response.service}
     assert {"segue.v1.LlmGateway", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= names
+
+
+async def test_connection_ageing_does_not_cut_a_call_within_its_deadline() -> None:
+    servicer = ProbeServicer()
+    definition = probe_definition(servicer)
+    # The connection ages after 1 s; the shutdown grace alone (0.5 s) used to be the ageing grace too.
+    cfg = ServerConfig(
+        grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1, max_connection_age_s=1, shutdown_grace_s=0.5
+    )
+    svc = await start(definition, cfg, CollectorRegistry())
+    try:
+        async with aio.insecure_channel(f"127.0.0.1:{svc.port}") as channel:
+            stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+            pending = asyncio.ensure_future(
+                stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="slow"), timeout=30)
+            )
+            await servicer.arrived.wait()
+            await asyncio.sleep(3)  # past the connection's age plus the old grace
+            servicer.release.set()
+            reply = await pending
+        assert reply.mood.interpretation == "slow"
+    finally:
+        await svc.shutdown(drain_delay_s=0, grace_s=0)
+
+
+async def test_a_call_cut_before_its_deadline_is_logged_and_one_past_it_counts_as_deadline_exceeded(
+    running, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    svc, servicer, registry = running
+    async with aio.insecure_channel(f"127.0.0.1:{svc.port}") as channel:
+        stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+        cut = stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="slow"), timeout=30)
+        await servicer.arrived.wait()
+        with caplog.at_level("WARNING"):
+            cut.cancel()
+            await eventually(lambda: handled(registry, "Canceled") == 1)
+        assert "AnalyzeMood cut before its deadline" in caplog.text
+        servicer.arrived.clear()
+        with pytest.raises(aio.AioRpcError) as exc:
+            await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="slow"), timeout=0.3)
+        assert exc.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        await eventually(lambda: handled(registry, "DeadlineExceeded") == 1)
+
+
+async def eventually(check: Callable[[], bool], within_s: float = 10.0) -> None:
+    async with asyncio.timeout(within_s):
+        while True:
+            if check():
+                return
+            await asyncio.sleep(0.02)
+
+
+async def test_a_peer_with_no_ready_connection_fails_within_the_connect_budget_then_is_found_again() -> None:
+    port = free_port()
+    client_registry = CollectorRegistry()
+    channel = make_channel(
+        f"127.0.0.1:{port}",
+        metrics=GrpcMetrics.create(client_registry, "client"),
+        default_timeout_s=30,
+        connect_timeout_s=0.5,
+    )
+    stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+    request = llm_gateway_pb2.AnalyzeMoodRequest(prompt="hello")
+    try:
+        async with asyncio.timeout(10):  # far below the call's 30 s: a dead peer costs the connect budget
+            for _ in range(3):
+                with pytest.raises(aio.AioRpcError) as exc:
+                    await stub.AnalyzeMood(request)
+                assert exc.value.code() == grpc.StatusCode.UNAVAILABLE
+                assert "unreachable" in (exc.value.details() or "")
+        refused = {"grpc_type": "unary", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMood"}
+        unavailable = {**refused, "grpc_code": "Unavailable"}
+        assert client_registry.get_sample_value("grpc_client_handled_total", unavailable) == 3
+        servicer = ProbeServicer()
+        definition = probe_definition(servicer)
+        svc = await start(
+            definition, ServerConfig(grpc_host="127.0.0.1", grpc_port=port, metrics_port=-1), CollectorRegistry()
+        )
+        try:
+            async with asyncio.timeout(20):
+                while True:  # the channel reconnects on its own; calls go through once it is ready
+                    try:
+                        reply = await stub.AnalyzeMood(request)
+                        break
+                    except aio.AioRpcError as exc:
+                        assert exc.code() == grpc.StatusCode.UNAVAILABLE
+                        await asyncio.sleep(0.1)
+            assert reply.mood.interpretation == "hello"
+        finally:
+            await svc.shutdown(drain_delay_s=0, grace_s=0)
+    finally:
+        await channel.close()

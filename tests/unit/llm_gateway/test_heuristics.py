@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from segue.v1 import common_pb2
 
+from services.common import mood_heuristics
+from services.common.cleaning import feature_target
 from services.common.features import FEATURE_RANGES
-from services.llm_gateway import heuristics
-from services.llm_gateway.cleaning import feature_target
 from services.llm_gateway.mood import to_profile
 from services.llm_gateway.schemas import FeatureTargetAnswer, MoodAnswer
 
@@ -17,7 +17,7 @@ def targets(profile: common_pb2.MoodProfile) -> dict[str, common_pb2.FeatureTarg
 
 
 def test_rainy_slow_jazz_reads_as_low_energy_jazz_without_sadness() -> None:
-    profile = heuristics.mood_profile("rainy sunday, slow jazz, nothing sad")
+    profile = mood_heuristics.mood_profile("rainy sunday, slow jazz, nothing sad")
     t = targets(profile)
     assert profile.source == common_pb2.MOOD_SOURCE_HEURISTIC
     assert "jazz" in profile.genres
@@ -27,32 +27,32 @@ def test_rainy_slow_jazz_reads_as_low_energy_jazz_without_sadness() -> None:
 
 
 def test_workout_reads_as_high_energy_and_fast() -> None:
-    t = targets(heuristics.mood_profile("Hype GYM workout, hip-hop please"))
+    t = targets(mood_heuristics.mood_profile("Hype GYM workout, hip-hop please"))
     assert t["energy"].min >= 0.7 and t["tempo"].min >= 110
 
 
 def test_a_negated_genre_is_avoided_not_suggested() -> None:
-    profile = heuristics.mood_profile("party music but no techno")
+    profile = mood_heuristics.mood_profile("party music but no techno")
     assert "techno" in profile.avoid and "techno" not in profile.genres
 
 
 @pytest.mark.parametrize("prompt", ["asdf qwerty", "something for my grandmother", "!!!"])
 def test_unknown_words_still_give_a_usable_profile(prompt: str) -> None:
-    profile = heuristics.mood_profile(prompt)
+    profile = mood_heuristics.mood_profile(prompt)
     assert {"energy", "valence"} <= set(targets(profile))
     assert profile.interpretation and profile.primary_emotion
 
 
 def test_every_heuristic_target_is_inside_its_range() -> None:
     for prompt in ("loud angry metal at 200 bpm", "sleepy ambient lullaby", "acoustic instrumental focus"):
-        for t in heuristics.mood_profile(prompt).targets:
+        for t in mood_heuristics.mood_profile(prompt).targets:
             low, high = FEATURE_RANGES[t.feature]
             assert low <= t.min <= t.target <= t.max <= high
             assert 0 <= t.weight <= 1
 
 
 def test_mentions_are_found_by_pattern() -> None:
-    found = heuristics.extract_mentions('play "Hey Jude" by The Beatles and stuff like Radiohead')
+    found = mood_heuristics.extract_mentions('play "Hey Jude" by The Beatles and stuff like Radiohead')
     assert [(t.title, t.artist) for t in found.tracks] == [("Hey Jude", "The Beatles")]
     assert found.artists == ["The Beatles", "Radiohead"]
 

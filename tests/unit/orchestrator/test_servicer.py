@@ -134,12 +134,39 @@ async def test_requests_are_checked_before_any_peer_is_called(mesh: InProcessMes
         assert exc.value.code() == code
 
 
-async def test_a_peer_that_cannot_answer_is_named_in_the_error(mesh: InProcessMesh) -> None:
+async def test_an_unreachable_llm_gateway_costs_a_connect_budget_and_the_mood_comes_from_keywords(
+    mesh: InProcessMesh,
+) -> None:
     await mesh.services["llm_gateway"].running.shutdown(drain_delay_s=0, grace_s=0)
+    # The old behaviour waited for the gateway until this deadline and failed DEADLINE_EXCEEDED.
+    response = await mesh.stub.Recommend(recommend("rainy sunday, slow jazz", size=5), metadata=TOKEN, timeout=20)
+    assert response.mood.source == common_pb2.MOOD_SOURCE_HEURISTIC
+    assert "jazz" in response.mood.genres
+    assert len(response.tracks) == 5
+    fallback = [w for w in response.warnings if w.code == common_pb2.WARNING_CODE_FALLBACK_USED]
+    assert [w.component for w in fallback] == ["orchestrator"]
+    assert "llm_gateway" in fallback[0].message and "keyword" in fallback[0].message
+
+
+async def test_an_unreachable_seed_gatherer_leaves_seeds_from_the_moods_artists(mesh: InProcessMesh) -> None:
+    await mesh.services["seed_gatherer"].running.shutdown(drain_delay_s=0, grace_s=0)
+    response = await mesh.stub.Recommend(recommend("rainy sunday, slow jazz", size=5), metadata=TOKEN, timeout=20)
+    assert len(response.tracks) == 5
+    assert common_pb2.TRACK_SOURCE_USER_TOP not in {e.source for e in response.tracks}
+    fallback = [w for w in response.warnings if w.code == common_pb2.WARNING_CODE_FALLBACK_USED]
+    assert any("seed gatherer is unreachable" in w.message for w in fallback)
+
+
+async def test_with_no_seed_gatherer_and_no_artist_to_start_from_the_error_names_the_peer(
+    mesh: InProcessMesh,
+) -> None:
+    for name in ("seed_gatherer", "llm_gateway"):
+        await mesh.services[name].running.shutdown(drain_delay_s=0, grace_s=0)
+    # Keyword reading of a prompt that names no artist: nothing to seed recommendations with.
     with pytest.raises(aio.AioRpcError) as exc:
-        await mesh.stub.Recommend(recommend("anything at all"), metadata=TOKEN, timeout=1.5)
-    assert exc.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    assert "llm_gateway did not answer before the deadline" in (exc.value.details() or "")
+        await mesh.stub.Recommend(recommend("anything at all"), metadata=TOKEN, timeout=20)
+    assert exc.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "seed_gatherer" in (exc.value.details() or "")
 
 
 async def test_prefetch_is_accepted_at_once_and_checks_its_input(mesh: InProcessMesh) -> None:

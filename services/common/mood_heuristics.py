@@ -1,7 +1,8 @@
 """Reading a mood prompt without the LLM: a small lexicon of words → feature ranges, genres and emotions.
 
 It is the fallback when Gemini is down, rate limited beyond the caller's deadline, or answers
-nonsense: cruder than the LLM, but it always yields a profile with a few targets, so the caller still
+nonsense (in the llm_gateway), and when the llm_gateway itself cannot be reached (in the orchestrator,
+hence its place in common): cruder than the LLM, but it always yields a profile with a few targets, so the caller still
 gets a playlist. Negated words ("nothing sad", "no rap") go to `avoid`, and some flip to their opposite.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 from segue.v1 import common_pb2
 
-from services.llm_gateway.cleaning import clean_names, clean_tracks, feature_target, unique_targets
+from services.common.cleaning import clean_names, clean_tracks, feature_target, unique_targets
 
 Range = tuple[float, float, float]  # min, max, weight
 

@@ -1,0 +1,67 @@
+"""Seeds when the seed gatherer cannot be reached: tracks of the artists the mood names, via ReccoBeats.
+
+The playlist loses the user's taste (no top tracks without the seed gatherer) but still follows the
+prompt: the mood's artists — those the prompt names, and those the LLM suggests — are looked up on
+ReccoBeats and a few of their tracks seed the recommendations. The answer says so with a warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from grpc import aio
+from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2
+
+from services.common.errors import Unavailable
+
+MAX_ARTISTS = 3
+TRACKS_PER_ARTIST = 5
+COMPONENT = "orchestrator"
+
+
+async def _artist_tracks(
+    gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub, name: str, usage: common_pb2.CacheUsage
+) -> list[common_pb2.Track]:
+    """A few tracks of the best match for `name`; none when ReccoBeats has no such artist or cannot answer."""
+    try:
+        found = await gateway.SearchArtists(reccobeat_gateway_pb2.SearchArtistsRequest(query=name, size=1))
+        if not found.artists or not found.artists[0].reccobeats_id:
+            return []
+        tracks = await gateway.GetArtistTracks(
+            reccobeat_gateway_pb2.GetArtistTracksRequest(
+                artist_id=found.artists[0].reccobeats_id, size=TRACKS_PER_ARTIST
+            )
+        )
+    except aio.AioRpcError:
+        return []
+    for answer in (found, tracks):
+        usage.hits += answer.cache.hits
+        usage.misses += answer.cache.misses
+    return list(tracks.tracks)
+
+
+async def seeds_from_mood_artists(
+    gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub, mood: common_pb2.MoodProfile, max_seeds: int, why: str
+) -> seed_gatherer_pb2.GatherSeedsResponse:
+    """Seeds (first tracks of each artist, round robin) and the rest as candidates, with a warning saying why.
+
+    UNAVAILABLE when no artist yields a track: without seeds no playlist can be made.
+    """
+    usage = common_pb2.CacheUsage()
+    names = list(dict.fromkeys(mood.artists))[:MAX_ARTISTS]
+    per_artist = await asyncio.gather(*(_artist_tracks(gateway, n, usage) for n in names))
+    # Round robin over the artists, so the seeds span all of them.
+    depth = max((len(t) for t in per_artist), default=0)
+    tracks = [found[i] for i in range(depth) for found in per_artist if i < len(found)]
+    source = common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY
+    seeds = [seed_gatherer_pb2.Seed(track=t, score=0.0, source=source) for t in tracks[:max_seeds]]
+    if not seeds:
+        raise Unavailable(f"seed_gatherer: {why}; and no artist of the mood was found on ReccoBeats to start from")
+    warning = common_pb2.Warning(
+        code=common_pb2.WARNING_CODE_FALLBACK_USED,
+        component=COMPONENT,
+        message=f"the seed gatherer is unreachable ({why}): seeds come from the mood's artists, not your taste",
+    )
+    return seed_gatherer_pb2.GatherSeedsResponse(
+        seeds=seeds, candidates=tracks[max_seeds:], cache=usage, warnings=[warning]
+    )
