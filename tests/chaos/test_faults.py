@@ -22,9 +22,10 @@ from tests.chaos.traffic import Traffic
 pytestmark = [pytest.mark.chaos, pytest.mark.asyncio(loop_scope="session")]
 
 # Recovered: 8 ok answers in a row arriving at a fifth of the baseline rate or more (lenient: the machine is shared).
-WINDOWS = Windows(baseline_s=2.0, fault_s=3.0, after_s=1.0, clean=8, rate_share=0.2, warmup=8)
-# A fault window of 3 s answers dozens of requests on a loaded 2-core machine; before these fixes a frozen
-# Redis or a dead peer answered none of those started in it.
+WINDOWS = Windows(baseline_s=2.0, fault_s=5.0, after_s=1.0, clean=8, rate_share=0.2, warmup=8)
+# A fault window of 5 s answers dozens of requests even on a loaded 2-core machine (the first requests
+# after a peer dies may each wait a connect budget, 2 s, at two hops); before these fixes a frozen Redis or
+# a dead peer answered none of those started in it.
 MIN_ANSWERED_DURING = 5
 
 
