@@ -60,13 +60,14 @@ def service_down(name: str, sig: signal.Signals, expect_warning: str = "") -> Fa
     return Fault(f"{name} {how}, restarted", inject, heal, expect_warning)
 
 
-def _sim_faults(name: str, body: dict[str, Any], expect_warning: str = "") -> Fault:
+def _sim_faults(name: str, bodies: list[dict[str, Any]], expect_warning: str = "") -> Fault:
     async def post(mesh: Mesh, payload: dict[str, Any]) -> None:
         async with httpx.AsyncClient(timeout=10) as http:
             (await http.post(f"{mesh.sim_url}/__sim/faults", json=payload)).raise_for_status()
 
     async def inject(mesh: Mesh) -> None:
-        await post(mesh, body)
+        for body in bodies:
+            await post(mesh, body)
 
     async def heal(mesh: Mesh) -> None:
         await post(mesh, {"clear": True})
@@ -75,12 +76,18 @@ def _sim_faults(name: str, body: dict[str, Any], expect_warning: str = "") -> Fa
 
 
 def upstream_5xx_burst(error_rate: float = 0.5) -> Fault:
-    return _sim_faults(f"upstream 5xx burst ({error_rate:.0%} of calls, all upstreams)", {"error_rate": error_rate})
+    return _sim_faults(f"upstream 5xx burst ({error_rate:.0%} of calls, all upstreams)", [{"error_rate": error_rate}])
 
 
-def upstream_429_storm(rate: float = 0.5, retry_after_s: float = 1.0) -> Fault:
-    body = {"rate_limit_rate": rate, "retry_after_s": retry_after_s}
-    return _sim_faults(f"upstream 429 storm ({rate:.0%} of calls, Retry-After {retry_after_s:g}s)", body)
+# Not Spotify: a new user's token is verified with Spotify's GET /me before anything else (the identity
+# check), and a request whose user cannot be verified is refused (RESOURCE_EXHAUSTED), not degraded.
+STORMED = ("reccobeats", "gemini")
+
+
+def upstream_429_storm(rate: float = 0.5, retry_after_s: float = 1.0, upstreams: tuple[str, ...] = STORMED) -> Fault:
+    bodies = [{"upstream": u, "rate_limit_rate": rate, "retry_after_s": retry_after_s} for u in upstreams]
+    name = f"upstream 429 storm ({rate:.0%} of {' and '.join(upstreams)} calls, Retry-After {retry_after_s:g}s)"
+    return _sim_faults(name, bodies)
 
 
 def prefetch_flood(calls: int = 2000, concurrency: int = 200) -> Fault:
