@@ -22,6 +22,9 @@ class BenchConfig:
     cold_runs: int  # cycling over the prompts, a new user each
     warm_repeats: int  # warm calls after each cold run (same user and prompt)
     load_seconds: float  # simulated seconds of offered load
+    quality: bool = True  # the labelled prompt set (TINY: one prompt of each kind)
+    refine_runs: int = 4  # cold request + tweak in its session
+    popular_runs: int = 3  # new users asking for a popular mood
     load_factor: float = 2.0  # offered rate ÷ the rate the upstream limits sustain for the required calls
     load_deadline_s: float = 60.0  # simulated seconds a load request may take
     profile: str = "realistic"
@@ -36,7 +39,15 @@ FULL = BenchConfig(
     "full", mesh_scale=1.0, legacy_scale=0.05, legacy_runs=10, cold_runs=20, warm_repeats=2, load_seconds=60.0
 )
 QUICK = BenchConfig(
-    "quick", mesh_scale=0.5, legacy_scale=0.02, legacy_runs=2, cold_runs=3, warm_repeats=2, load_seconds=20.0
+    "quick",
+    mesh_scale=0.5,
+    legacy_scale=0.02,
+    legacy_runs=2,
+    cold_runs=3,
+    warm_repeats=2,
+    load_seconds=20.0,
+    refine_runs=2,
+    popular_runs=2,
 )
 # For the harness test: everything runs, nothing is meant to be measured. The legacy model's HTTP timeouts
 # scale too (30 s → 0.6 s, connect 10 s → 0.2 s): room for a loaded CI machine, so its ledger still
@@ -49,6 +60,8 @@ TINY = BenchConfig(
     cold_runs=1,
     warm_repeats=1,
     load_seconds=4.0,
+    refine_runs=1,
+    popular_runs=1,
     load_factor=1.5,
     caller_auth=True,
 )

@@ -16,6 +16,20 @@ BASE_PROMPTS = (
     "calm acoustic focus music for studying",
     "songs like {track} by {artist} for a slow sunday morning",
 )
+# A cold request, then a tweak of it in the same session (the refine scenario).
+REFINE_PROMPTS = (
+    "rainy sunday, slow jazz, nothing sad",
+    "late night drive through the city, synthwave",
+    "calm acoustic focus music for studying",
+    "country songs for a long road trip",
+)
+REFINE_TWEAK = "same but more upbeat"
+# The moods the orchestrator keeps warm in the bench's mesh (POPULAR_MOODS), asked for by new users.
+POPULAR_PROMPTS = (
+    "chill lo-fi beats to study to",
+    "happy upbeat songs for a summer day",
+    "sad songs for a rainy night",
+)
 COLD_USER_BASE = 1000  # cold/legacy run r of prompt p uses user COLD_USER_BASE + 10·p + r
 LOAD_USER_BASE = 100_000
 

@@ -9,6 +9,7 @@ from segue_cli.render import table
 from sim.endpoints import UPSTREAMS
 
 SCENARIOS = ("legacy", "cold", "warm", "load")
+FOLLOWUPS = (("refine: cold", "refine_cold"), ("refine: tweak", "refine"), ("popular", "popular"))
 README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
 
@@ -21,53 +22,125 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value * 1000:.1f}"
 
 
+SCENARIO_HEADER = [
+    "scenario",
+    "runs (ok)",
+    "p50 / p95 / p99 sim s",
+    "p50 / p95 / p99 wall",
+    "Spotify / ReccoBeats / Gemini calls per req",
+    "LLM calls per req",
+    "LLM tokens in / out per req",
+    "429s (after 1st cooldown)",
+    "errors",
+    "tracks per req (short)",
+    "throughput",
+]
+
+
 def scenario_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
-    header = [
-        "scenario",
-        "runs (ok)",
-        "p50 / p95 / p99 sim s",
-        "p50 / p95 / p99 wall",
-        "Spotify / ReccoBeats / Gemini calls per req",
-        "LLM calls per req",
-        "LLM tokens in / out per req",
-        "429s (after 1st cooldown)",
-        "errors",
-        "tracks per req (short)",
-        "throughput",
+    return SCENARIO_HEADER, [_scenario_row(name, doc["scenarios"][name]) for name in SCENARIOS]
+
+
+def followup_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    followups = doc.get("followups", {})
+    return SCENARIO_HEADER, [
+        _scenario_row(name, followups[key]) for name, key in FOLLOWUPS if followups.get(key, {}).get("requests")
     ]
-    rows: list[list[str]] = []
-    for name in SCENARIOS:
-        s = doc["scenarios"][name]
-        sim, wall = s["latency_sim_s"], s["latency_wall_s"]
-        wall_text = (
-            f"{_ms(wall['p50'])} / {_ms(wall['p95'])} / {_ms(wall['p99'])} ms"
-            if name == "warm"
-            else f"{_s(wall['p50'])} / {_s(wall['p95'])} / {_s(wall['p99'])} s"
-        )
-        calls = " / ".join(_s(s["upstream_calls_per_request"][u]["total"], 1) for u in UPSTREAMS)
-        llm = s["llm"]
-        limited = sum(s["rate_limited"].values())
-        after = sum(s["rate_limited_after_first_cooldown"].values())
-        errors = ", ".join(f"{c} ×{n}" for c, n in s["errors_by_code"].items()) or "0"
-        throughput = (
-            f"{_s(s['throughput_rps_sim'])}/s of {_s(s['offered_rps_sim'])}/s offered (sim)" if name == "load" else ""
-        )
+
+
+def _scenario_row(name: str, s: Mapping[str, Any]) -> list[str]:
+    sim, wall = s["latency_sim_s"], s["latency_wall_s"]
+    wall_text = (
+        f"{_ms(wall['p50'])} / {_ms(wall['p95'])} / {_ms(wall['p99'])} ms"
+        if name == "warm"
+        else f"{_s(wall['p50'])} / {_s(wall['p95'])} / {_s(wall['p99'])} s"
+    )
+    calls = " / ".join(_s(s["upstream_calls_per_request"][u]["total"], 1) for u in UPSTREAMS)
+    llm = s["llm"]
+    limited = sum(s["rate_limited"].values())
+    after = sum(s["rate_limited_after_first_cooldown"].values())
+    errors = ", ".join(f"{c} ×{n}" for c, n in s["errors_by_code"].items()) or "0"
+    throughput = (
+        f"{_s(s['throughput_rps_sim'])}/s of {_s(s['offered_rps_sim'])}/s offered (sim)" if name == "load" else ""
+    )
+    return [
+        f"{name} (×{s['time_scale']:g})",
+        f"{s['requests']} ({s['ok']})",
+        f"{_s(sim['p50'])} / {_s(sim['p95'])} / {_s(sim['p99'])}",
+        wall_text,
+        calls,
+        _s(llm["calls_per_request"], 2),
+        f"{llm['tokens_in_per_request']:.0f} / {llm['tokens_out_per_request']:.0f}",
+        f"{limited} ({after})",
+        errors,
+        f"{_s(s['tracks_per_request'], 1)} ({s['short_playlists']})",
+        throughput,
+    ]
+
+
+def quality_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """One row per labelled prompt: what its answer honours (bench.quality)."""
+    rows = []
+    for r in doc.get("quality", {}).get("results", []):
+        labels = r["labels"]
         rows.append(
             [
-                f"{name} (×{s['time_scale']:g})",
-                f"{s['requests']} ({s['ok']})",
-                f"{_s(sim['p50'])} / {_s(sim['p95'])} / {_s(sim['p99'])}",
-                wall_text,
-                calls,
-                _s(llm["calls_per_request"], 2),
-                f"{llm['tokens_in_per_request']:.0f} / {llm['tokens_out_per_request']:.0f}",
-                f"{limited} ({after})",
-                errors,
-                f"{_s(s['tracks_per_request'], 1)} ({s['short_playlists']})",
-                throughput,
+                r["kind"],
+                r["prompt"],
+                f"{r['code']} {r['tracks']}",
+                "–" if r["genre_precision"] is None else f"{r['genre_precision']:.2f}",
+                f"{r['mentioned_found']}/{len(labels['tracks'])}" if labels["tracks"] else "",
+                f"{r['named_artists_found']}/{len(labels['artists'])}" if labels["artists"] else "",
+                str(r["excluded_present"]) if labels["excluded_genres"] or labels["excluded_artists"] else "",
+                _ratio_text(r["feature_gap"], r["random_gap"]),
+                _s(r["own_top_share"]),
+                ", ".join(f"{k} {v}" for k, v in sorted(r["sources"].items())),
             ]
         )
+    header = [
+        "kind",
+        "prompt",
+        "answer",
+        "genre precision",
+        "mentioned tracks",
+        "named artists",
+        "excluded present",
+        "gap ÷ random",
+        "own-top share",
+        "sources",
+    ]
     return header, rows
+
+
+def quality_summary_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    q = doc.get("quality", {})
+    rows = [
+        [
+            kind,
+            str(k["cases"]),
+            _s(k["genre_precision"]),
+            _s(k["gap_ratio"], 3),
+            _s(k["own_top_share"]),
+            _s(k["tracks"], 1),
+        ]
+        for kind, k in q.get("by_kind", {}).items()
+    ]
+    if q:
+        rows.append(
+            [
+                "all",
+                str(q["cases"]),
+                _s(q["genre_precision_mean"]),
+                _s(q["gap_ratio"], 3),
+                _s(q["own_top_share_mean"]),
+                _s(q["tracks_mean"], 1),
+            ]
+        )
+    return ["prompts", "count", "genre precision", "gap ÷ random", "own-top share", "tracks"], rows
+
+
+def _ratio_text(a: float | None, b: float | None) -> str:
+    return "–" if a is None or not b else f"{a / b:.3f}"
 
 
 def target_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
@@ -148,7 +221,10 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def _sections(doc: Mapping[str, Any]) -> list[tuple[str, tuple[list[str], list[list[str]]]]]:
     return [
         ("Scenarios", scenario_rows(doc)),
-        ("Targets (issue 4)", target_rows(doc)),
+        ("Targets (issues 4 and 8)", target_rows(doc)),
+        ("Refinements and popular moods", followup_rows(doc)),
+        ("Quality by kind of prompt", quality_summary_rows(doc)),
+        ("Quality per labelled prompt", quality_rows(doc)),
         ("Ratios", ratio_rows(doc)),
         ("Lower bound per prompt (simulated seconds)", bound_rows(doc)),
         ("Upstream calls per request, by endpoint", endpoint_rows(doc)),
@@ -193,13 +269,17 @@ def readme_section(doc: Mapping[str, Any], image_prefix: str) -> str:
     return "\n".join(
         [
             README_START,
-            "`make bench` (about 4 minutes; `make bench-quick` for a 1-minute development run) starts the simulator "
-            "and the mesh, runs the monolith model (legacy), cold, warm and load scenarios, and writes "
-            "`bench/results/latest.{md,json}` and the plots below.",
+            "`make bench` (about 6 minutes; `make bench-quick` for a 2-minute development run) starts the simulator "
+            "and the mesh, runs the monolith model (legacy), popular-mood, cold, warm, quality, refine and load "
+            "scenarios, and writes `bench/results/latest.{md,json}` and the plots below.",
             "",
             *header_lines(doc),
             "",
             markdown_table(*scen),
+            "",
+            markdown_table(*followup_rows(doc)),
+            "",
+            markdown_table(*quality_summary_rows(doc)),
             "",
             markdown_table(*targ),
             "",

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from grpc import aio
-from segue.v1 import common_pb2, orchestrator_pb2_grpc
+from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
 from segue_cli.client import call_recommend, recommend_request
 
@@ -33,14 +33,27 @@ async def recommend(
     timeout_s: float,
     caller_token: str = "",
 ) -> Reply:
-    request = recommend_request(prompt, user_id, PLAYLIST_SIZE)
+    reply, _ = await recommend_full(stub, prompt, user_id, token, timeout_s)
+    return reply
+
+
+async def recommend_full(
+    stub: orchestrator_pb2_grpc.OrchestratorStub,
+    prompt: str,
+    user_id: str,
+    token: str,
+    timeout_s: float,
+    session: str = "",
+) -> tuple[Reply, orchestrator_pb2.RecommendResponse | None]:
+    """The call's summary and, when it succeeded, the whole response (the quality scenarios judge it)."""
+    request = recommend_request(prompt, user_id, PLAYLIST_SIZE, session)
     started = time.monotonic()
     try:
         response = await call_recommend(stub, request, token, timeout_s, caller_token=caller_token)
     except aio.AioRpcError as exc:
-        return Reply(exc.code().name, time.monotonic() - started)
+        return Reply(exc.code().name, time.monotonic() - started), None
     wall = time.monotonic() - started
-    return Reply(
+    reply = Reply(
         "OK",
         wall,
         {t.phase: t.seconds for t in response.timings},
@@ -50,3 +63,4 @@ async def recommend(
         len(response.tracks),
         [common_pb2.WarningCode.Name(w.code) for w in response.warnings],
     )
+    return reply, response

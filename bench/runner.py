@@ -13,15 +13,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from grpc import aio
+from segue.v1 import orchestrator_pb2_grpc
+
 from bench import prompts as bench_prompts
-from bench import report, scenarios
+from bench import quality_runs, report, scenarios
 from bench.bound import REQUIRED_CALLS, allowed_rates, capacity_rps, computed_mood_tokens, lower_bound
 from bench.config import RESULTS_DIR, BenchConfig
 from bench.machine import machine
 from bench.plots import write_plots
+from bench.quality_runs import FollowUps
 from bench.samples import ScenarioResult
 from bench.simctl import SimControl
-from bench.summary import bound_tokens, ratio, summarize, targets
+from bench.summary import bound_tokens, quality_targets, ratio, summarize, targets
 from segue_cli.errors import MeshError
 from segue_cli.mesh import MeshOptions, running_mesh
 from sim.endpoints import UPSTREAMS
@@ -38,16 +42,34 @@ def _printer(started: float) -> Progress:
     return progress
 
 
+def popular_env() -> dict[str, dict[str, str]]:
+    """The orchestrator keeps the bench's popular moods warm: one pass at start, none again during the bench."""
+    return {
+        "orchestrator": {
+            "POPULAR_MOODS": "|".join(bench_prompts.POPULAR_PROMPTS),
+            "POPULAR_MOODS_INTERVAL_S": "3600",
+            "POPULAR_MOODS_RECENT": "0",
+        }
+    }
+
+
 async def run_mesh_scenarios(
     config: BenchConfig, cases: list[bench_prompts.Case], progress: Progress
-) -> tuple[ScenarioResult, ScenarioResult, ScenarioResult, list[str]]:
+) -> tuple[ScenarioResult, ScenarioResult, ScenarioResult, FollowUps, list[str]]:
     profile = load_profile(config.profile)
     cold, warm = ScenarioResult("cold", config.mesh_scale), ScenarioResult("warm", config.mesh_scale)
     load = ScenarioResult("load", config.mesh_scale)
+    followups = FollowUps()
     notes: list[str] = []
     progress(f"starting the mesh (profile {config.profile}, time scale {config.mesh_scale:g})")
     caller_token = secrets.token_urlsafe(24) if config.caller_auth else ""
-    options = MeshOptions(profile=config.profile, time_scale=config.mesh_scale, redis="spawn", seed=config.seed)
+    options = MeshOptions(
+        profile=config.profile,
+        time_scale=config.mesh_scale,
+        redis="spawn",
+        seed=config.seed,
+        one_service_env=popular_env(),
+    )
     # A cold run flushes Redis: no process-local copy may stand in for what was flushed.
     options.service_env = {"CACHE_LOCAL_COPY_S": "0"}
     if caller_token:
@@ -57,7 +79,17 @@ async def run_mesh_scenarios(
             sim = SimControl(mesh.sim_url)
             try:
                 handles = scenarios.MeshHandles(mesh.orchestrator, sim, mesh.redis_url, config.mesh_scale, caller_token)
+                metrics_url = f"http://127.0.0.1:{mesh.metrics_ports['orchestrator']}/metrics"
+                async with aio.insecure_channel(mesh.orchestrator) as channel:
+                    stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+                    # First, while the popular-moods pass of the mesh's start is all that has run.
+                    await quality_runs.run_popular(handles, config, stub, metrics_url, progress, followups)
                 cold, warm = await scenarios.cold_and_warm(handles, config, cases, progress)
+                async with aio.insecure_channel(mesh.orchestrator) as channel:
+                    stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+                    if config.quality:
+                        followups.quality = await quality_runs.run_quality(handles, config, stub, progress)
+                    await quality_runs.run_refine(handles, config, stub, progress, followups)
                 rate = config.load_factor * capacity_rps(profile, REQUIRED_CALLS)
                 load = await scenarios.load(handles, config, rate, progress)
             finally:
@@ -65,7 +97,7 @@ async def run_mesh_scenarios(
     except MeshError as exc:
         notes.append(f"the mesh did not run: {exc}")
         progress(f"mesh error: {exc}")
-    return cold, warm, load, notes
+    return cold, warm, load, followups, notes
 
 
 async def run_bench(config: BenchConfig, command: str, progress: Progress | None = None) -> dict[str, Any]:
@@ -73,11 +105,11 @@ async def run_bench(config: BenchConfig, command: str, progress: Progress | None
     progress = progress or _printer(started)
     all_prompts = bench_prompts.prompts(config.profile, config.seed)
     legacy = await scenarios.legacy(config, bench_prompts.cases(all_prompts, config.legacy_runs), progress)
-    cold, warm, load, notes = await run_mesh_scenarios(
+    cold, warm, load, followups, notes = await run_mesh_scenarios(
         config, bench_prompts.cases(all_prompts, config.cold_runs), progress
     )
     progress("writing the report")
-    doc = build_document(config, command, all_prompts, legacy, cold, warm, load, notes)
+    doc = build_document(config, command, all_prompts, legacy, cold, warm, load, notes, followups)
     doc["bench_wall_s"] = time.monotonic() - started
     write_outputs(doc, config)
     progress(f"done in {doc['bench_wall_s']:.0f} s")
@@ -93,8 +125,10 @@ def build_document(
     warm: ScenarioResult,
     load: ScenarioResult,
     notes: list[str],
+    followups: FollowUps | None = None,
 ) -> dict[str, Any]:
     profile = load_profile(config.profile)
+    followups = followups or FollowUps()
     summaries = {r.name: summarize(r) for r in (legacy, cold, warm, load)}
     per_prompt: list[dict[str, Any]] = []
     run_ratios: list[float] = []
@@ -143,9 +177,16 @@ def build_document(
         },
         "scenarios": summaries,
         "ratios": ratios,
-        "notes": notes,
+        "quality": followups.quality,
+        "followups": {
+            "refine_cold": summarize(followups.refine_cold),
+            "refine": summarize(followups.refine),
+            "refine_shift": followups.refine_shift,
+            "popular": summarize(followups.popular),
+        },
+        "notes": notes + followups.notes,
     }
-    doc["targets"] = targets(summaries, ratios, median_bound)
+    doc["targets"] = targets(summaries, ratios, median_bound) + quality_targets(doc["quality"], doc["followups"])
     return doc
 
 

@@ -226,3 +226,95 @@ def targets(
 
 def _fmt_ratio(r: float | None) -> str:
     return "n/a" if r is None else f"{r:.2f}×"
+
+
+def _target(name: str, target: str, figure: str, met: bool | None, note: str = "") -> dict[str, Any]:
+    return {"name": name, "target": target, "figure": figure, "met": met, "note": "" if met else note}
+
+
+def quality_targets(quality: Mapping[str, Any], followups: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Issue 8's targets: the quality of the labelled prompt set, refinements and popular moods."""
+    rows: list[dict[str, Any]] = []
+    if quality:
+        precision, low = quality["genre_precision_mean"], quality["genre_precision_min"]
+        weakest = min(
+            (r for r in quality["results"] if r["genre_precision"] is not None),
+            key=lambda r: r["genre_precision"],
+            default=None,
+        )
+        rows.append(
+            _target(
+                "genre_precision",
+                "genre precision ≥ 0.7 where a genre is named",
+                "n/a"
+                if precision is None
+                else f"mean {precision:.2f}, min {low:.2f} ({quality['genre_cases']} prompts)",
+                None if precision is None else precision >= 0.7,
+                "" if weakest is None else f"weakest: {weakest['prompt']!r} at {weakest['genre_precision']:.2f}",
+            )
+        )
+        missed = [r["prompt"] for r in quality["results"] if r["mentioned_found"] < len(r["labels"]["tracks"])]
+        rows.append(
+            _target(
+                "mentions",
+                "every mentioned catalog track included",
+                f"{quality['mentioned_included']} of {quality['mentioned_tracks']}",
+                quality["mentioned_included"] == quality["mentioned_tracks"],
+                "missing in: " + "; ".join(repr(p) for p in missed),
+            )
+        )
+        unnamed = [r["prompt"] for r in quality["results"] if r["named_artists_found"] < len(r["labels"]["artists"])]
+        rows.append(
+            _target(
+                "named_artists",
+                "each named catalog artist represented",
+                f"{quality['named_artists_represented']} of {quality['named_artists']}",
+                quality["named_artists_represented"] == quality["named_artists"],
+                "absent in: " + "; ".join(repr(p) for p in unnamed),
+            )
+        )
+        offending = [f"{r['prompt']!r} ×{r['excluded_present']}" for r in quality["results"] if r["excluded_present"]]
+        rows.append(
+            _target(
+                "exclusions",
+                "0 excluded tracks",
+                f"{quality['excluded_present']} in {quality['exclusion_cases']} prompts with exclusions",
+                quality["excluded_present"] == 0,
+                "; ".join(offending),
+            )
+        )
+        gap = quality["gap_ratio"]
+        rows.append(
+            _target(
+                "feature_gap",
+                "feature gap ≤ 0.1 × random catalog tracks",
+                "n/a"
+                if gap is None
+                else f"{gap:.3f}× ({quality['feature_gap_mean']:.4f} vs {quality['random_gap_mean']:.4f})",
+                None if gap is None else gap <= 0.1,
+                "playlist tracks sit outside the mood's ranges more than a tenth as often as random ones",
+            )
+        )
+    cold, refine = followups["refine_cold"], followups["refine"]
+    r = ratio(refine["latency_wall_s"]["p50"], cold["latency_wall_s"]["p50"])
+    rows.append(
+        _target(
+            "refine",
+            "refine p50 ≤ 0.3 × cold p50",
+            _fmt_ratio(r) + f" (LLM calls per refine {refine['llm']['calls_per_request']:.2f})",
+            None if r is None else r <= 0.3,
+            holding_back(refine),
+        )
+    )
+    popular = followups["popular"]
+    calls = popular["llm"]["calls_max"] if popular["requests"] else None
+    rows.append(
+        _target(
+            "popular",
+            "popular mood for a new user: 0 LLM calls",
+            "n/a" if calls is None else f"max {calls}, mean {popular['llm']['calls_per_request']:.2f}",
+            None if calls is None else calls == 0,
+            f"{calls} generateContent calls in one request (simulator counters)",
+        )
+    )
+    return rows

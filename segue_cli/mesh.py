@@ -65,6 +65,8 @@ class MeshOptions:
     # reach them when they serve TLS. Without them the mesh runs with auth off, and each service says so.
     service_env: Mapping[str, str] = field(default_factory=dict)
     channel_credentials: grpc.ChannelCredentials | None = None
+    # Extra settings for one service (e.g. the bench's popular moods for the orchestrator), on top of the rest.
+    one_service_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -414,6 +416,7 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
                 **per_service[name],
                 "METRICS_PORT": str(metrics_ports[name]),
                 **opts.service_env,
+                **opts.one_service_env.get(name, {}),
             }
             for name in SERVICES
         }
