@@ -58,7 +58,13 @@ async def _measured(
 ) -> tuple[Sample, orchestrator_pb2.RecommendResponse | None]:
     async with RateLimitWatch(mesh.sim, poll_s * mesh.scale) as watch:
         reply, response = await recommend_full(
-            stub, prompt, f"bench-{user}", f"user-{user}-bench", ISOLATED_DEADLINE_S * mesh.scale, session
+            stub,
+            prompt,
+            f"simuser{user}",  # the simulator's user of the token: the orchestrator refuses any other
+            f"user-{user}-bench",
+            ISOLATED_DEADLINE_S * mesh.scale,
+            session,
+            caller_token=mesh.caller_token,
         )
     sample = Sample(
         prompt_index=prompt_index,
@@ -134,7 +140,7 @@ async def _popular_passes(metrics_url: str) -> float | None:
         sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
-        if sample.name == POPULAR_RUNS_METRIC and sample.labels.get("outcome") == "done"
+        if sample.name == POPULAR_RUNS_METRIC
     ]
     return sum(values) if values else None
 

@@ -33,7 +33,7 @@ async def recommend(
     timeout_s: float,
     caller_token: str = "",
 ) -> Reply:
-    reply, _ = await recommend_full(stub, prompt, user_id, token, timeout_s)
+    reply, _ = await recommend_full(stub, prompt, user_id, token, timeout_s, caller_token=caller_token)
     return reply
 
 
@@ -44,6 +44,7 @@ async def recommend_full(
     token: str,
     timeout_s: float,
     session: str = "",
+    caller_token: str = "",
 ) -> tuple[Reply, orchestrator_pb2.RecommendResponse | None]:
     """The call's summary and, when it succeeded, the whole response (the quality scenarios judge it)."""
     request = recommend_request(prompt, user_id, PLAYLIST_SIZE, session)

@@ -2,8 +2,12 @@
 
 It is the fallback when Gemini is down, rate limited beyond the caller's deadline, or answers
 nonsense (in the llm_gateway), and when the llm_gateway itself cannot be reached (in the orchestrator,
-hence its place in common): cruder than the LLM, but it always yields a profile with a few targets, so the caller still
-gets a playlist. Negated words ("nothing sad", "no rap") go to `avoid`, and some flip to their opposite.
+hence its place in common): cruder than the LLM, but it always yields a profile with a few targets, so
+the caller still gets a playlist. What the prompt rules out ("nothing sad", "no rap", "anything but
+pop", "nothing by Muse") goes to `avoid`, never to the genres or artists, and some mood words flip to
+their opposite.
+Named songs are read from `"Title" by Artist` and `like Title by Artist`; artists from the names after
+"by", "like" or "from". The same exclusions guard the LLM's answers (`reconcile`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 from segue.v1 import common_pb2
 
 from services.common.cleaning import clean_names, clean_tracks, feature_target, unique_targets
+from services.common.genres import genre_matches, same_name, words
 
 Range = tuple[float, float, float]  # min, max, weight
 
@@ -97,36 +102,78 @@ _GENRE_WORDS: Mapping[str, Cue] = {
     "soundtrack": Cue({"instrumentalness": (0.4, 1.0, 0.4)}, ("soundtrack",)),
 }
 
-_NEGATIONS = frozenset(("no", "not", "nothing", "without", "avoid", "never", "less", "non", "nor"))
+_NEGATIONS = frozenset(("no", "not", "nothing", "without", "avoid", "never", "less", "non", "nor", "none"))
 _NEGATION_REACH = 2  # "nothing too sad": the negation still covers the word two tokens later
 _DEFAULT_RANGES: Mapping[str, Range] = {"energy": (0.35, 0.7, 0.5), "valence": (0.35, 0.75, 0.5)}
 _TOKEN = re.compile(r"[a-z0-9&]+")
+# Ways of ruling something out that read as a plain "no": "anything but pop", "except metal", "other than rap".
+_EXCLUDING = re.compile(
+    r"\b(?:anything|everything|whatever|all)\s+(?:but|except)\b|\bexcept(?:\s+for)?\b|\bother\s+than\b"
+    r"|\bapart\s+from\b|\bbut\s+not\b|\bbut\s+no\b|\b(?:don'?t|do\s+not)\s+(?:want|play|like)\b|\bskip\b",
+    re.IGNORECASE,
+)
+# A negation does not reach past a clause: "no pop, upbeat" rules out pop, not upbeat.
+_CLAUSE = re.compile(r"[,.;:!?()\n]|\bbut\b", re.IGNORECASE)
 
 # A capitalised name of up to five words; "of", "the", "and"... only between capitalised words.
 _NAME = r"([A-Z0-9][\w'&.-]*(?:(?:\s+(?:of|the|and|de|la|&))?\s+[A-Z0-9][\w'&.-]*){0,4})"
 _QUOTED_BY = re.compile(r"[\"“']([^\"”']{1,120})[\"”']\s+(?i:by)\s+" + _NAME)
+# "songs like Blue Rain in June by Miles Quartet": an unquoted title runs from a capital to " by ".
+_LIKE_TITLE_BY = re.compile(
+    r"\b(?i:like|love|play|playing|hear|similar\s+to|such\s+as|plus)\s+([A-Z0-9][^,;:\"“”]{0,80}?)\s+(?i:by)\s+" + _NAME
+)
 _ARTIST_AFTER = re.compile(r"\b(?:by|like|from|artists?)\s+" + _NAME)
+# "nothing by Muse", "no Drake", "without songs by Coldplay": a name the prompt rules out.
+_BANNED = re.compile(
+    r"\b(?i:no|not|nothing|without|avoid|never|none)\s+(?:(?i:songs|tracks|music|stuff|more|any|anything)\s+)?"
+    r"(?:(?i:by|from)\s+)?(?=[A-Z])" + _NAME
+)
+
+
+def normalise_exclusions(text: str) -> str:
+    """Every way of ruling something out written as "no", so one negation rule reads them all."""
+    return _EXCLUDING.sub(" no ", text)
 
 
 @dataclass(frozen=True)
 class Mentions:
     tracks: list[common_pb2.MentionedTrack]
     artists: list[str]
+    banned: list[str]  # artists the prompt rules out
 
 
 def extract_mentions(text: str) -> Mentions:
-    """Songs written as `"Title" by Artist`, and capitalised names after "by", "like" or "from"."""
+    """Songs written as `"Title" by Artist` or `like Title by Artist`, capitalised names after "by", "like" or
+    "from" — except names the prompt rules out, which are `banned`."""
+    text = normalise_exclusions(text)
+    banned = clean_names((m.group(1) for m in _BANNED.finditer(text)), 10)
     pairs = [(m.group(1), m.group(2)) for m in _QUOTED_BY.finditer(text)]
-    artists = [artist for _, artist in pairs] + [m.group(1) for m in _ARTIST_AFTER.finditer(text)]
-    return Mentions(clean_tracks(pairs, 10), clean_names(artists, 10))
+    pairs += [(m.group(1), m.group(2)) for m in _LIKE_TITLE_BY.finditer(text)]
+    titles = [title.casefold() for title, _ in pairs]
+    names = [artist for _, artist in pairs] + [m.group(1) for m in _ARTIST_AFTER.finditer(text)]
+    artists = [
+        a
+        for a in names
+        if a.casefold() not in {b.casefold() for b in banned} and not any(t.startswith(a.casefold()) for t in titles)
+    ]
+    return Mentions(clean_tracks(pairs, 10), clean_names(artists, 10), banned)
 
 
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower().replace("-", ""))
+def _tokens(text: str) -> list[list[str]]:
+    """The prompt's words, clause by clause."""
+    clauses = _CLAUSE.split(normalise_exclusions(text).lower().replace("-", ""))
+    return [_TOKEN.findall(clause) for clause in clauses]
 
 
-def _cues(tokens: list[str]) -> list[tuple[str, Cue, bool]]:
+def _cues(clauses: list[list[str]]) -> list[tuple[str, Cue, bool]]:
     """(word, cue, negated) for every lexicon word in the prompt; genre names may span two tokens."""
+    found: list[tuple[str, Cue, bool]] = []
+    for tokens in clauses:
+        found += _clause_cues(tokens)
+    return found
+
+
+def _clause_cues(tokens: list[str]) -> list[tuple[str, Cue, bool]]:
     found: list[tuple[str, Cue, bool]] = []
     for i, token in enumerate(tokens):
         negated = any(t in _NEGATIONS for t in tokens[max(0, i - _NEGATION_REACH) : i])
@@ -183,8 +230,8 @@ def mood_profile(prompt: str) -> common_pb2.MoodProfile:
             emotions.append(cue.emotion)
     merged = _limit({**_DEFAULT_RANGES, **_merge(ranges)}, limits)
     targets = unique_targets(feature_target(f, lo, hi, None, w) for f, (lo, hi, w) in merged.items())
-    avoided = {a.casefold() for a in avoid}
     mentions = extract_mentions(prompt)
+    avoid += mentions.banned
     matched = [word for word, _, negated in cues if not negated]
     return common_pb2.MoodProfile(
         interpretation=(
@@ -194,10 +241,59 @@ def mood_profile(prompt: str) -> common_pb2.MoodProfile:
         ),
         primary_emotion=emotions[0] if emotions else "neutral",
         targets=targets,
-        genres=[g for g in clean_names(genres, 5) if g.casefold() not in avoided],
+        genres=[g for g in clean_names(genres, 8) if not genre_matches(g, avoid)][:5],
         artists=mentions.artists,
         mentioned_tracks=mentions.tracks,
         keywords=clean_names(matched, 6),
-        avoid=clean_names(avoid, 6),
+        avoid=clean_names(avoid, 8),
         source=common_pb2.MOOD_SOURCE_HEURISTIC,
     )
+
+
+def genres_asked(prompt: str) -> list[str]:
+    """The genres the prompt asks for (not those it rules out), by the lexicon."""
+    return clean_names(
+        (
+            g
+            for word, cue, negated in _cues(_tokens(prompt))
+            if not negated and word in _GENRE_WORDS
+            for g in cue.genres
+        ),
+        8,
+    )
+
+
+def exclusions(prompt: str) -> list[str]:
+    """The genres and artists the prompt rules out ("anything but pop" → "pop"), by the rules above."""
+    ruled = [
+        cue.genres[0]
+        for word, cue, negated in _cues(_tokens(prompt))
+        if negated and word in _GENRE_WORDS and cue.genres
+    ]
+    return clean_names([*ruled, *extract_mentions(prompt).banned], 8)
+
+
+def reconcile(profile: common_pb2.MoodProfile, prompt: str) -> None:
+    """What the prompt plainly rules out is avoided, and out of the genres, artists and named songs, whatever
+    the LLM said. Also: a `"Title" by Artist` the answer missed is added to its mentioned tracks."""
+    ruled = exclusions(prompt)
+    if ruled:
+        avoid = clean_names([*profile.avoid, *ruled], 10)
+        kept_genres = [g for g in profile.genres if not genre_matches(g, ruled)]
+        kept_artists = [a for a in profile.artists if not any(same_name(a, r) for r in ruled)]
+        kept_tracks = [t for t in profile.mentioned_tracks if not _ruled_out(t, ruled)]
+        for field_ in (profile.avoid, profile.genres, profile.artists, profile.mentioned_tracks):
+            del field_[:]
+        profile.avoid.extend(avoid)
+        profile.genres.extend(kept_genres)
+        profile.artists.extend(kept_artists)
+        profile.mentioned_tracks.extend(kept_tracks)
+    known = {(t.title.casefold(), t.artist.casefold()) for t in profile.mentioned_tracks}
+    for title, artist in ((m.group(1), m.group(2)) for m in _QUOTED_BY.finditer(prompt)):
+        if (title.strip().casefold(), artist.strip().casefold()) not in known:
+            profile.mentioned_tracks.extend(clean_tracks([(title, artist)], 1))
+
+
+def _ruled_out(track: common_pb2.MentionedTrack, ruled: list[str]) -> bool:
+    """A named song by a ruled-out artist, or whose title is part of a ruled-out name (a misread exclusion)."""
+    return any(same_name(track.artist, r) or (track.title and words(track.title) in words(r)) for r in ruled)

@@ -21,7 +21,7 @@ from services.common.cleaning import clean_names, clean_tracks, feature_target, 
 from services.common.errors import InvalidArgument
 from services.common.metrics import WorkSharingMetrics
 from services.common.singleflight import SingleFlight, cached_once
-from services.llm_gateway import mood_bundle
+from services.llm_gateway import mood_bundle, refine
 from services.llm_gateway.budget import GeminiBudget
 from services.llm_gateway.fallback import fallback_warning
 from services.llm_gateway.gemini import LLM_FAILURES, UPSTREAM, InvalidAnswer, StructuredLlm
@@ -34,7 +34,7 @@ TASK = "analyze_mood"
 BUNDLE_TASK = "analyze_mood_bundle"
 MAX_PROMPT_CHARS = 2000
 # Part of the cache key: change it whenever the instruction or the schema changes meaning.
-PROMPT_VERSION = "mood-1"
+PROMPT_VERSION = "mood-2"
 
 SYSTEM_INSTRUCTION = """\
 You are a music curator. A listener describes, in their own words, the playlist they want right now.
@@ -88,7 +88,7 @@ def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
     )
     if not targets:
         targets = list(mood_heuristics.mood_profile(prompt).targets)
-    return common_pb2.MoodProfile(
+    profile = common_pb2.MoodProfile(
         interpretation=one_line(answer.interpretation, 500),
         primary_emotion=one_line(answer.primary_emotion, 50),
         targets=targets,
@@ -99,6 +99,8 @@ def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
         avoid=clean_names(answer.avoid, 8),
         source=common_pb2.MOOD_SOURCE_LLM,
     )
+    mood_heuristics.reconcile(profile, prompt)
+    return profile
 
 
 class MoodAnalyzer:
@@ -133,9 +135,16 @@ class MoodAnalyzer:
     def cache_key(self, prompt: str) -> str:
         return self._cache.key("mood", digest(PROMPT_VERSION, self._llm.model, normalise_prompt(prompt)))
 
-    async def analyze(self, prompt: str) -> MoodResult:
-        """`prompt` already validated. Never fails for LLM trouble: heuristics answer instead, with a warning."""
+    async def analyze(self, prompt: str, refines: common_pb2.MoodProfile | None = None) -> MoodResult:
+        """`prompt` already validated. Never fails for LLM trouble: heuristics answer instead, with a warning.
+
+        With `refines` (the session's mood so far), a prompt that reads as a tweak of it costs no LLM call.
+        """
         usage = Usage()
+        if refines is not None:
+            tweaked = refine.tweak(refines, prompt)
+            if tweaked is not None:
+                return MoodResult(tweaked, usage)
         key = self.cache_key(prompt)
 
         async def ask_llm() -> common_pb2.MoodProfile:

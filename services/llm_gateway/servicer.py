@@ -18,7 +18,8 @@ class LlmGatewayServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
     async def AnalyzeMood(
         self, request: llm_gateway_pb2.AnalyzeMoodRequest, context: aio.ServicerContext
     ) -> llm_gateway_pb2.AnalyzeMoodResponse:
-        result = await self._mood.analyze(validate_prompt(request.prompt))
+        refines = request.refines if request.HasField("refines") else None
+        result = await self._mood.analyze(validate_prompt(request.prompt), refines)
         return llm_gateway_pb2.AnalyzeMoodResponse(
             mood=result.profile, usage=result.usage.to_proto(), warnings=[*result.warnings, *cache_warnings()]
         )

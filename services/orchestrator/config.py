@@ -12,6 +12,7 @@ from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.identity import IdentityConfig, read_identity_config
 from services.orchestrator.admission import read_quota
 from services.orchestrator.callers import CallerAuthConfig, read_caller_auth
+from services.orchestrator.popular import PopularSettings
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Config:
     user_quota: tuple[RateLimitItem, ...]  # per verified user, per replica
     prefetch_max_inflight: int
     prefetch_user_quota: tuple[RateLimitItem, ...]
+    popular: PopularSettings
     # How long a call waits for a peer with no ready connection before degrading without it.
     peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
 
@@ -57,6 +59,13 @@ def from_env(environ: Mapping[str, str]) -> Config:
         prefetch_max_inflight=env.integer("PREFETCH_MAX_INFLIGHT", 8, minimum=1, maximum=1000),
         prefetch_user_quota=read_quota(env, "PREFETCH_USER_QUOTA", "2/minute"),
         peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S, minimum=0.05),
+        popular=PopularSettings(
+            moods=tuple(m.strip() for m in env.text("POPULAR_MOODS", "").split("|") if m.strip()),
+            interval_s=env.number("POPULAR_MOODS_INTERVAL_S", PopularSettings.interval_s, minimum=1),
+            recent=env.integer("POPULAR_MOODS_RECENT", PopularSettings.recent, minimum=0, maximum=100),
+            window_s=env.number("POPULAR_MOODS_WINDOW_S", PopularSettings.window_s, minimum=1),
+            timeout_s=env.number("POPULAR_MOODS_TIMEOUT_S", PopularSettings.timeout_s, minimum=1),
+        ),
     )
     deadlines = {"RECOMMEND_TIMEOUT_S": cfg.recommend_timeout_s, "PREFETCH_TIMEOUT_S": cfg.prefetch_timeout_s}
     for name, value in deadlines.items():

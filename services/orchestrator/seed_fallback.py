@@ -43,7 +43,7 @@ async def _artist_tracks(
 async def seeds_from_mood_artists(
     gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub, mood: common_pb2.MoodProfile, max_seeds: int, why: str
 ) -> seed_gatherer_pb2.GatherSeedsResponse:
-    """Seeds (first tracks of each artist, round robin) and the rest as candidates, with a warning saying why.
+    """Seeds (first tracks of each artist, round robin), all of them candidates, with a warning saying why.
 
     UNAVAILABLE when no artist yields a track: without seeds no playlist can be made.
     """
@@ -54,7 +54,8 @@ async def seeds_from_mood_artists(
     depth = max((len(t) for t in per_artist), default=0)
     tracks = [found[i] for i in range(depth) for found in per_artist if i < len(found)]
     source = common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY
-    seeds = [seed_gatherer_pb2.Seed(track=t, score=0.0, source=source) for t in tracks[:max_seeds]]
+    found = [seed_gatherer_pb2.Seed(track=t, score=0.0, source=source) for t in tracks]
+    seeds = found[:max_seeds]
     if not seeds:
         raise Unavailable(f"seed_gatherer: {why}; and no artist of the mood was found on ReccoBeats to start from")
     warning = common_pb2.Warning(
@@ -62,6 +63,4 @@ async def seeds_from_mood_artists(
         component=COMPONENT,
         message=f"the seed gatherer is unreachable ({why}): seeds come from the mood's artists, not your taste",
     )
-    return seed_gatherer_pb2.GatherSeedsResponse(
-        seeds=seeds, candidates=tracks[max_seeds:], cache=usage, warnings=[warning]
-    )
+    return seed_gatherer_pb2.GatherSeedsResponse(seeds=seeds, candidates=found, cache=usage, warnings=[warning])

@@ -16,6 +16,7 @@ from services.orchestrator.callers import CallerAuthenticator, CallerAuthInterce
 from services.orchestrator.config import Config
 from services.orchestrator.metrics import RecommendMetrics
 from services.orchestrator.peers import Peers
+from services.orchestrator.popular import PopularMoods, RecentPrompts
 from services.orchestrator.prefetch import BackgroundWork
 from services.orchestrator.servicer import OrchestratorServicer
 from services.orchestrator.sessions import SessionStore
@@ -39,6 +40,7 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     )
     identities = Identities(spotify, Cache(store, IDENTITY_NAMESPACE, cache_metrics), cfg.identity)
     quotas = Quotas()
+    recent = RecentPrompts(cfg.popular.window_s)
     servicer = OrchestratorServicer(
         peers,
         SessionStore(Cache(store, "orchestrator", cache_metrics), cfg.session_ttl_s),
@@ -47,12 +49,15 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         cfg.recommend_timeout_s,
         cfg.prefetch_timeout_s,
         RecommendMetrics.create(registry),
+        recent,
         max_deadline_s=cfg.server.max_deadline_s,
     )
+    popular = PopularMoods(peers, cfg.popular, recent, registry)
+    popular.start()
     return ServiceDefinition(
         service_names=["segue.v1.Orchestrator"],
         add_to_server=lambda server: orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(servicer, server),
-        closers=[servicer.close, peers.close, spotify.aclose, store.close],
+        closers=[popular.stop, servicer.close, peers.close, spotify.aclose, store.close],
         public=True,
         admission=[CallerAuthInterceptor(authenticator)],
         callers=cfg.callers.describe(),

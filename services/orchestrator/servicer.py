@@ -18,6 +18,7 @@ from services.orchestrator import ledger, workflow
 from services.orchestrator.admission import Admission
 from services.orchestrator.metrics import RecommendMetrics
 from services.orchestrator.peers import Peers
+from services.orchestrator.popular import RecentPrompts
 from services.orchestrator.prefetch import BackgroundWork
 from services.orchestrator.requests import RecommendParams, check_user_id, parse_recommend
 from services.orchestrator.sessions import SessionStore
@@ -47,11 +48,13 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         recommend_timeout_s: float,
         prefetch_timeout_s: float,
         metrics: RecommendMetrics,
+        recent: RecentPrompts,
         *,
         max_deadline_s: float = 120.0,
     ):
         self._peers = peers
         self._metrics = metrics
+        self._recent = recent
         self._sessions = sessions
         self._admission = admission
         self._background = background
@@ -88,6 +91,8 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             params = dataclasses.replace(params, user_id=identity.user_id)
             admitted_s = time.perf_counter() - started
             session = await self._sessions.load(identity.key, params.session_id)
+            if not params.session_id:  # a later prompt of a session may be a tweak ("more upbeat"), not a mood
+                self._recent.add(params.prompt)
             response = await workflow.recommend(self._peers, params, session, emit)
             await self._sessions.save(identity.key, session)
             _count_admission(response, admitted_s)

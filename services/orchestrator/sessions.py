@@ -1,32 +1,97 @@
 """Session artifacts: what a pass learned, kept so the next pass in the same session can reuse it.
 
-A follow-up with the same prompt reuses the mood (no LLM call) and skips tracks already served;
-a tweaked prompt gets a fresh mood but still skips what the session has served.
+A follow-up with the same prompt reuses the mood and the candidate pool (no LLM call, no upstream call)
+and skips tracks already served. A tweaked prompt ("same but more upbeat") is read against the session's
+mood; when what it asks of the catalog is unchanged (genres, artists, named tracks, exclusions), the pool
+is re-ranked for the new targets instead of gathered again. The record holds a digest of the prompt,
+never the prompt.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from segue.v1 import common_pb2
+from google.protobuf.message import DecodeError
+from segue.v1 import common_pb2, session_pb2
 
-from services.common.cache import Cache
+from services.common.cache import Cache, digest
+from services.orchestrator.ranking import Candidate
+
+log = logging.getLogger(__name__)
 
 MAX_SERVED = 500
+
+
+def prompt_digest(prompt: str) -> str:
+    return digest("prompt", " ".join(prompt.split()).casefold())
+
+
+def _asks_the_same(a: common_pb2.MoodProfile, b: common_pb2.MoodProfile) -> bool:
+    """Whether two moods ask the catalog for the same things (targets aside)."""
+
+    def norm(values: Sequence[str]) -> set[str]:
+        return {v.casefold() for v in values}
+
+    return (
+        norm(a.genres) == norm(b.genres)
+        and norm(a.artists) == norm(b.artists)
+        and norm(a.avoid) == norm(b.avoid)
+        and {(t.title.casefold(), t.artist.casefold()) for t in a.mentioned_tracks}
+        == {(t.title.casefold(), t.artist.casefold()) for t in b.mentioned_tracks}
+    )
 
 
 @dataclass
 class Session:
     session_id: str
-    prompt: str = ""
-    mood: common_pb2.MoodProfile | None = None
-    served: list[str] = field(default_factory=list)  # Spotify IDs already in a playlist of this session
+    record: session_pb2.SessionRecord = field(default_factory=session_pb2.SessionRecord)
+
+    @property
+    def mood(self) -> common_pb2.MoodProfile | None:
+        return self.record.mood if self.record.HasField("mood") else None
+
+    @property
+    def served(self) -> list[str]:
+        return list(self.record.served)
+
+    def same_prompt(self, prompt: str) -> bool:
+        return bool(self.record.prompt_digest) and self.record.prompt_digest == prompt_digest(prompt)
 
     def mood_for(self, prompt: str) -> common_pb2.MoodProfile | None:
-        return self.mood if self.mood is not None and self.prompt == prompt else None
+        return self.mood if self.same_prompt(prompt) else None
+
+    def pool_for(self, mood: common_pb2.MoodProfile) -> list[Candidate] | None:
+        """The session's candidates, when `mood` asks the catalog for what the session's mood did."""
+        previous = self.mood
+        if previous is None or not self.record.pool or not _asks_the_same(previous, mood):
+            return None
+        return [Candidate(c.track, c.source) for c in self.record.pool]
+
+    def remember(
+        self,
+        prompt: str,
+        mood: common_pb2.MoodProfile,
+        pool: Sequence[Candidate],
+        excluded: common_pb2.Exclusions,
+        share: float,
+        known_artists: Sequence[common_pb2.Artist],
+    ) -> None:
+        self.record.prompt_digest = prompt_digest(prompt)
+        self.record.mood.CopyFrom(mood)
+        del self.record.pool[:]
+        self.record.pool.extend(session_pb2.PlaylistCandidate(track=c.track, source=c.source) for c in pool)
+        self.record.excluded.CopyFrom(excluded)
+        self.record.user_top_share = share
+        del self.record.known_artists[:]
+        self.record.known_artists.extend(known_artists)
+
+    def serve(self, spotify_ids: Sequence[str]) -> None:
+        served = [*self.record.served, *(i for i in spotify_ids if i)][-MAX_SERVED:]
+        del self.record.served[:]
+        self.record.served.extend(served)
 
 
 def new_session_id() -> str:
@@ -49,14 +114,11 @@ class SessionStore:
         raw = await self._cache.get(self._key(user_key, session_id))
         if raw is None:
             return Session(session_id)
-        data = json.loads(raw)
-        mood = common_pb2.MoodProfile.FromString(base64.b64decode(data["mood"])) if data.get("mood") else None
-        return Session(session_id, data.get("prompt", ""), mood, list(data.get("served", [])))
+        try:
+            return Session(session_id, session_pb2.SessionRecord.FromString(raw))
+        except DecodeError:
+            log.warning("an unreadable session record was ignored")
+            return Session(session_id)
 
     async def save(self, user_key: str, session: Session) -> None:
-        data = {
-            "prompt": session.prompt,
-            "mood": base64.b64encode(session.mood.SerializeToString()).decode() if session.mood else "",
-            "served": session.served[-MAX_SERVED:],
-        }
-        await self._cache.set(self._key(user_key, session.session_id), json.dumps(data).encode(), self._ttl_s)
+        await self._cache.set_message(self._key(user_key, session.session_id), session.record, self._ttl_s)

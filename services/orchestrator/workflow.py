@@ -1,13 +1,18 @@
 """The Recommend workflow as a dependency graph, each step started as soon as its inputs exist.
 
-    mood (LLM) ─────────────┐
-    user context (Spotify) ─┴─▶ seeds ─▶ recommendations ─▶ audio features ─▶ rank
+    user context (Spotify) ──────┐
+    mood (LLM) ──┬─▶ seeds: named tracks, anchors, top tracks ─▶ recommendations ─▶ their features ─┬─▶ rank
+                 └─▶ artist discovery: artists ─▶ their tracks ─▶ features ──────────────────────────┘
 
-The user's context is warmed while the LLM reads the prompt, so seed selection finds it cached.
-Upstream trouble degrades the answer (with a warning) instead of failing it wherever a useful
-playlist can still be made; an invalid token or request fails the call. A peer that cannot be reached
-fails fast (see services.common.channels) and is worked around too: no llm_gateway → the mood read by
-keyword heuristics here; no seed_gatherer → seeds from the artists the mood names (seed_fallback).
+The user's context is warmed while the LLM reads the prompt, so seed selection finds it cached; the
+seeds and artist discovery then run side by side. A later pass in the same session re-ranks the
+session's pool when the prompt asks the catalog for the same things (sessions.py). Upstream trouble
+degrades the answer (with a warning) instead of failing it wherever a useful playlist can still be
+made; an invalid token or request fails the call, and so does a pass that finds no track at all:
+NOT_FOUND when nothing fits what the prompt allows, UNAVAILABLE when upstream trouble is why. A peer
+that cannot be reached fails fast (see services.common.channels) and is worked around too: no
+llm_gateway → the mood read by keyword heuristics here; no seed_gatherer → seeds from the artists the
+mood names (seed_fallback).
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ from segue.v1 import (
 
 from services.common import context, mood_heuristics
 from services.common.cache import cache_warnings
-from services.common.errors import DeadlineExceeded
+from services.common.errors import DeadlineExceeded, NotFound, SegueError, Unavailable
+from services.common.genres import genre_index, with_genres
 from services.orchestrator import ranking, seed_fallback
 from services.orchestrator.peers import PeerFailed, Peers, call, token_metadata
+from services.orchestrator.ranking import Candidate
 from services.orchestrator.requests import RecommendParams
 from services.orchestrator.sessions import Session
 
@@ -44,7 +51,7 @@ R = TypeVar("R")
 MAX_SEEDS = 5
 RESERVE_S = 0.25  # kept back from the deadline to rank and answer with what has arrived
 # Ask ReccoBeats for more than the playlist needs: ranking drops poor fits, repeats and artist clusters.
-POOL_FACTOR = 3
+POOL_FACTOR = 1.5
 MIN_POOL = 30
 
 
@@ -149,10 +156,9 @@ async def analyze_mood(peers: Peers, params: RecommendParams, session: Session, 
     reused = session.mood_for(params.prompt)
     if reused is not None:
         return reused
+    request = llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt, refines=session.mood)
     try:
-        answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
-            "llm_gateway", peers.llm.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt))
-        )
+        answer: llm_gateway_pb2.AnalyzeMoodResponse = await call("llm_gateway", peers.llm.AnalyzeMood(request))
     except PeerFailed as exc:
         if exc.code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
             raise
@@ -191,6 +197,21 @@ async def gather_seeds(
     return answer
 
 
+async def discover_artists(
+    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally
+) -> seed_gatherer_pb2.DiscoverArtistsResponse | None:
+    request = seed_gatherer_pb2.DiscoverArtistsRequest(mood_prompt=params.prompt, mood=mood)
+    answer = await optional_step(
+        "seed_gatherer",
+        peers.seeds.DiscoverArtists(request, metadata=token_metadata(params.token), timeout=step_timeout()),
+        tally,
+        "artist discovery",
+    )
+    if answer is not None:
+        tally.absorb(answer.cache, answer.warnings)
+    return answer
+
+
 async def recommend_around(
     peers: Peers, seeds: seed_gatherer_pb2.GatherSeedsResponse, mood: common_pb2.MoodProfile, size: int, tally: Tally
 ) -> list[common_pb2.Track]:
@@ -198,7 +219,10 @@ async def recommend_around(
     if not seed_ids:
         return []
     request = reccobeat_gateway_pb2.GetRecommendationsRequest(
-        seeds=seed_ids, size=min(100, max(MIN_POOL, size * POOL_FACTOR)), targets=mood.targets
+        seeds=seed_ids,
+        negative_seeds=seeds.negative_seeds,
+        size=min(100, max(MIN_POOL, round(size * POOL_FACTOR))),
+        targets=mood.targets,
     )
     answer = await optional_step(
         "reccobeat_gateway",
@@ -213,7 +237,7 @@ async def recommend_around(
 
 
 async def attach_features(peers: Peers, tracks: list[common_pb2.Track], tally: Tally) -> None:
-    """Fill in audio features for tracks that came without them (recommendations do)."""
+    """Fill in audio features for tracks that came without them (recommendations, anchors, named tracks)."""
     lacking = {t.reccobeats_id or t.spotify_id: t for t in tracks if not t.HasField("audio_features")}
     lacking.pop("", None)
     if not lacking:
@@ -234,13 +258,86 @@ async def attach_features(peers: Peers, tracks: list[common_pb2.Track], tally: T
             track.audio_features.CopyFrom(item.features)
 
 
-def candidates_from(
-    seeds: seed_gatherer_pb2.GatherSeedsResponse, recommended: list[common_pb2.Track]
-) -> list[ranking.Candidate]:
-    pool = [ranking.Candidate(t, common_pb2.TRACK_SOURCE_RECOMMENDATION) for t in recommended]
-    pool += [ranking.Candidate(s.track, s.source or common_pb2.TRACK_SOURCE_USER_TOP) for s in seeds.seeds]
-    pool += [ranking.Candidate(t, common_pb2.TRACK_SOURCE_USER_TOP) for t in seeds.candidates]
-    return pool
+@dataclass
+class Gathered:
+    """Everything a full pass found, ready to rank (and to keep in the session)."""
+
+    pool: list[Candidate]
+    excluded: common_pb2.Exclusions
+    share: float
+    known_artists: list[common_pb2.Artist]
+
+
+def pool_of(
+    seeds: seed_gatherer_pb2.GatherSeedsResponse,
+    discovered: seed_gatherer_pb2.DiscoverArtistsResponse | None,
+    recommended: list[common_pb2.Track],
+) -> Gathered:
+    """The candidates, named tracks first (the first of duplicates wins), artists' genres filled in."""
+    known = [*seeds.top_artists, *(discovered.artists if discovered else [])]
+    index = genre_index(known)
+    pool = [Candidate(s.track, s.source) for s in seeds.candidates]
+    pool += [Candidate(s.track, s.source) for s in (discovered.tracks if discovered else [])]
+    pool += [Candidate(t, common_pb2.TRACK_SOURCE_RECOMMENDATION) for t in recommended]
+    pool.sort(key=lambda c: c.source != common_pb2.TRACK_SOURCE_USER_MENTIONED)
+    for candidate in pool:
+        with_genres(candidate.track, index)
+    return Gathered(pool, seeds.excluded, seeds.user_top_share, known)
+
+
+async def full_pass(
+    peers: Peers,
+    params: RecommendParams,
+    mood: common_pb2.MoodProfile,
+    warm: asyncio.Task[None],
+    tally: Tally,
+    clock: Clock,
+) -> Gathered:
+    """Seeds → recommendations → their features, beside artist discovery; both under one TaskGroup."""
+
+    async def seeds_then_recommendations() -> tuple[seed_gatherer_pb2.GatherSeedsResponse, list[common_pb2.Track]]:
+        try:
+            await warm
+        except PeerFailed as exc:
+            if exc.code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+                raise
+            # GatherSeeds loads the context itself and falls back if it cannot.
+            log.info("warming the user context failed: %s", exc.message)
+        seeds = await gather_seeds(peers, params, mood, tally)
+        clock.phase(
+            "seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, f"{len(seeds.seeds)} seeds chosen", len(seeds.seeds)
+        )
+        recommended = await recommend_around(peers, seeds, mood, params.size, tally)
+        # One batch for the recommendations and the named tracks and anchors, which came without features.
+        await attach_features(peers, [*recommended, *(c.track for c in seeds.candidates)], tally)
+        return seeds, recommended
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            seeding = group.create_task(seeds_then_recommendations())
+            discovering = group.create_task(discover_artists(peers, params, mood, tally))
+    except* SegueError as caught:
+        raise caught.exceptions[0] from None
+    seeds, recommended = seeding.result()
+    return pool_of(seeds, discovering.result(), recommended)
+
+
+def no_playlist(tally: Tally) -> SegueError:
+    """Why a pass found nothing: upstream trouble (UNAVAILABLE) or nothing that fits (NOT_FOUND)."""
+    troubled = [
+        w
+        for w in tally.warnings
+        if w.code in (common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE, common_pb2.WARNING_CODE_UPSTREAM_RATE_LIMITED)
+    ]
+    if troubled:
+        reasons = "; ".join(f"{w.component}: {w.message}" for w in troubled[:3])
+        return Unavailable(f"no playlist could be made because upstream services failed ({reasons}); retry later")
+    said = "; ".join(w.message for w in tally.warnings[:3])
+    return NotFound(
+        "no track fits this mood as the prompt asks"
+        + (f" ({said})" if said else "")
+        + ": name fewer exclusions or a broader genre, or describe the mood instead"
+    )
 
 
 async def recommend(
@@ -248,7 +345,7 @@ async def recommend(
 ) -> orchestrator_pb2.RecommendResponse:
     tally = Tally()
     clock = Clock(emit, tally)
-
+    same_prompt = session.same_prompt(params.prompt)
     warm = asyncio.create_task(warm_user_context(peers, params.user_id, params.token))
     try:
         mood = await analyze_mood(peers, params, session, tally)
@@ -257,37 +354,43 @@ async def recommend(
         raise
     clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
 
-    try:
-        await warm
-    except PeerFailed as exc:
-        if exc.code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
-            raise
-        # GatherSeeds retries the context itself and falls back if it cannot.
-        log.info("warming the user context failed: %s", exc.message)
-    seeds = await gather_seeds(peers, params, mood, tally)
-    clock.phase("seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, f"{len(seeds.seeds)} seeds chosen", len(seeds.seeds))
+    reused = session.pool_for(mood)
+    if reused is not None:
+        warm.cancel()
+        record = session.record
+        gathered = Gathered(reused, record.excluded, record.user_top_share, list(record.known_artists))
+        clock.phase("seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, "seeds of this session reused")
+        tally.cache.hits += 1
+    else:
+        gathered = await full_pass(peers, params, mood, warm, tally, clock)
+    clock.phase(
+        "candidates",
+        orchestrator_pb2.PHASE_CANDIDATES_FOUND,
+        f"{len(gathered.pool)} candidate tracks" + (" (from this session)" if reused is not None else ""),
+        len(gathered.pool),
+    )
 
-    recommended = await recommend_around(peers, seeds, mood, params.size, tally)
-    pool = candidates_from(seeds, recommended)
-    await attach_features(peers, [c.track for c in pool], tally)
-    clock.phase("candidates", orchestrator_pb2.PHASE_CANDIDATES_FOUND, f"{len(pool)} candidate tracks", len(pool))
-
-    playlist = ranking.build_playlist(pool, mood.targets, params.size, exclude=session.served)
+    asked = ranking.Asked.of(mood, params.prompt, gathered.excluded, gathered.known_artists, gathered.share)
+    served = session.served if same_prompt else []
+    playlist = ranking.build_playlist(gathered.pool, asked, params.size, exclude=served)
     clock.phase("rank", orchestrator_pb2.PHASE_RANKED, f"{len(playlist)} tracks ranked and ordered", len(playlist))
     clock.total()
+    if not playlist:
+        raise no_playlist(tally)
 
     if len(playlist) < params.size:
         tally.warn(
             common_pb2.WARNING_CODE_PARTIAL_RESULT,
             "orchestrator",
-            f"found {len(playlist)} fitting tracks of the {params.size} asked for",
+            f"found {len(playlist)} tracks that fit what the prompt allows, of the {params.size} asked for"
+            + (" (tracks already served in this session are skipped)" if served else ""),
         )
     missing = sum(not r.track.HasField("audio_features") for r in playlist)
     if missing:
         tally.warn(common_pb2.WARNING_CODE_MISSING_DATA, "reccobeats", f"{missing} tracks have no audio features")
 
-    session.prompt, session.mood = params.prompt, mood
-    session.served.extend(r.track.spotify_id for r in playlist if r.track.spotify_id)
+    session.remember(params.prompt, mood, gathered.pool, gathered.excluded, gathered.share, gathered.known_artists)
+    session.serve([r.track.spotify_id for r in playlist])
     return orchestrator_pb2.RecommendResponse(
         tracks=[
             orchestrator_pb2.PlaylistEntry(track=r.track, score=r.score, source=r.source, reason=r.reason)

@@ -71,6 +71,11 @@ class ReccoBeatsClient:
         rows = await self._multi_get("GET /audio-features", "audio-features", ids)
         return [f for f in map(features_from_row, rows) if f is not None]
 
+    async def artists(self, ids: Sequence[str]) -> list[common_pb2.Artist]:
+        """`GET /artist?ids=` for ≤40 Spotify or ReccoBeats artist IDs. Unknown IDs are simply not in the answer."""
+        rows = await self._multi_get("GET /artist", "artist", ids)
+        return [a for a in map(artist_from_row, rows) if a is not None]
+
     async def recommendations(self, query: RecommendationQuery) -> list[common_pb2.Track]:
         """`GET /track/recommendation`. A 400 (a seed combination ReccoBeats refuses) raises UpstreamRejected."""
         endpoint = "GET /track/recommendation"

@@ -30,7 +30,7 @@ from services.reccobeat_gateway.metrics import GatewayMetrics
 from services.reccobeat_gateway.outcomes import failure_warning
 from services.reccobeat_gateway.validation import MAX_IDS_PER_REQUEST, clean_ids
 
-Row = TypeVar("Row", common_pb2.Track, reccobeat_gateway_pb2.TrackFeatures)
+Row = TypeVar("Row", common_pb2.Track, reccobeat_gateway_pb2.TrackFeatures, common_pb2.Artist)
 
 
 @dataclass
@@ -57,7 +57,7 @@ def match_rows(requested: Iterable[str], rows: Iterable[Row]) -> dict[str, Row]:
 class BatchLookup(Generic[Row]):
     def __init__(
         self,
-        kind: str,  # "track" or "features": cache key part and metrics label
+        kind: str,  # "track", "features" or "artist": cache key part and metrics label
         message: type[Row],
         fetch: Callable[[Sequence[str]], Awaitable[list[Row]]],  # one upstream call for ≤40 IDs
         *,

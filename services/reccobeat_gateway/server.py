@@ -98,9 +98,22 @@ async def build(
         sharing=sharing,
         max_ids=cfg.max_ids_per_request,
     )
+    artist_ids = BatchLookup(
+        "artist",
+        common_pb2.Artist,
+        client.artists,
+        cache=cache("rb-artist-id"),
+        ttl_s=cfg.track_ttl_s,  # an artist's IDs never change
+        absent=absent,
+        metrics=metrics,
+        window_s=cfg.batch_window_s,
+        slots=slots,
+        sharing=sharing,
+    )
     servicer = ReccoBeatGatewayServicer(
         tracks,
         features,
+        artist_ids,
         Recommender(
             client,
             cache("rb-recommendation"),

@@ -17,11 +17,13 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
         self,
         tracks: BatchLookup[common_pb2.Track],
         features: BatchLookup[pb.TrackFeatures],
+        artist_ids: BatchLookup[common_pb2.Artist],
         recommender: Recommender,
         artists: Artists,
     ) -> None:
         self._tracks = tracks
         self._features = features
+        self._artist_ids = artist_ids
         self._recommender = recommender
         self._artists = artists
 
@@ -70,6 +72,12 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
     ) -> pb.SearchArtistsResponse:
         artists, cache = await self._artists.search(request.query, request.size)
         return pb.SearchArtistsResponse(artists=artists, cache=cache, warnings=cache_warnings())
+
+    async def GetArtists(self, request: pb.GetArtistsRequest, context: aio.ServicerContext) -> pb.GetArtistsResponse:
+        result = await self._artist_ids.get(request.ids)
+        return pb.GetArtistsResponse(
+            artists=result.found.values(), missing=result.missing, cache=result.cache, warnings=result.warnings
+        )
 
     async def GetArtistTracks(
         self, request: pb.GetArtistTracksRequest, context: aio.ServicerContext

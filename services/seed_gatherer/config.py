@@ -10,6 +10,7 @@ from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.gcra import Limit
 from services.common.identity import IdentityConfig, read_identity_config
 from services.common.scheduler import SchedulerSettings, read_scheduler_settings
+from services.seed_gatherer.discovery import DiscoverySettings
 from services.seed_gatherer.spotify_client import TOP_LIMIT_MAX
 
 
@@ -27,6 +28,8 @@ class Config:
     top_tracks_limit: int
     top_artists_limit: int
     identity: IdentityConfig
+    search_cache_ttl_s: float  # Spotify catalog searches, shared by every user
+    discovery: DiscoverySettings
     # Off: a hedged copy costs Spotify quota, and the rolling 30 s app-wide limit is the mesh's bottleneck
     # under load (reliability-notes §6: hedging against rate-limited third-party APIs raises 429s).
     spotify_hedge: bool = False
@@ -67,6 +70,16 @@ def from_env(environ: Mapping[str, str]) -> Config:
         spotify_limit_burst=env.integer("SPOTIFY_LIMIT_BURST", Config.spotify_limit_burst, minimum=1),
         scheduler=read_scheduler_settings(env),
         peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S, minimum=0.05),
+        search_cache_ttl_s=env.number("SEARCH_CACHE_TTL_S", 86_400.0, minimum=1),
+        discovery=DiscoverySettings(
+            max_artists=env.integer("DISCOVERY_MAX_ARTISTS", DiscoverySettings.max_artists, minimum=1, maximum=40),
+            tracks_per_artist=env.integer(
+                "DISCOVERY_TRACKS_PER_ARTIST", DiscoverySettings.tracks_per_artist, minimum=1, maximum=50
+            ),
+            parallelism=env.integer("DISCOVERY_PARALLELISM", DiscoverySettings.parallelism, minimum=1, maximum=40),
+            ttl_s=env.number("DISCOVERY_TTL_S", DiscoverySettings.ttl_s, minimum=1),
+            useless_ttl_s=env.number("USELESS_ARTIST_TTL_S", DiscoverySettings.useless_ttl_s, minimum=1),
+        ),
     )
     if cfg.spotify_limit_burst >= cfg.spotify_limit_requests:
         env.problem("SPOTIFY_LIMIT_BURST must be below SPOTIFY_LIMIT_REQUESTS (the burst is part of the window)")

@@ -1,40 +1,58 @@
-"""GatherSeeds and WarmUserContext: the user's context → audio features → seeds, or the fallback search.
+"""GatherSeeds and WarmUserContext: seeds and candidates from three places at once, then balanced.
+
+    user context → its audio features ─┐
+    the tracks the prompt names ───────┼─▶ balance ─▶ seeds, candidates, negative seeds
+    anchors: the mood's genres ────────┤
+    what the prompt rules out ─────────┘
+
+The named tracks and anchors come back without audio features: the orchestrator fetches theirs with the
+recommendations' in one batch, so nothing waits for them here.
 
 Every call first verifies whose token it carries (services.common.identity): the user's context is
 reached only through that identity, whatever user_id the caller names. Then it degrades instead of
-failing: Spotify down or a new user → seeds from a search for the mood's genres; the ReccoBeat
-gateway down → the user's top tracks unscored, in Spotify's order. Only a rejected token fails the
-call (the caller must refresh it).
+failing: Spotify down or a new user → seeds from the named tracks and anchors; the ReccoBeat gateway
+down → the user's top tracks unscored, in Spotify's order. Only a rejected token fails the call (the
+caller must refresh it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from segue.v1 import common_pb2, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2
 
 from services.common.errors import SegueError, Unauthenticated
+from services.common.genres import admissible, genre_index, with_genres
 from services.common.identity import Identities, Identity
+from services.seed_gatherer import anchors, exclusions, mentions
 from services.seed_gatherer.audio_features import FeatureLookup, attach_features
+from services.seed_gatherer.balance import negative_seeds, plan_seeds, user_top_share
+from services.seed_gatherer.catalog_search import CatalogSearch
 from services.seed_gatherer.degradation import upstream_warning
-from services.seed_gatherer.fallback import search_mood_tracks
 from services.seed_gatherer.phases import PhaseClock, PhaseMetrics
-from services.seed_gatherer.seed_selection import ScoredTrack, pick_candidates, pick_seeds, rank, unranked
-from services.seed_gatherer.spotify_client import SpotifyClient
+from services.seed_gatherer.seed_selection import CANDIDATE_FLOOR, MAX_CANDIDATES, ScoredTrack, rank, unranked
 from services.seed_gatherer.user_context import UserContext, UserContextLoader
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _USER_TOP = common_pb2.TRACK_SOURCE_USER_TOP
-# Tracks found for the mood rather than taken from the user: what the monolith called anchor candidates.
-_MOOD_SEARCH = common_pb2.TRACK_SOURCE_ANCHOR
+_NAMED = common_pb2.TRACK_SOURCE_USER_MENTIONED
+_ANCHOR = common_pb2.TRACK_SOURCE_ANCHOR
 
 
 @dataclass
 class GatherResult:
     seeds: list[seed_gatherer_pb2.Seed] = field(default_factory=list)
-    candidates: list[common_pb2.Track] = field(default_factory=list)
+    candidates: list[seed_gatherer_pb2.Seed] = field(default_factory=list)
+    negative_seeds: list[str] = field(default_factory=list)
+    excluded: common_pb2.Exclusions = field(default_factory=common_pb2.Exclusions)
+    user_top_share: float = 0.0
+    top_artists: list[common_pb2.Artist] = field(default_factory=list)
     timings: list[common_pb2.PhaseTiming] = field(default_factory=list)
     cache: common_pb2.CacheUsage = field(default_factory=common_pb2.CacheUsage)
     warnings: list[common_pb2.Warning] = field(default_factory=list)
@@ -44,6 +62,9 @@ class GatherResult:
         self.cache.misses += cache.misses
         self.warnings.extend(warnings)
 
+    def searched(self, searches: int, hits: int, warnings: list[common_pb2.Warning]) -> None:
+        self.absorb(common_pb2.CacheUsage(hits=hits, misses=searches - hits), warnings)
+
 
 @dataclass(frozen=True)
 class WarmResult:
@@ -52,14 +73,17 @@ class WarmResult:
     from_cache: bool
 
 
+@dataclass
+class UserTop:
+    context: UserContext | None
+    lookup: FeatureLookup
+    warnings: list[common_pb2.Warning]
+
+
 def _scored(lookup: FeatureLookup, mood: common_pb2.MoodProfile, context: UserContext | None) -> list[ScoredTrack]:
     if not lookup.answered:
         return unranked(lookup.tracks)
     return rank(lookup.with_features, mood, context.genres_by_artist() if context else None)
-
-
-def _seeds(chosen: list[ScoredTrack], source: common_pb2.TrackSource.ValueType) -> list[seed_gatherer_pb2.Seed]:
-    return [seed_gatherer_pb2.Seed(track=s.track, score=s.score, source=source) for s in chosen]
 
 
 class SeedGatherer:
@@ -67,70 +91,120 @@ class SeedGatherer:
         self,
         identities: Identities,
         contexts: UserContextLoader,
-        spotify: SpotifyClient,
+        search: CatalogSearch,
         gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub,
         metrics: PhaseMetrics,
     ) -> None:
         self._identities = identities
         self._contexts = contexts
-        self._spotify = spotify
+        self._search = search
         self._gateway = gateway
         self._metrics = metrics
 
-    async def gather(self, user_id: str, token: str, mood: common_pb2.MoodProfile, max_seeds: int) -> GatherResult:
+    async def gather(
+        self, user_id: str, token: str, prompt: str, mood: common_pb2.MoodProfile, max_seeds: int
+    ) -> GatherResult:
         """`user_id` is what the caller expects the token's user to be (or empty); the token decides."""
         async with self._identities.acting_as(token, user_id) as identity:
-            return await self._gather(identity, token, mood, max_seeds)
+            return await self._gather(identity, token, prompt, mood, max_seeds)
 
     async def _gather(
-        self, identity: Identity, token: str, mood: common_pb2.MoodProfile, max_seeds: int
+        self, identity: Identity, token: str, prompt: str, mood: common_pb2.MoodProfile, max_seeds: int
     ) -> GatherResult:
         clock = PhaseClock(self._metrics)
         result = GatherResult(timings=clock.timings)
+        try:
+            async with asyncio.TaskGroup() as group:
+                top_task = group.create_task(self._user_top(clock, identity, token))
+                finding = mentions.resolve(self._search, token, mood.mentioned_tracks)
+                named_task = group.create_task(_timed(clock, "mentions", finding))
+                searching = anchors.search_mood_tracks(self._search, token, mood, prompt)
+                anchor_task = group.create_task(_timed(clock, "anchors", searching))
+                ruling = exclusions.resolve(self._search, token, mood)
+                ruled_task = group.create_task(_timed(clock, "exclusions", ruling))
+        except* Unauthenticated as caught:
+            raise caught.exceptions[0] from None
+        top, named, anchored, ruled = top_task.result(), named_task.result(), anchor_task.result(), ruled_task.result()
+        result.absorb(top.lookup.cache, top.warnings + top.lookup.warnings)
+        result.searched(named.searches, named.cache_hits, named.warnings)
+        result.searched(anchored.searches, anchored.cache_hits, anchored.warnings)
+        result.searched(ruled.searches, ruled.cache_hits, ruled.warnings)
+        result.excluded = ruled.excluded
+        context = top.context
+        result.top_artists = list(context.top_artists) if context else []
+
+        with clock.phase("select"):
+            known = genre_index(result.top_artists)
+            top_ranked = _scored(top.lookup, mood, context)
+            for item in top_ranked:
+                with_genres(item.track, known)
+            allowed = [s for s in top_ranked if admissible(s.track, ruled.excluded, mood.avoid)]
+            mentioned = [ScoredTrack(t, 0.0) for t in named.found]
+            # Anchors are taken in Spotify's order (most popular first): their features come later, with the
+            # recommendations', in one batch, so the recommendations need not wait for them.
+            anchor_ranked = [ScoredTrack(t, 0.0) for t in anchored.tracks if admissible(t, ruled.excluded, mood.avoid)]
+            result.user_top_share = user_top_share(mood, prompt, result.top_artists, bool(allowed))
+            chosen = plan_seeds(max_seeds, mentioned, anchor_ranked, allowed, result.user_top_share)
+            result.seeds = [seed_gatherer_pb2.Seed(track=s.track, score=s.score, source=src) for s, src in chosen]
+            result.candidates = _candidates(mentioned, anchor_ranked, allowed)
+            kept = {id(s) for s in allowed}
+            ruled_out = [*ruled.tracks, *(s.track for s in top_ranked if id(s) not in kept)]
+            result.negative_seeds = negative_seeds(ruled_out, [s.track.spotify_id for s in result.seeds])
+        self._explain(result, top, named, anchored, bool(allowed))
+        return result
+
+    async def _user_top(self, clock: PhaseClock, identity: Identity, token: str) -> UserTop:
         context: UserContext | None = None
+        warnings: list[common_pb2.Warning] = []
         with clock.phase("user_context"):
             try:
                 context = await self._contexts.load(identity.key, token)
-                result.absorb(context.cache_usage, context.warnings)
+                warnings += context.warnings
             except Unauthenticated:
                 raise
             except SegueError as exc:
-                result.warnings.append(upstream_warning("spotify", exc, "top tracks skipped"))
-        top_tracks = context.top_tracks if context else []
-        with clock.phase("features"):
-            lookup = await attach_features(self._gateway, top_tracks)
-            result.absorb(lookup.cache, lookup.warnings)
-        with clock.phase("select"):
-            chosen, rest = pick_seeds(_scored(lookup, mood, context), max_seeds)
-            result.seeds = _seeds(chosen, _USER_TOP)
-            result.candidates = pick_candidates(rest)
-        if not chosen:
-            with clock.phase("fallback"):
-                await self._fallback(result, token, mood, max_seeds, _why_unusable(context))
-        return result
+                warnings.append(upstream_warning("spotify", exc, "top tracks skipped"))
+            lookup = await attach_features(self._gateway, context.top_tracks if context else [])
+        if context is not None:
+            lookup.cache.hits += context.cache_usage.hits
+            lookup.cache.misses += context.cache_usage.misses
+        return UserTop(context, lookup, warnings)
 
-    async def _fallback(
-        self, result: GatherResult, token: str, mood: common_pb2.MoodProfile, max_seeds: int, why: str
+    def _explain(
+        self,
+        result: GatherResult,
+        top: UserTop,
+        named: mentions.Mentions,
+        anchored: anchors.MoodSearch,
+        usable_top: bool,
     ) -> None:
-        search = await search_mood_tracks(self._spotify, token, mood)
-        result.warnings.extend(search.warnings)
-        if not search.described:
-            result.warnings.append(_no_seeds(f"no usable top tracks ({why}) and the mood names no genres or artists"))
-            return
-        lookup = await attach_features(self._gateway, search.tracks)
-        result.absorb(lookup.cache, lookup.warnings)
-        chosen, _ = pick_seeds(_scored(lookup, mood, None), max_seeds)
-        if not chosen:
+        """Say why the user's own tracks played no part, or why there are no seeds at all."""
+        if named.missing:
             result.warnings.append(
-                _no_seeds(f"no usable top tracks ({why}) and nothing usable from {search.described}")
+                common_pb2.Warning(
+                    code=common_pb2.WARNING_CODE_MISSING_DATA,
+                    component="spotify",
+                    message="not found in the catalog: "
+                    + "; ".join(f"{m.title} by {m.artist}" if m.artist else m.title for m in named.missing),
+                )
             )
+        if usable_top:
             return
-        result.seeds = _seeds(chosen, _MOOD_SEARCH)
+        why = _why_unusable(top.context)
+        if not result.seeds:
+            what = (
+                f"nothing usable from {anchored.described}"
+                if anchored.described
+                else "the mood names no genres or artists"
+            )
+            result.warnings.append(_no_seeds(f"no usable top tracks ({why}) and {what}"))
+            return
         result.warnings.append(
             common_pb2.Warning(
                 code=common_pb2.WARNING_CODE_FALLBACK_USED,
                 component="seed_gatherer",
-                message=f"no usable top tracks ({why}): seeds come from a Spotify search for {search.described}",
+                message=f"no usable top tracks ({why}): seeds come from the named tracks and a Spotify search for "
+                f"{anchored.described or 'nothing'}",
             )
         )
 
@@ -144,10 +218,28 @@ class SeedGatherer:
         return WarmResult(len(context.top_tracks), len(context.top_artists), context.from_cache)
 
 
+async def _timed(clock: PhaseClock, name: str, pending: Awaitable[T]) -> T:
+    with clock.phase(name):
+        return await pending
+
+
+def _candidates(
+    mentioned: list[ScoredTrack], anchor_ranked: list[ScoredTrack], top: list[ScoredTrack]
+) -> list[seed_gatherer_pb2.Seed]:
+    """Everything worth ranking: the named tracks and anchors (their fit is judged later, with their features),
+    and the top tracks that fit."""
+    fitting = [s for s in top if s.score >= CANDIDATE_FLOOR][:MAX_CANDIDATES]
+    return [
+        *(seed_gatherer_pb2.Seed(track=s.track, score=s.score, source=_NAMED) for s in mentioned),
+        *(seed_gatherer_pb2.Seed(track=s.track, score=s.score, source=_ANCHOR) for s in anchor_ranked),
+        *(seed_gatherer_pb2.Seed(track=s.track, score=s.score, source=_USER_TOP) for s in fitting),
+    ]
+
+
 def _why_unusable(context: UserContext | None) -> str:
     if context is None:
         return "Spotify did not answer"
-    return "none has audio features" if context.top_tracks else "the user has none yet"
+    return "none has audio features or fits what the prompt allows" if context.top_tracks else "the user has none yet"
 
 
 def _no_seeds(message: str) -> common_pb2.Warning:

@@ -14,8 +14,15 @@ from services.seed_gatherer.seed_selection import DEFAULT_SEEDS, MAX_SEEDS
 @dataclass(frozen=True)
 class GatherInput:
     user_id: str  # the Spotify user id the caller expects the token to belong to, or empty
+    prompt: str
     mood: common_pb2.MoodProfile
     max_seeds: int
+
+
+@dataclass(frozen=True)
+class DiscoverInput:
+    prompt: str
+    mood: common_pb2.MoodProfile
 
 
 def _raise_if(problems: list[str | None]) -> None:
@@ -29,8 +36,9 @@ MAX_MOOD_ITEMS = 50
 MAX_PROMPT_CHARS = 2000
 
 
-def _size_problems(request: seed_gatherer_pb2.GatherSeedsRequest) -> list[str | None]:
-    mood = request.mood
+def _mood_problems(has_mood: bool, mood: common_pb2.MoodProfile, prompt: str) -> list[str | None]:
+    if not has_mood:
+        return ["mood is required (the MoodProfile from LlmGateway.AnalyzeMood)"]
     lists = {
         "targets": mood.targets,
         "genres": mood.genres,
@@ -44,8 +52,8 @@ def _size_problems(request: seed_gatherer_pb2.GatherSeedsRequest) -> list[str | 
         for name, items in lists.items()
         if len(items) > MAX_MOOD_ITEMS
     ]
-    if len(request.mood_prompt) > MAX_PROMPT_CHARS:
-        problems.append(f"mood_prompt must be at most {MAX_PROMPT_CHARS} characters, got {len(request.mood_prompt)}")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        problems.append(f"mood_prompt must be at most {MAX_PROMPT_CHARS} characters, got {len(prompt)}")
     return problems
 
 
@@ -56,11 +64,19 @@ def gather_input(request: seed_gatherer_pb2.GatherSeedsRequest) -> GatherInput:
         if 0 <= request.max_seeds <= MAX_SEEDS
         else f"max_seeds must be 0..{MAX_SEEDS} (0 means {DEFAULT_SEEDS}), got {request.max_seeds}"
     )
-    mood_problem = (
-        None if request.HasField("mood") else "mood is required (the MoodProfile from LlmGateway.AnalyzeMood)"
+    _raise_if(
+        [
+            user_id_problem("user_id", request.user_id),
+            max_seeds_problem,
+            *_mood_problems(request.HasField("mood"), request.mood, request.mood_prompt),
+        ]
     )
-    _raise_if([user_id_problem("user_id", request.user_id), mood_problem, max_seeds_problem, *_size_problems(request)])
-    return GatherInput(request.user_id, request.mood, request.max_seeds or DEFAULT_SEEDS)
+    return GatherInput(request.user_id, request.mood_prompt, request.mood, request.max_seeds or DEFAULT_SEEDS)
+
+
+def discover_input(request: seed_gatherer_pb2.DiscoverArtistsRequest) -> DiscoverInput:
+    _raise_if(_mood_problems(request.HasField("mood"), request.mood, request.mood_prompt))
+    return DiscoverInput(request.mood_prompt, request.mood)
 
 
 def warm_user_id(request: seed_gatherer_pb2.WarmUserContextRequest) -> str:

@@ -19,7 +19,9 @@ from services.common.scheduler import make_pacer
 from services.common.server import ServiceDefinition
 from services.common.singleflight import SingleFlight
 from services.common.upstream_http import HedgePolicy, UpstreamClient
+from services.seed_gatherer.catalog_search import CatalogSearch
 from services.seed_gatherer.config import Config
+from services.seed_gatherer.discovery import ArtistDiscovery
 from services.seed_gatherer.gathering import SeedGatherer
 from services.seed_gatherer.phases import PhaseMetrics
 from services.seed_gatherer.servicer import SeedGathererServicer
@@ -69,7 +71,10 @@ async def build(
     gateway = cast(
         "reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub", reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(channel)
     )
-    servicer = SeedGathererServicer(SeedGatherer(identities, contexts, spotify, gateway, PhaseMetrics.create(registry)))
+    phases = PhaseMetrics.create(registry)
+    search = CatalogSearch(spotify, Cache(store, "seed_gatherer", cache_metrics), cfg.search_cache_ttl_s)
+    discovery = ArtistDiscovery(search, gateway, Cache(store, "seed_gatherer", cache_metrics), cfg.discovery, phases)
+    servicer = SeedGathererServicer(SeedGatherer(identities, contexts, search, gateway, phases), discovery)
 
     def add_to_server(server: aio.Server) -> None:
         seed_gatherer_pb2_grpc.add_SeedGathererServicer_to_server(servicer, server)

@@ -53,16 +53,21 @@ class SpotifyClient:
         body = await self._get(token, "GET /me/top/artists", "me/top/artists", _top_params(limit, time_range))
         return artists_of(parse(Paging[SpotifyArtist], body, "GET /me/top/artists"))
 
-    async def search_tracks(self, token: str, query: str, limit: int) -> list[common_pb2.Track]:
-        body = await self._get(token, "GET /search", "search", self._search_params(query, "track", limit))
+    async def search_tracks(self, token: str, query: str, limit: int, offset: int = 0) -> list[common_pb2.Track]:
+        params = self._search_params(query, "track", limit, offset)
+        body = await self._get(token, "GET /search", "search", params)
         return tracks_of(parse(TrackSearch, body, "GET /search").tracks)
 
-    async def search_artists(self, token: str, query: str, limit: int) -> list[common_pb2.Artist]:
-        body = await self._get(token, "GET /search", "search", self._search_params(query, "artist", limit))
+    async def search_artists(self, token: str, query: str, limit: int, offset: int = 0) -> list[common_pb2.Artist]:
+        params = self._search_params(query, "artist", limit, offset)
+        body = await self._get(token, "GET /search", "search", params)
         return artists_of(parse(ArtistSearch, body, "GET /search").artists)
 
-    def _search_params(self, query: str, kind: str, limit: int) -> dict[str, Any]:
-        return {"q": query, "type": kind, "limit": max(1, min(limit, self.search_limit_max))}
+    def _search_params(self, query: str, kind: str, limit: int, offset: int) -> dict[str, Any]:
+        params: dict[str, Any] = {"q": query, "type": kind, "limit": max(1, min(limit, self.search_limit_max))}
+        if offset:
+            params["offset"] = offset
+        return params
 
     async def _get(self, token: str, endpoint: str, path: str, params: Mapping[str, Any]) -> Any:
         try:

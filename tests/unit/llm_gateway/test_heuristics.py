@@ -77,3 +77,68 @@ def test_an_answer_without_usable_targets_gets_heuristic_ones() -> None:
     profile = to_profile(answer, "slow and sad")
     assert profile.source == common_pb2.MOOD_SOURCE_LLM
     assert targets(profile)["valence"].max <= 0.4
+
+
+@pytest.mark.parametrize(
+    ("prompt", "ruled_out"),
+    [
+        ("upbeat dance music, anything but pop", "pop"),
+        ("energetic workout music, anything but metal", "metal"),
+        ("chill evening music, no hip hop", "hip hop"),
+        ("something for dinner except jazz", "jazz"),
+        ("road trip songs other than country", "country"),
+    ],
+)
+def test_what_a_prompt_rules_out_goes_to_avoid_never_to_the_genres(prompt: str, ruled_out: str) -> None:
+    profile = mood_heuristics.mood_profile(prompt)
+    assert ruled_out in profile.avoid
+    assert all(ruled_out not in g for g in profile.genres)
+    assert mood_heuristics.exclusions(prompt) == [ruled_out]
+
+
+def test_a_negation_stops_at_the_end_of_its_clause() -> None:
+    profile = mood_heuristics.mood_profile("no pop, upbeat and happy")
+    assert list(profile.avoid) == ["pop"]
+    assert targets(profile)["valence"].min >= 0.6, "upbeat is asked for, not ruled out"
+
+
+def test_an_artist_the_prompt_rules_out_is_avoided_not_named() -> None:
+    profile = mood_heuristics.mood_profile("indie rock for a drive, but nothing by The Northern Ravens")
+    assert "The Northern Ravens" in profile.avoid
+    assert "The Northern Ravens" not in profile.artists
+
+
+@pytest.mark.parametrize(
+    ("prompt", "track", "artists"),
+    [
+        ("songs like Chasing in Sydney by Jonah Osei", ("Chasing in Sydney", "Jonah Osei"), ["Jonah Osei"]),
+        ('"Static" by NOOR, and more like it', ("Static", "NOOR"), ["NOOR"]),
+        ("I love Blue Rain in June by Miles Quartet", ("Blue Rain in June", "Miles Quartet"), ["Miles Quartet"]),
+    ],
+)
+def test_a_named_song_is_read_with_its_artist_and_its_title_is_not_taken_for_an_artist(
+    prompt: str, track: tuple[str, str], artists: list[str]
+) -> None:
+    profile = mood_heuristics.mood_profile(prompt)
+    assert [(t.title, t.artist) for t in profile.mentioned_tracks] == [track]
+    assert list(profile.artists) == artists
+
+
+def test_reconcile_keeps_an_llm_answer_from_suggesting_what_the_prompt_rules_out() -> None:
+    answer = common_pb2.MoodProfile(
+        genres=["metal", "death metal", "edm", "rock"],
+        artists=["Iron Will", "The Banned"],
+        mentioned_tracks=[common_pb2.MentionedTrack(title="Banned", artist="Someone")],
+        avoid=[],
+    )
+    mood_heuristics.reconcile(answer, "workout music, anything but metal and nothing by The Banned")
+    assert list(answer.avoid) == ["metal", "The Banned"]
+    assert list(answer.genres) == ["edm", "rock"]
+    assert list(answer.artists) == ["Iron Will"]
+    assert list(answer.mentioned_tracks) == [], "a title that is part of a ruled-out name was a misreading"
+
+
+def test_reconcile_adds_a_quoted_song_the_answer_missed() -> None:
+    answer = common_pb2.MoodProfile(genres=["folk"])
+    mood_heuristics.reconcile(answer, '"Static" by NOOR, and more like it')
+    assert [(t.title, t.artist) for t in answer.mentioned_tracks] == [("Static", "NOOR")]

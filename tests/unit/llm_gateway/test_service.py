@@ -282,3 +282,37 @@ async def test_the_api_key_never_reaches_logs_warnings_or_errors(
         texts.append(str(vars(record)))
     assert len(caplog.records) > 0
     assert not [t for t in texts if API_KEY in t]
+
+
+async def test_a_tweak_of_the_sessions_mood_costs_no_llm_call(gateway: Gateway, fake: FakeGemini) -> None:
+    fake.default = mood_reply
+    first = await analyze(gateway, PROMPT)
+    assert len(fake.requests) == 1
+
+    request = llm_gateway_pb2.AnalyzeMoodRequest(prompt="same but more upbeat", refines=first.mood)
+    tweaked: llm_gateway_pb2.AnalyzeMoodResponse = await gateway.stub.AnalyzeMood(request, timeout=10)
+
+    assert len(fake.requests) == 1, "no LLM call"
+    assert tweaked.usage.calls == 0 and tweaked.mood.source == common_pb2.MOOD_SOURCE_HEURISTIC
+    assert target(tweaked.mood, "energy").target > target(first.mood, "energy").target
+    assert list(tweaked.mood.genres) == list(first.mood.genres)
+
+
+async def test_a_new_mood_in_a_session_is_read_by_the_llm(gateway: Gateway, fake: FakeGemini) -> None:
+    fake.default = mood_reply
+    first = await analyze(gateway, PROMPT)
+    request = llm_gateway_pb2.AnalyzeMoodRequest(prompt="now play some loud metal", refines=first.mood)
+    second: llm_gateway_pb2.AnalyzeMoodResponse = await gateway.stub.AnalyzeMood(request, timeout=10)
+
+    assert len(fake.requests) == 2
+    assert second.usage.calls == 1 and second.mood.source == common_pb2.MOOD_SOURCE_LLM
+
+
+async def test_an_llm_answer_that_suggests_what_the_prompt_rules_out_is_corrected(
+    gateway: Gateway, fake: FakeGemini
+) -> None:
+    fake.default = lambda seen: answer({**MOOD_ANSWER, "genres": ["pop", "dance pop", "funk"], "avoid": []})
+    response = await analyze(gateway, "upbeat dance music, anything but pop")
+
+    assert list(response.mood.genres) == ["funk"]
+    assert "pop" in response.mood.avoid

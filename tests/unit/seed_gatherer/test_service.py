@@ -137,21 +137,35 @@ async def test_every_problem_is_named_at_once(mesh: Mesh) -> None:
     assert error.details().count(";") == 2
 
 
-async def test_seeds_are_the_best_fitting_top_tracks_with_features_and_artist_diversity(mesh: Mesh) -> None:
-    response = await mesh.stub.GatherSeeds(request(max_seeds=3), metadata=AUTH, timeout=10)
+async def test_seeds_are_the_best_fitting_top_tracks_and_anchors_in_the_balanced_shares(mesh: Mesh) -> None:
+    response = await mesh.stub.GatherSeeds(request(max_seeds=4), metadata=AUTH, timeout=10)
 
-    # hot3 fits better than warm, but artist "a" already has two seeds
-    assert seed_ids(response) == ["hot1", "hot2", "warm"]
-    assert [s.score for s in response.seeds] == sorted((s.score for s in response.seeds), reverse=True)
-    assert {s.source for s in response.seeds} == {common_pb2.TRACK_SOURCE_USER_TOP}
-    for seed in response.seeds:
+    # A vague prompt ("loud and happy") leans on the user's taste, who plays the mood's genre (skate punk):
+    # 0.7 of the seeds are the user's own. hot3 fits better than warm, but artist "a" already has two seeds.
+    assert response.user_top_share == pytest.approx(0.7)
+    # The anchor is Spotify's first for the mood's genre; its features come later, with the recommendations'.
+    assert seed_ids(response) == ["hot1", "hot2", "warm", "punk1"]
+    assert [s.source for s in response.seeds] == [common_pb2.TRACK_SOURCE_USER_TOP] * 3 + [
+        common_pb2.TRACK_SOURCE_ANCHOR
+    ]
+    for seed in response.seeds[:3]:
         assert seed.track.HasField("audio_features") and seed.track.reccobeats_id
+    assert not response.seeds[3].track.HasField("audio_features")
     assert response.seeds[0].track.audio_features.energy == pytest.approx(0.9)
-    # the rest above the floor, best first: "calm" and "cold" fit too poorly, "unknown" has no features
-    assert [t.spotify_id for t in response.candidates] == ["hot3"]
-    assert [t.phase for t in response.timings] == ["user_context", "features", "select"]
+    # Candidates: the anchors, then the top tracks above the floor ("calm" and "cold" fit too poorly,
+    # "unknown" has no features), each with its source.
+    assert [(c.track.spotify_id, c.source) for c in response.candidates] == [
+        ("punk1", common_pb2.TRACK_SOURCE_ANCHOR),
+        ("punk2", common_pb2.TRACK_SOURCE_ANCHOR),
+        ("hot1", common_pb2.TRACK_SOURCE_USER_TOP),
+        ("hot2", common_pb2.TRACK_SOURCE_USER_TOP),
+        ("hot3", common_pb2.TRACK_SOURCE_USER_TOP),
+        ("warm", common_pb2.TRACK_SOURCE_USER_TOP),
+    ]
+    assert {t.phase for t in response.timings} == {"user_context", "mentions", "anchors", "exclusions", "select"}
     assert common_pb2.WARNING_CODE_MISSING_DATA in codes(response)
     assert response.cache.misses >= 1
+    assert [a.spotify_id for a in response.top_artists] == ["a", "c"]
 
 
 async def test_a_genre_of_the_users_top_artist_matching_the_mood_adds_the_bonus(mesh: Mesh) -> None:
@@ -185,14 +199,16 @@ async def test_warm_user_context_caches_the_context_and_the_features(
     warm = seed_gatherer_pb2.WarmUserContextRequest(user_id="user-7")
     first = await mesh.stub.WarmUserContext(warm, metadata=AUTH, timeout=10)
     second = await mesh.stub.WarmUserContext(warm, metadata=AUTH, timeout=10)
-    requests_before = (len(spotify.requests), len(reccobeats.requests))
+    features_before = len(reccobeats.requests)
 
     gathered = await mesh.stub.GatherSeeds(request(), metadata=AUTH, timeout=10)
 
     assert (first.top_tracks, first.top_artists, first.from_cache) == (7, 2, False)
     assert second.from_cache
-    assert (len(spotify.requests), len(reccobeats.requests)) == requests_before
-    assert seed_ids(gathered) == ["hot1", "hot2", "warm"]
+    assert spotify.paths().count("/v1/me/top/tracks") == 1 and spotify.paths().count("/v1/me/top/artists") == 1
+    # GatherSeeds asked ReccoBeats for nothing: the top tracks' features were cached by the warming.
+    assert reccobeats.requests[features_before:] == []
+    assert seed_ids(gathered) == ["hot1", "hot2", "punk1"]
 
 
 async def test_a_rejected_spotify_token_is_unauthenticated_and_never_logged(
@@ -213,14 +229,16 @@ async def test_spotify_down_falls_back_to_a_genre_search(mesh: Mesh, spotify: Fa
 
     response = await mesh.stub.GatherSeeds(request(), metadata=AUTH, timeout=10)
 
-    assert seed_ids(response) == ["punk2", "punk1"]
+    assert seed_ids(response) == ["punk1", "punk2"]
     assert {s.source for s in response.seeds} == {common_pb2.TRACK_SOURCE_ANCHOR}
-    assert all(s.track.HasField("audio_features") for s in response.seeds)
     assert {common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE, common_pb2.WARNING_CODE_FALLBACK_USED} <= codes(response)
     fallback = next(w for w in response.warnings if w.code == common_pb2.WARNING_CODE_FALLBACK_USED)
     assert "Spotify did not answer" in fallback.message and 'genre:"punk"' in fallback.message
-    assert response.candidates == []
-    assert [t.phase for t in response.timings] == ["user_context", "features", "select", "fallback"]
+    assert [(c.track.spotify_id, c.source) for c in response.candidates] == [
+        ("punk1", common_pb2.TRACK_SOURCE_ANCHOR),
+        ("punk2", common_pb2.TRACK_SOURCE_ANCHOR),
+    ]
+    assert response.user_top_share == 0
 
 
 async def test_a_new_user_without_top_tracks_gets_seeds_from_the_genre_search(mesh: Mesh, spotify: FakeSpotify) -> None:
@@ -228,7 +246,7 @@ async def test_a_new_user_without_top_tracks_gets_seeds_from_the_genre_search(me
 
     response = await mesh.stub.GatherSeeds(request(), metadata=AUTH, timeout=10)
 
-    assert seed_ids(response) == ["punk2", "punk1"]
+    assert seed_ids(response) == ["punk1", "punk2"]
     assert codes(response) == {common_pb2.WARNING_CODE_FALLBACK_USED}
     assert "the user has none yet" in response.warnings[0].message
 
@@ -249,7 +267,7 @@ async def test_nothing_to_fall_back_on_gives_no_seeds_and_says_why(mesh: Mesh, s
 async def test_seed_phases_are_observed_in_the_histogram(mesh: Mesh) -> None:
     await mesh.stub.GatherSeeds(request(), metadata=AUTH, timeout=10)
 
-    for phase in ("user_context", "features", "select"):
+    for phase in ("user_context", "mentions", "anchors", "exclusions", "select"):
         assert mesh.registry.get_sample_value("segue_seed_phase_seconds_count", {"phase": phase}) == 1
 
 
@@ -257,7 +275,8 @@ async def test_with_the_gateway_down_the_seeds_are_top_tracks_unscored_in_the_us
     async with running_mesh(spotify.transport(), gateway_up=False, env={"PEER_TIMEOUT_S": "0.3"}) as mesh:
         response = await mesh.stub.GatherSeeds(request(max_seeds=4), metadata=AUTH, timeout=10)
 
-    assert seed_ids(response) == ["calm", "hot3", "hot1", "warm"]  # hot2 would be artist a's third
+    # three of four seeds the user's (hot2 would be artist a's third), one anchor
+    assert seed_ids(response) == ["calm", "hot3", "hot1", "punk1"]
     assert {s.score for s in response.seeds} == {0.0}
     assert not any(s.track.HasField("audio_features") for s in response.seeds)
     assert [(w.code, w.component) for w in response.warnings] == [

@@ -1,0 +1,96 @@
+"""How genre and artist names are compared, and which of them a prompt names.
+
+Every service judges "is this track jazz", "does the prompt name this artist" the same way: by whole
+words, case- and hyphen-insensitive, so "hip-hop" is "hip hop" and "rock" is part of "indie rock" but
+not of "rocket".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from segue.v1 import common_pb2
+
+_WORD = re.compile(r"[^\W_]+|&")
+
+
+def words(text: str) -> str:
+    """`text` as space-separated lower-case words, padded with spaces so whole-word tests are `in` tests."""
+    return " " + " ".join(_WORD.findall(text.casefold().replace("-", " "))) + " "
+
+
+def same_name(a: str, b: str) -> bool:
+    return words(a) == words(b)
+
+
+def genre_matches(genre: str, wanted: Iterable[str]) -> bool:
+    """True when a wanted genre is `genre` or a whole-word part of it ("rock" ~ "indie rock")."""
+    mine = words(genre)
+    return any(words(w).strip() and words(w) in mine for w in wanted)
+
+
+def genres_match(artist_genres: Iterable[str], wanted: Iterable[str]) -> bool:
+    wanted = list(wanted)
+    return any(genre_matches(g, wanted) for g in artist_genres)
+
+
+def named_in(prompt: str, names: Iterable[str]) -> list[str]:
+    """The names the prompt writes out, as whole words (order of `names` kept)."""
+    text = words(prompt)
+    return [n for n in names if words(n).strip() and words(n) in text]
+
+
+def track_genres(track: common_pb2.Track) -> list[str]:
+    """The genres of the track's artists, as far as they are known."""
+    return [g for a in track.artists for g in a.genres]
+
+
+def artist_keys(artist: common_pb2.Artist) -> list[str]:
+    """What identifies an artist across Spotify and ReccoBeats: either ID, or the name when neither is known."""
+    return [k for k in (artist.spotify_id, artist.reccobeats_id) if k] or [words(artist.name)]
+
+
+def with_genres(track: common_pb2.Track, known: Mapping[str, Sequence[str]]) -> None:
+    """Fill in the genres of the track's artists from `known` (artist key → genres) where they are missing."""
+    for artist in track.artists:
+        if artist.genres:
+            continue
+        for key in artist_keys(artist):
+            if key in known:
+                artist.genres.extend(known[key])
+                break
+
+
+def genre_index(artists: Iterable[common_pb2.Artist]) -> dict[str, list[str]]:
+    """Artist key → genres, for artists whose genres are known."""
+    index: dict[str, list[str]] = {}
+    for artist in artists:
+        if artist.genres:
+            for key in artist_keys(artist):
+                index.setdefault(key, list(artist.genres))
+    return index
+
+
+def is_excluded(track: common_pb2.Track, excluded: common_pb2.Exclusions, avoid: Sequence[str]) -> bool:
+    """A track by a ruled-out artist, or whose artists carry a ruled-out genre (as far as their genres are known).
+
+    `avoid` is the mood's free-text list: its words count as artist names and genre names too.
+    """
+    ids = {i for a in excluded.artists for i in (a.spotify_id, a.reccobeats_id) if i}
+    names = [a.name for a in excluded.artists] + list(avoid)
+    for artist in track.artists:
+        if ids & {artist.spotify_id, artist.reccobeats_id} or any(same_name(artist.name, n) for n in names):
+            return True
+    return genres_match(track_genres(track), [*excluded.genres, *avoid])
+
+
+def admissible(track: common_pb2.Track, excluded: common_pb2.Exclusions, avoid: Sequence[str]) -> bool:
+    """Whether what the prompt rules out lets the track in.
+
+    When a genre is ruled out, every artist of the track must have known genres: an artist whose genres
+    are unknown (or known only in part) may be of the ruled-out one, and nothing shows otherwise.
+    """
+    if is_excluded(track, excluded, avoid):
+        return False
+    return not (excluded.genres and any(not a.genres for a in track.artists))
