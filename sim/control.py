@@ -2,6 +2,8 @@
 
 - GET  /__sim/health  → 200 {"status": "ok", profile, time_scale, seed, catalog sizes, effective (scaled) limits}
 - GET  /__sim/stats   → the stats JSON (see sim.stats)
+- GET  /__sim/calls   → {"calls": [{upstream, endpoint, query, started, finished, status}]}: the last calls since
+  the reset, times in seconds since it, so a test can see which calls overlapped
 - POST /__sim/reset   → zero the counters and, unless the body says {"limits": false}, the rate-limit state
 - GET/POST /__sim/faults → read or change fault settings (see sim.faults); 400 {"error": ...} if malformed
 """
@@ -61,6 +63,10 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATE_KEY].stats.as_json())
 
 
+async def calls(request: web.Request) -> web.Response:
+    return web.json_response({"calls": request.app[STATE_KEY].stats.calls_json()})
+
+
 async def reset(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     body = await _json_body(request)
@@ -84,6 +90,7 @@ async def set_faults(request: web.Request) -> web.Response:
 def add_control_routes(app: web.Application) -> None:
     app.router.add_get("/__sim/health", health)
     app.router.add_get("/__sim/stats", stats)
+    app.router.add_get("/__sim/calls", calls)
     app.router.add_post("/__sim/reset", reset)
     app.router.add_get("/__sim/faults", get_faults)
     app.router.add_post("/__sim/faults", set_faults)

@@ -75,7 +75,7 @@ def _decide(state: SimState, routes: UpstreamRoutes, endpoint: str, call: Call) 
 
 async def _serve(routes: UpstreamRoutes, endpoint: str | None, request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
-    state.stats.start(routes.name, endpoint)
+    started = state.stats.start(routes.name, endpoint)
     status = 500  # what an unexpected exception becomes
     reply: Reply | None = None
     try:
@@ -91,7 +91,7 @@ async def _serve(routes: UpstreamRoutes, endpoint: str | None, request: web.Requ
         await asyncio.sleep(state.scaled(delay + reply.work_s))
         return reply.response()
     finally:
-        state.stats.finish(routes.name, endpoint, status)
+        state.stats.finish(routes.name, endpoint, status, started, request.query_string)
         if reply is not None and (reply.tokens_in or reply.tokens_out):
             state.stats.add_tokens(routes.name, reply.tokens_in, reply.tokens_out)
 

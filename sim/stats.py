@@ -1,4 +1,4 @@
-"""Call counters per upstream and endpoint, served by GET /__sim/stats.
+"""Call counters per upstream and endpoint, served by GET /__sim/stats; the recent calls' times, by GET /__sim/calls.
 
 Shape: {"profile", "time_scale", "since", "upstreams": {<upstream>: {"calls", "status": {"200": n, ...},
 "rate_limited", "inflight_peak", "endpoints": {<"METHOD /template">: {same four}}}}}; Gemini's entry also
@@ -9,7 +9,7 @@ Calls to paths the simulator does not serve count at the upstream level only.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +62,21 @@ class UpstreamCounters(Counters):
             counters.reset()
 
 
+MAX_LOGGED_CALLS = 10_000
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One finished upstream call: when it started and ended, in seconds since the last reset (wall clock)."""
+
+    upstream: str
+    endpoint: str
+    query: str  # the query string as sent: which search it was
+    started: float
+    finished: float
+    status: int
+
+
 class Stats:
     def __init__(self, profile_name: str, time_scale: float) -> None:
         self.profile_name = profile_name
@@ -70,16 +85,25 @@ class Stats:
         self.upstreams: dict[Upstream, UpstreamCounters] = {
             u: UpstreamCounters(endpoints={e: Counters() for e in ENDPOINTS[u]}) for u in UPSTREAMS
         }
+        # Which calls overlapped in time (e.g. the independent sources of one request): the last calls, bounded.
+        self.calls: deque[CallRecord] = deque(maxlen=MAX_LOGGED_CALLS)
 
-    def start(self, upstream: Upstream, endpoint: str | None) -> None:
+    def start(self, upstream: Upstream, endpoint: str | None) -> float:
+        """Count a call in progress; the returned start time goes back to `finish`."""
         self.upstreams[upstream].start()
         if endpoint is not None:
             self.upstreams[upstream].endpoints[endpoint].start()
+        return time.time()
 
-    def finish(self, upstream: Upstream, endpoint: str | None, status: int) -> None:
+    def finish(
+        self, upstream: Upstream, endpoint: str | None, status: int, started: float | None = None, query: str = ""
+    ) -> None:
         self.upstreams[upstream].finish(status)
         if endpoint is not None:
             self.upstreams[upstream].endpoints[endpoint].finish(status)
+            if started is not None:
+                record = CallRecord(upstream, endpoint, query, started - self.since, time.time() - self.since, status)
+                self.calls.append(record)
 
     def add_tokens(self, upstream: Upstream, tokens_in: int, tokens_out: int) -> None:
         self.upstreams[upstream].tokens_in += tokens_in
@@ -87,8 +111,22 @@ class Stats:
 
     def reset(self) -> None:
         self.since = time.time()
+        self.calls.clear()
         for counters in self.upstreams.values():
             counters.reset()
+
+    def calls_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "upstream": c.upstream,
+                "endpoint": c.endpoint,
+                "query": c.query,
+                "started": c.started,
+                "finished": c.finished,
+                "status": c.status,
+            }
+            for c in self.calls
+        ]
 
     def as_json(self) -> dict[str, Any]:
         upstreams: dict[str, Any] = {}

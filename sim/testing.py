@@ -60,6 +60,10 @@ class RunningSim:
     def stats(self) -> dict[str, Any]:
         return self.state.stats.as_json()
 
+    def calls(self) -> list[dict[str, Any]]:
+        """The /__sim/calls list: each call's upstream, endpoint, start and end (seconds since the reset)."""
+        return self.state.stats.calls_json()
+
     def reset(self, limits: bool = True) -> None:
         self.state.reset(limits=limits)
 

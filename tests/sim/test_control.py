@@ -132,3 +132,28 @@ async def test_health_reports_profile_and_catalog(sim: RunningSim, http: httpx.A
     health = (await http.get(sim.base_url + "/__sim/health")).json()
     assert health["status"] == "ok" and health["profile"] == "fast"
     assert health["catalog"]["tracks"] == len(sim.catalog.tracks)
+
+
+async def test_the_call_log_shows_which_calls_overlapped_and_reset_clears_it(
+    sim: RunningSim, http: httpx.AsyncClient
+) -> None:
+    sim.set_faults(upstream="spotify", extra_latency_s=0.3)
+    sim.set_faults(upstream="reccobeats", extra_latency_s=0.3)
+    track = sim.catalog.tracks[0].spotify_id
+    await asyncio.gather(top_tracks(http, sim), http.get(sim.reccobeats_url + "/audio-features", params={"ids": track}))
+    await top_tracks(http, sim)  # after both: overlaps neither
+
+    calls = (await http.get(sim.base_url + "/__sim/calls")).json()["calls"]
+    assert sorted((c["upstream"], c["endpoint"], c["status"]) for c in calls) == [
+        ("reccobeats", "GET /audio-features", 200),
+        ("spotify", "GET /me/top/tracks", 200),
+        ("spotify", "GET /me/top/tracks", 200),
+    ]
+    assert {c["query"] for c in calls if c["endpoint"] == "GET /audio-features"} == {f"ids={track}"}
+    first, second, last = sorted(calls, key=lambda c: c["started"])
+    assert max(first["started"], second["started"]) < min(first["finished"], second["finished"]), "they overlapped"
+    assert last["started"] >= max(first["finished"], second["finished"])
+    assert all(0 <= c["started"] < c["finished"] for c in calls)
+
+    await http.post(sim.base_url + "/__sim/reset")
+    assert sim.calls() == []

@@ -106,3 +106,108 @@ async def test_an_expired_token_is_unauthenticated(mesh: Mesh) -> None:
 
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert "refresh" in (caught.value.details() or "")
+
+
+# ---- artist discovery and the three seed sources, against the simulator's catalog
+
+
+def genre_artists(sim: RunningSim, genre: str) -> list[str]:
+    return [a.name for a in sim.catalog.artists if genre in a.genres]
+
+
+async def discover(
+    mesh: Mesh, prompt: str, mood: common_pb2.MoodProfile, token: str | None = TOKEN
+) -> seed_gatherer_pb2.DiscoverArtistsResponse:
+    metadata = ((SPOTIFY_TOKEN_HEADER, token),) if token else ()
+    response: seed_gatherer_pb2.DiscoverArtistsResponse = await mesh.stub.DiscoverArtists(
+        seed_gatherer_pb2.DiscoverArtistsRequest(mood_prompt=prompt, mood=mood), metadata=metadata, timeout=30
+    )
+    return response
+
+
+def endpoint(sim: RunningSim, upstream: str, name: str) -> dict[str, int]:
+    stats: dict[str, int] = sim.stats()["upstreams"][upstream]["endpoints"][name]
+    return stats
+
+
+async def test_discovery_fetches_artist_tracks_with_the_configured_parallelism_and_features_in_batches(
+    sim: RunningSim,
+) -> None:
+    env = {"SPOTIFY_BASE_URL": sim.spotify_url, "DISCOVERY_MAX_ARTISTS": "6", "DISCOVERY_PARALLELISM": "3"}
+    env["DISCOVERY_TRACKS_PER_ARTIST"] = "10"
+    async with running_mesh(env=env, gateway_env={"RECCOBEAT_BASE_URL": sim.reccobeats_url}) as mesh:
+        sim.set_faults(upstream="reccobeats", extra_latency_s=0.2)  # calls last long enough to overlap
+        mood = common_pb2.MoodProfile(genres=["jazz", "soul"], targets=MOOD.targets)
+        found = await discover(mesh, "slow jazz for a rainy sunday", mood)
+
+    tracks = endpoint(sim, "reccobeats", "GET /artist/{id}/track")
+    assert tracks["calls"] == 6 and tracks["inflight_peak"] == 3
+    assert endpoint(sim, "reccobeats", "GET /artist")["calls"] == 1, "one batch of ReccoBeats artist IDs"
+    features = endpoint(sim, "reccobeats", "GET /audio-features")
+    assert features["calls"] == -(-len(found.tracks) // 40), "features in batches of 40"
+    jazz = set(genre_artists(sim, "jazz"))
+    fetched = {a.name for a in found.artists[:6]}
+    assert fetched <= jazz, "the prompt names jazz: every fetched artist plays it"
+    assert all(a.genres and a.reccobeats_id for a in found.artists[:6])
+    assert found.tracks and {t.source for t in found.tracks} == {common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY}
+    assert all(any(a.name in jazz for a in t.track.artists) for t in found.tracks)
+    assert [t.score for t in found.tracks] == sorted((t.score for t in found.tracks), reverse=True)
+
+
+async def test_a_mood_is_discovered_once_then_served_from_the_cache_for_anyone(sim: RunningSim, mesh: Mesh) -> None:
+    mood = common_pb2.MoodProfile(genres=["country"], targets=MOOD.targets)
+    first = await discover(mesh, "country songs for a road trip", mood)
+    calls = sim.stats()["upstreams"]["reccobeats"]["calls"], sim.stats()["upstreams"]["spotify"]["calls"]
+
+    again = await discover(mesh, "Country songs for a road trip", mood, token="user-99-someone-else")
+
+    assert (sim.stats()["upstreams"]["reccobeats"]["calls"], sim.stats()["upstreams"]["spotify"]["calls"]) == calls
+    assert again.cache.hits == 1 and [t.track.spotify_id for t in again.tracks] == [
+        t.track.spotify_id for t in first.tracks
+    ]
+
+
+async def test_a_named_artist_is_discovered_first_and_without_a_token_reccobeats_finds_it_by_name(
+    sim: RunningSim, mesh: Mesh
+) -> None:
+    named = genre_artists(sim, "folk")[0]
+    mood = common_pb2.MoodProfile(genres=["folk"], artists=[named], targets=MOOD.targets)
+    with_token = await discover(mesh, f"something like {named}", mood)
+    assert with_token.artists[0].name == named
+
+    other_mood = common_pb2.MoodProfile(genres=["indie folk"], artists=[named], targets=MOOD.targets)  # not cached
+    without = await discover(mesh, f"more like {named}, please", other_mood, token=None)
+    assert without.artists[0].name == named and not without.artists[0].genres
+    assert endpoint(sim, "reccobeats", "GET /artist/search")["calls"] >= 1
+    assert any(w.code == common_pb2.WARNING_CODE_FALLBACK_USED for w in without.warnings)
+
+
+async def test_gather_seeds_finds_the_named_track_and_what_the_prompt_rules_out(sim: RunningSim, mesh: Mesh) -> None:
+    track = next(t for t in sim.catalog.tracks if t.in_reccobeats and len(t.title.split()) >= 2)
+    artist = sim.catalog.artists[track.artist_indices[0]].name
+    mood = common_pb2.MoodProfile(
+        genres=["soul"],
+        mentioned_tracks=[common_pb2.MentionedTrack(title=track.title, artist=artist)],
+        avoid=["metal", "sad"],
+        targets=MOOD.targets,
+    )
+    response: seed_gatherer_pb2.GatherSeedsResponse = await mesh.stub.GatherSeeds(
+        seed_gatherer_pb2.GatherSeedsRequest(
+            user_id="u7", mood_prompt=f"songs like {track.title} by {artist}, no metal", mood=mood, max_seeds=5
+        ),
+        metadata=((SPOTIFY_TOKEN_HEADER, TOKEN),),
+        timeout=20,
+    )
+
+    assert response.seeds[0].track.spotify_id == track.spotify_id
+    assert response.seeds[0].source == common_pb2.TRACK_SOURCE_USER_MENTIONED
+    assert list(response.excluded.genres) == ["metal"], "metal is a genre in the catalog; sad is not"
+    assert len(response.negative_seeds) == len(response.seeds) - 1
+    metal = {
+        t.spotify_id
+        for t in sim.catalog.tracks
+        if any("metal" in sim.catalog.artists[a].genres[0] for a in t.artist_indices)
+    }
+    assert set(response.negative_seeds) <= metal and not set(response.negative_seeds) & {
+        s.track.spotify_id for s in response.seeds
+    }
