@@ -275,7 +275,8 @@ def exclusions(prompt: str) -> list[str]:
 
 def reconcile(profile: common_pb2.MoodProfile, prompt: str) -> None:
     """What the prompt plainly rules out is avoided, and out of the genres, artists and named songs, whatever
-    the LLM said. Also: a `"Title" by Artist` the answer missed is added to its mentioned tracks."""
+    the LLM said. Also: a song named as `"Title" by Artist` or `like Title by Artist` that the answer missed is
+    added to its mentioned tracks (a misreading costs one search that finds nothing)."""
     ruled = exclusions(prompt)
     if ruled:
         avoid = clean_names([*profile.avoid, *ruled], 10)
@@ -288,10 +289,10 @@ def reconcile(profile: common_pb2.MoodProfile, prompt: str) -> None:
         profile.genres.extend(kept_genres)
         profile.artists.extend(kept_artists)
         profile.mentioned_tracks.extend(kept_tracks)
-    known = {(t.title.casefold(), t.artist.casefold()) for t in profile.mentioned_tracks}
-    for title, artist in ((m.group(1), m.group(2)) for m in _QUOTED_BY.finditer(prompt)):
-        if (title.strip().casefold(), artist.strip().casefold()) not in known:
-            profile.mentioned_tracks.extend(clean_tracks([(title, artist)], 1))
+    known = {t.title.casefold() for t in profile.mentioned_tracks}
+    for named in extract_mentions(prompt).tracks:
+        if named.title.casefold() not in known and not _ruled_out(named, ruled):
+            profile.mentioned_tracks.append(named)
 
 
 def _ruled_out(track: common_pb2.MentionedTrack, ruled: list[str]) -> bool:

@@ -136,6 +136,8 @@ async def test_quick_path_writes_every_output(tmp_path: Path) -> None:
         "scenarios",
         "ratios",
         "targets",
+        "quality",
+        "followups",
     }
     assert set(saved["scenarios"]) == {"legacy", "cold", "warm", "load"}
     for name, scenario in saved["scenarios"].items():
@@ -169,11 +171,23 @@ async def test_quick_path_writes_every_output(tmp_path: Path) -> None:
         "cold_p50_over_median_bound",
         "warm_over_cold",
     }
-    assert len(saved["targets"]) == 9 and all(t["met"] in (True, False, None) for t in saved["targets"])
+    assert len(saved["targets"]) == 16 and all(t["met"] in (True, False, None) for t in saved["targets"])
+    quality = saved["quality"]
+    assert quality["cases"] == 5 and {r["kind"] for r in quality["results"]} == {
+        "genre",
+        "artist",
+        "track",
+        "exclusion",
+        "vague",
+    }
+    assert set(quality) >= {"genre_precision_mean", "mentioned_included", "excluded_present", "gap_ratio"}
+    assert saved["followups"]["refine"]["requests"] == TINY.refine_runs
+    assert saved["followups"]["popular"]["requests"] == TINY.popular_runs
     assert not saved["notes"], saved["notes"]  # the mesh ran
 
     md = (tmp_path / "latest.md").read_text()
     assert "| scenario | runs (ok) |" in md
+    assert "## Quality per labelled prompt" in md and "| refine: tweak (×" in md
     assert all(f"| {name} (×" in md for name in ("legacy", "cold", "warm", "load"))
     section = (tmp_path / "README-section.md").read_text()
     assert section.startswith(report.README_START) and section.rstrip().endswith(report.README_END)

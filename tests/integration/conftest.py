@@ -11,12 +11,27 @@ from grpc import aio
 from segue.v1 import orchestrator_pb2_grpc
 
 from segue_cli.mesh import Mesh, MeshOptions, running_mesh
+from tests.integration.probes import eventually, scraped
+
+# A mood the orchestrator keeps warm in the background (one pass at start, none again during the tests).
+POPULAR_MOOD = "calm piano for a quiet evening"
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def mesh(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Mesh]:
-    options = MeshOptions(profile="fast", redis="spawn", log_dir=tmp_path_factory.mktemp("mesh-logs"))
+    options = MeshOptions(
+        profile="fast",
+        redis="spawn",
+        log_dir=tmp_path_factory.mktemp("mesh-logs"),
+        service_env={"orchestrator": {"POPULAR_MOODS": POPULAR_MOOD, "POPULAR_MOODS_INTERVAL_S": "3600"}},
+    )
     async with running_mesh(options) as running:
+
+        async def warmed() -> bool:
+            return await scraped(running.metrics_ports["orchestrator"], "segue_popular_mood_passes_total") >= 1
+
+        # The start-up pass ends before any test counts upstream calls.
+        await eventually(warmed, "the popular-moods job finished its first pass")
         yield running
 
 
