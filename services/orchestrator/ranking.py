@@ -33,7 +33,7 @@ from services.common.genres import (
 )
 
 MISSING_FEATURES_SCORE = 0.3  # a track we cannot judge ranks below most that fit
-OWN_QUOTA_FLOOR = 0.6  # the user's own tracks fill their balanced share first, if they score at least this
+OWN_QUOTA_FLOOR = 0.6  # the user's own tracks fill their balanced share first, if they rank at least this
 MAX_PER_ARTIST = 2
 MAX_OWN_TOP_SHARE = 0.4  # without a balanced share: a mood playlist, not a replay of the user's favourites
 NAMED_GENRE_BONUS = 0.15
@@ -72,8 +72,9 @@ class Candidate:
 class Ranked:
     track: common_pb2.Track
     source: common_pb2.TrackSource.ValueType
-    score: float
+    score: float  # 0..1: fit to the mood's feature targets (what the answer reports)
     reason: str
+    rank: float = 0.0  # what orders the pool: the fit plus the genre, artist, source and taste terms
 
 
 @dataclass(frozen=True)
@@ -193,12 +194,12 @@ def judge(candidate: Candidate, asked: Asked) -> Ranked:
     if not lead or candidate.source == USER_TOP:
         lead.append(_origin(candidate, asked))
     reason = "; ".join([*lead, _features_part(track, asked)])
-    return Ranked(track, candidate.source, min(1.0, max(0.0, fit + bonus)), reason)
+    return Ranked(track, candidate.source, fit, reason, fit + bonus)
 
 
 def score(candidates: Sequence[Candidate], asked: Asked) -> list[Ranked]:
     ranked = [judge(c, asked) for c in candidates if allowed(c, asked)]
-    ranked.sort(key=lambda r: (-r.score, r.track.spotify_id))
+    ranked.sort(key=lambda r: (-r.rank, r.track.spotify_id))
     return ranked
 
 
@@ -226,7 +227,7 @@ def select(ranked: Sequence[Ranked], size: int, asked: Asked | None = None) -> l
     max_own = math.floor(size * asked.own_top_share)
     own = sum(r.source == USER_TOP for r in chosen)
     held: list[Ranked] = []
-    quota = [r for r in ranked if r.source == USER_TOP and r.score >= OWN_QUOTA_FLOOR]
+    quota = [r for r in ranked if r.source == USER_TOP and r.rank >= OWN_QUOTA_FLOOR]
     for r in [*quota, *ranked]:
         if len(chosen) == size:
             break

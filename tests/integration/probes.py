@@ -44,9 +44,3 @@ async def scraped(metrics_port: int, name: str, **labels: str) -> float:
         for sample in family.samples
         if sample.name == name and labels.items() <= sample.labels.items()
     )
-
-
-async def handled(mesh: Mesh, service: str, method: str, code: str = "OK") -> float:
-    """grpc_server_handled_total of one method of `service` with status `code`, from its /metrics (0 if absent)."""
-    labels = {"grpc_service": PROTO_NAMES[service], "grpc_method": method, "grpc_code": code}
-    return await metric(mesh, service, "grpc_server_handled_total", **labels)

@@ -114,7 +114,7 @@ async def test_anything_but_metal_returns_no_metal_track(orchestrator: orchestra
 
 
 def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return max(a["started"], b["started"]) < min(a["finished"], b["finished"])
+    return bool(max(a["started"], b["started"]) < min(a["finished"], b["finished"]))
 
 
 async def test_the_seed_sources_run_side_by_side(

@@ -60,8 +60,8 @@ def test_duplicates_by_id_or_title_and_artist_are_dropped() -> None:
 def test_a_named_genre_outranks_a_slightly_better_fit_and_a_known_mismatch_sinks() -> None:
     jazz, pop = artist("Miles", "smooth jazz"), artist("Popstar", "dance pop")
     asked = Asked(targets=TARGETS, genres=("jazz", "pop"), named_genres=("jazz",))
-    scores = {
-        r.track.spotify_id: r.score
+    ranks = {
+        r.track.spotify_id: r.rank
         for r in ranking.score(
             [
                 Candidate(track("jazzy", jazz, 0.3), FOUND),
@@ -71,7 +71,7 @@ def test_a_named_genre_outranks_a_slightly_better_fit_and_a_known_mismatch_sinks
             asked,
         )
     }
-    assert scores["jazzy"] > scores["unsure"] > scores["poppy"]
+    assert ranks["jazzy"] > ranks["unsure"] > ranks["poppy"]
 
 
 def test_what_the_prompt_rules_out_never_appears_even_to_fill_the_playlist() -> None:
