@@ -253,26 +253,35 @@ def quality_targets(quality: Mapping[str, Any], followups: Mapping[str, Any]) ->
                 "" if weakest is None else f"weakest: {weakest['prompt']!r} at {weakest['genre_precision']:.2f}",
             )
         )
-        missed = [r["prompt"] for r in quality["results"] if r["mentioned_found"] < len(r["labels"]["tracks"])]
-        rows.append(
-            _target(
+        for name, target, found, total, label, absent in (
+            (
                 "mentions",
                 "every mentioned catalog track included",
-                f"{quality['mentioned_included']} of {quality['mentioned_tracks']}",
-                quality["mentioned_included"] == quality["mentioned_tracks"],
-                "missing in: " + "; ".join(repr(p) for p in missed),
-            )
-        )
-        unnamed = [r["prompt"] for r in quality["results"] if r["named_artists_found"] < len(r["labels"]["artists"])]
-        rows.append(
-            _target(
+                "mentioned_included",
+                "mentioned_tracks",
+                "tracks",
+                "missing in: ",
+            ),
+            (
                 "named_artists",
                 "each named catalog artist represented",
-                f"{quality['named_artists_represented']} of {quality['named_artists']}",
-                quality["named_artists_represented"] == quality["named_artists"],
-                "absent in: " + "; ".join(repr(p) for p in unnamed),
+                "named_artists_represented",
+                "named_artists",
+                "artists",
+                "absent in: ",
+            ),
+        ):
+            per_case = "mentioned_found" if label == "tracks" else "named_artists_found"
+            short = [r["prompt"] for r in quality["results"] if r[per_case] < len(r["labels"][label])]
+            rows.append(
+                _target(
+                    name,
+                    target,
+                    f"{quality[found]} of {quality[total]}",
+                    quality[found] == quality[total],
+                    absent + "; ".join(repr(p) for p in short),
+                )
             )
-        )
         offending = [f"{r['prompt']!r} ×{r['excluded_present']}" for r in quality["results"] if r["excluded_present"]]
         rows.append(
             _target(
