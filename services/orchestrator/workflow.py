@@ -289,20 +289,16 @@ async def full_pass(
     peers: Peers,
     params: RecommendParams,
     mood: common_pb2.MoodProfile,
-    warm: asyncio.Task[None],
     tally: Tally,
     clock: Clock,
 ) -> Gathered:
-    """Seeds → recommendations → their features, beside artist discovery; both under one TaskGroup."""
+    """Seeds → recommendations → their features, beside artist discovery; both under one TaskGroup.
+
+    GatherSeeds does not wait for the warming: when the mood came at once (from a cache), the user's context
+    is still loading, and the seed gatherer lets GatherSeeds share that load while it searches.
+    """
 
     async def seeds_then_recommendations() -> tuple[seed_gatherer_pb2.GatherSeedsResponse, list[common_pb2.Track]]:
-        try:
-            await warm
-        except PeerFailed as exc:
-            if exc.code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
-                raise
-            # GatherSeeds loads the context itself and falls back if it cannot.
-            log.info("warming the user context failed: %s", exc.message)
         seeds = await gather_seeds(peers, params, mood, tally)
         clock.phase(
             "seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, f"{len(seeds.seeds)} seeds chosen", len(seeds.seeds)
@@ -320,6 +316,12 @@ async def full_pass(
         raise caught.exceptions[0] from None
     seeds, recommended = seeding.result()
     return pool_of(seeds, discovering.result(), recommended)
+
+
+def warming_done(warm: asyncio.Task[None]) -> None:
+    """The warming's own outcome, logged: GatherSeeds, which shares its load, says what matters of it."""
+    if not warm.cancelled() and (exc := warm.exception()) is not None:
+        log.info("warming the user context failed: %s", exc)
 
 
 def no_playlist(tally: Tally) -> SegueError:
@@ -347,6 +349,7 @@ async def recommend(
     clock = Clock(emit, tally)
     same_prompt = session.same_prompt(params.prompt)
     warm = asyncio.create_task(warm_user_context(peers, params.user_id, params.token))
+    warm.add_done_callback(warming_done)
     try:
         mood = await analyze_mood(peers, params, session, tally)
     except BaseException:
@@ -362,7 +365,7 @@ async def recommend(
         clock.phase("seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, "seeds of this session reused")
         tally.cache.hits += 1
     else:
-        gathered = await full_pass(peers, params, mood, warm, tally, clock)
+        gathered = await full_pass(peers, params, mood, tally, clock)
     clock.phase(
         "candidates",
         orchestrator_pb2.PHASE_CANDIDATES_FOUND,

@@ -23,7 +23,7 @@ async def mesh(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Mesh]:
         profile="fast",
         redis="spawn",
         log_dir=tmp_path_factory.mktemp("mesh-logs"),
-        service_env={"orchestrator": {"POPULAR_MOODS": POPULAR_MOOD, "POPULAR_MOODS_INTERVAL_S": "3600"}},
+        one_service_env={"orchestrator": {"POPULAR_MOODS": POPULAR_MOOD, "POPULAR_MOODS_INTERVAL_S": "3600"}},
     )
     async with running_mesh(options) as running:
 

@@ -135,7 +135,9 @@ async def test_discovery_fetches_artist_tracks_with_the_configured_parallelism_a
 ) -> None:
     env = {"SPOTIFY_BASE_URL": sim.spotify_url, "DISCOVERY_MAX_ARTISTS": "6", "DISCOVERY_PARALLELISM": "3"}
     env["DISCOVERY_TRACKS_PER_ARTIST"] = "10"
-    async with running_mesh(env=env, gateway_env={"RECCOBEAT_BASE_URL": sim.reccobeats_url}) as mesh:
+    # No hedged copies: the counts below are the calls discovery makes.
+    gateway_env = {"RECCOBEAT_BASE_URL": sim.reccobeats_url, "RECCOBEAT_HEDGE": "false"}
+    async with running_mesh(env=env, gateway_env=gateway_env) as mesh:
         sim.set_faults(upstream="reccobeats", extra_latency_s=0.2)  # calls last long enough to overlap
         mood = common_pb2.MoodProfile(genres=["jazz", "soul"], targets=MOOD.targets)
         found = await discover(mesh, "slow jazz for a rainy sunday", mood)
