@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 from segue.v1 import common_pb2, orchestrator_pb2
 
-from services.common.errors import DeadlineExceeded, InvalidArgument, Unauthenticated
+from services.common.errors import DeadlineExceeded, InvalidArgument, NotFound, Unauthenticated, Unavailable
 from services.orchestrator.requests import DEFAULT_SIZE, parse_recommend
-from services.orchestrator.workflow import Tally, optional_step
+from services.orchestrator.workflow import Tally, no_playlist, optional_step
 
 
 def request(**kw: object) -> orchestrator_pb2.RecommendRequest:
@@ -62,3 +63,17 @@ async def test_an_optional_step_with_no_time_left_is_skipped_as_partial() -> Non
     assert [(w.code, w.component) for w in tally.warnings] == [
         (common_pb2.WARNING_CODE_PARTIAL_RESULT, "reccobeat_gateway")
     ]
+
+
+def test_a_pass_that_found_nothing_says_why_with_the_status_that_fits() -> None:
+    trouble = Tally()
+    trouble.warn(common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE, "spotify", "top tracks skipped")
+    unavailable = no_playlist(trouble)
+    assert isinstance(unavailable, Unavailable) and "spotify: top tracks skipped" in unavailable.message
+    assert "retry later" in unavailable.message
+
+    nothing_fits = Tally()
+    nothing_fits.warn(common_pb2.WARNING_CODE_PARTIAL_RESULT, "seed_gatherer", "no usable top tracks")
+    not_found = no_playlist(nothing_fits)
+    assert isinstance(not_found, NotFound) and not_found.code == grpc.StatusCode.NOT_FOUND
+    assert "no usable top tracks" in not_found.message and "exclusions" in not_found.message

@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 import pytest
 from grpc import aio
+from prometheus_client import CollectorRegistry
 from segue.v1 import (
     common_pb2,
     llm_gateway_pb2_grpc,
@@ -20,10 +21,13 @@ from segue.v1 import (
     seed_gatherer_pb2_grpc,
 )
 
+from services.common.metrics import GrpcMetrics
 from services.llm_gateway import config as llm_config
 from services.llm_gateway import server as llm_server
 from services.orchestrator import config as orchestrator_config
 from services.orchestrator import server as orchestrator_server
+from services.orchestrator.peers import Peers
+from services.orchestrator.popular import PopularMoods, PopularSettings, RecentPrompts
 from services.reccobeat_gateway import config as recco_config
 from services.reccobeat_gateway import server as recco_server
 from services.seed_gatherer import config as seeds_config
@@ -180,3 +184,32 @@ async def test_prefetch_is_accepted_at_once_and_checks_its_input(mesh: InProcess
         with pytest.raises(aio.AioRpcError) as exc:
             await mesh.stub.Prefetch(orchestrator_pb2.PrefetchRequest(user_id=user_id), metadata=TOKEN, timeout=5)
         assert exc.value.code() == code
+
+
+async def test_the_popular_moods_job_warms_a_mood_for_new_users_and_stops_cleanly(mesh: InProcessMesh) -> None:
+    s = mesh.services
+    registry = CollectorRegistry()
+    peers = Peers.connect(
+        s["llm_gateway"].address,
+        s["seed_gatherer"].address,
+        s["reccobeat_gateway"].address,
+        10,
+        GrpcMetrics.create(registry, "client"),
+    )
+    settings = PopularSettings(moods=("calm piano for reading",), interval_s=3600)
+    job = PopularMoods(peers, settings, RecentPrompts(60), registry)
+    try:
+        assert await job.warm_once() == 1
+        assert registry.get_sample_value("segue_popular_mood_passes_total", {"outcome": "done"}) == 1
+        new_user = (("x-spotify-token", "user-6-new-to-segue"),)
+        response = await mesh.stub.Recommend(
+            recommend("Calm  piano for reading", size=20, user=""), metadata=new_user, timeout=30
+        )
+        assert response.llm.calls == 0 and response.mood.source == common_pb2.MOOD_SOURCE_CACHE
+        assert any(e.source == common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY for e in response.tracks)
+
+        job.start()  # a pass starts at once; shutdown cancels it wherever it is
+        await job.stop()
+        await job.stop()  # a second stop is harmless
+    finally:
+        await peers.close()
