@@ -7,6 +7,7 @@ not of "rocket".
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -15,6 +16,7 @@ from segue.v1 import common_pb2
 _WORD = re.compile(r"[^\W_]+|&")
 
 
+@functools.lru_cache(maxsize=8192)  # ranking compares the same few names and genres many times over
 def words(text: str) -> str:
     """`text` as space-separated lower-case words, padded with spaces so whole-word tests are `in` tests."""
     return " " + " ".join(_WORD.findall(text.casefold().replace("-", " "))) + " "

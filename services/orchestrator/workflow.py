@@ -51,8 +51,8 @@ R = TypeVar("R")
 MAX_SEEDS = 5
 RESERVE_S = 0.25  # kept back from the deadline to rank and answer with what has arrived
 # Ask ReccoBeats for more than the playlist needs: ranking drops poor fits, repeats and artist clusters.
-POOL_FACTOR = 1.5
-MIN_POOL = 30
+POOL_FACTOR = 1.25  # 25 for a playlist of 20: with the anchors', their features fit one 40-ID batch
+MIN_POOL = 25
 
 
 @dataclass

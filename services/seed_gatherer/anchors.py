@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import zip_longest
 
 from segue.v1 import common_pb2
 
@@ -21,6 +22,8 @@ from services.seed_gatherer.spotify_client import search_query
 
 # A few concurrent searches cover a mood's main genres without spending the Spotify rate limit on it.
 MAX_QUERIES = 2
+# Anchors come without features: with the recommendations', theirs should fit one 40-ID batch.
+MAX_ANCHORS = 10
 
 
 @dataclass
@@ -51,13 +54,12 @@ async def search_mood_tracks(
 ) -> MoodSearch:
     queries = mood_queries(mood, prompt)
     results = await gather_tolerant([partial(search.tracks, token, q, search.page_size) for q in queries])
-    found: list[common_pb2.Track] = []
-    hits = 0
-    for result in results:
-        if isinstance(result, Found):
-            hits += result.hit
-            found.extend(result.tracks)
-    out = MoodSearch(unique_tracks(found), ", ".join(queries), cache_hits=hits, searches=len(queries))
+    pages = [r.tracks for r in results if isinstance(r, Found)]
+    hits = sum(r.hit for r in results if isinstance(r, Found))
+    interleaved = [t for rank in zip_longest(*pages) for t in rank if t is not None]  # each genre's best first
+    out = MoodSearch(
+        unique_tracks(interleaved)[:MAX_ANCHORS], ", ".join(queries), cache_hits=hits, searches=len(queries)
+    )
     failed = failures(results)
     if failed:
         out.warnings.append(

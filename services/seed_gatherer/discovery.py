@@ -6,9 +6,9 @@
     batches by 40) ─▶ tracks scored by fit.
 
 Nothing here is personal, so the result is cached per mood and shared by every user (and kept warm for
-popular moods). Without a Spotify token the artists are looked up by name on ReccoBeats (the named and
-suggested ones), whose rows carry no genres. Artists ReccoBeats has no tracks of are remembered as
-useless for a day, so no later discovery spends a call on them.
+popular moods). Without a Spotify token, or when Spotify's search fails, the artists are looked up by name
+on ReccoBeats (the named and suggested ones), whose rows carry no genres. Artists ReccoBeats has no tracks
+of are remembered as useless for a day, so no later discovery spends a call on them.
 """
 
 from __future__ import annotations
@@ -47,9 +47,11 @@ _USELESS = b"1"
 
 @dataclass(frozen=True)
 class DiscoverySettings:
-    max_artists: int = 8
-    tracks_per_artist: int = 5  # 8 × 5: one 40-ID batch of audio features
-    parallelism: int = 8  # GetArtistTracks calls in flight at once (ReccoBeats grants bursts of about 8)
+    # ReccoBeats grants bursts of about 8 calls, then 3 a second: 6 artists (one call each, all at once) and
+    # 6 × 6 tracks (one 40-ID batch of features) leave room for the recommendations beside them.
+    max_artists: int = 6
+    tracks_per_artist: int = 6
+    parallelism: int = 6  # GetArtistTracks calls in flight at once
     ttl_s: float = 86_400.0
     useless_ttl_s: float = 86_400.0
 
@@ -93,7 +95,10 @@ class ArtistDiscovery:
         clock = PhaseClock(self._metrics)
         out = Response(cache=lookup_usage(False))
         with clock.phase("discover_artists"):
-            candidates = await (self._on_spotify(token, ask, out) if token else self._on_reccobeats(ask, out))
+            candidates, failed = (await self._on_spotify(token, ask, out)) if token else ([], False)
+            if not candidates:  # no token, or Spotify failed: ReccoBeats by name still finds the named artists
+                why = "Spotify's search failed" if failed else "no Spotify token"
+                candidates = await self._on_reccobeats(ask, out, why) if failed or not token else []
         with clock.phase("prune"):
             useless = await self._useless(candidates)
             chosen = [f.artist for f in prune(candidates, ask, useless, self._settings.max_artists)]
@@ -120,8 +125,8 @@ class ArtistDiscovery:
             await self._cache.set_message(key, record, self._settings.ttl_s)
         return out
 
-    async def _on_spotify(self, token: str, ask: Ask, out: Response) -> list[Candidate]:
-        """Named artists by name, then artists of the genres, all searched at once."""
+    async def _on_spotify(self, token: str, ask: Ask, out: Response) -> tuple[list[Candidate], bool]:
+        """Named artists by name, then artists of the genres, all searched at once; and whether a search failed."""
         size = self._search.page_size
         named = list(ask.named_artists[:MAX_NAMED])
         genre_pages = [(g, p) for g in ask.named_genres[:GENRE_SEARCHES] for p in range(NAMED_GENRE_PAGES)] or [
@@ -139,10 +144,11 @@ class ArtistDiscovery:
                 found += [Candidate(match, len(found), named=True)] if match else []
             else:
                 found += [Candidate(a, len(found) + j) for j, a in enumerate(result.artists)]
-        self._warn_failed(out, "spotify", failures(results), len(steps), "artist searches")
-        return found
+        failed = failures(results)
+        self._warn_failed(out, "spotify", failed, len(steps), "artist searches")
+        return found, bool(failed)
 
-    async def _on_reccobeats(self, ask: Ask, out: Response) -> list[Candidate]:
+    async def _on_reccobeats(self, ask: Ask, out: Response, why: str) -> list[Candidate]:
         """Without Spotify: the named and suggested artists, by name on ReccoBeats (no genres there)."""
         names = [*ask.named_artists[:MAX_NAMED], *ask.suggested[: self._settings.max_artists]]
         steps = [partial(self._search_reccobeats, n) for n in names]
@@ -159,7 +165,7 @@ class ArtistDiscovery:
             common_pb2.Warning(
                 code=common_pb2.WARNING_CODE_FALLBACK_USED,
                 component="seed_gatherer",
-                message="no Spotify token: artists were found by name on ReccoBeats, without their genres",
+                message=f"{why}: artists were found by name on ReccoBeats, without their genres",
             )
         )
         return found

@@ -213,3 +213,14 @@ async def test_gather_seeds_finds_the_named_track_and_what_the_prompt_rules_out(
     assert set(response.negative_seeds) <= metal and not set(response.negative_seeds) & {
         s.track.spotify_id for s in response.seeds
     }
+
+
+async def test_when_spotifys_search_fails_discovery_finds_the_named_artists_on_reccobeats(
+    sim: RunningSim, mesh: Mesh
+) -> None:
+    named = genre_artists(sim, "soul")[0]
+    sim.set_faults(upstream="spotify", outage=True)
+    found = await discover(mesh, f"a soul evening with {named}", common_pb2.MoodProfile(artists=[named]))
+
+    assert found.artists and found.artists[0].name == named and found.tracks
+    assert any("Spotify's search failed" in w.message for w in found.warnings)
