@@ -22,7 +22,7 @@ class BenchConfig:
     cold_runs: int  # cycling over the prompts, a new user each
     warm_repeats: int  # warm calls after each cold run (same user and prompt)
     load_seconds: float  # simulated seconds of offered load
-    quality: bool = True  # the labelled prompt set (TINY: one prompt of each kind)
+    quality_all: bool = True  # every labelled prompt; else one of each kind (quick and the harness test)
     refine_runs: int = 4  # cold request + tweak in its session
     popular_runs: int = 3  # new users asking for a popular mood
     load_factor: float = 2.0  # offered rate ÷ the rate the upstream limits sustain for the required calls
@@ -46,6 +46,7 @@ QUICK = BenchConfig(
     cold_runs=3,
     warm_repeats=2,
     load_seconds=20.0,
+    quality_all=False,
     refine_runs=2,
     popular_runs=2,
 )
@@ -60,6 +61,7 @@ TINY = BenchConfig(
     cold_runs=1,
     warm_repeats=1,
     load_seconds=4.0,
+    quality_all=False,
     refine_runs=1,
     popular_runs=1,
     load_factor=1.5,

@@ -84,7 +84,7 @@ async def run_quality(
     mesh: MeshHandles, config: BenchConfig, stub: orchestrator_pb2_grpc.OrchestratorStub, progress: Progress
 ) -> dict[str, Any]:
     catalog = sim_catalog(config.profile, config.seed)
-    cases = quality.quick_cases(catalog) if config.mode == "tiny" else quality.cases(catalog)
+    cases = quality.cases(catalog) if config.quality_all else quality.quick_cases(catalog)
     results = []
     for i, case in enumerate(cases):
         progress(f"quality run {i + 1}/{len(cases)}: {case.prompt!r}")

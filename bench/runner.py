@@ -87,8 +87,7 @@ async def run_mesh_scenarios(
                 cold, warm = await scenarios.cold_and_warm(handles, config, cases, progress)
                 async with aio.insecure_channel(mesh.orchestrator) as channel:
                     stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
-                    if config.quality:
-                        followups.quality = await quality_runs.run_quality(handles, config, stub, progress)
+                    followups.quality = await quality_runs.run_quality(handles, config, stub, progress)
                     await quality_runs.run_refine(handles, config, stub, progress, followups)
                 rate = config.load_factor * capacity_rps(profile, REQUIRED_CALLS)
                 load = await scenarios.load(handles, config, rate, progress)

@@ -120,7 +120,7 @@ class ArtistDiscovery:
         fetched = [a for a in chosen if any(_by(t.track, a) for t in scored)]
         out.artists.extend(_distinct([*fetched, *(c.artist for c in candidates)]))
         out.tracks.extend(scored)
-        if out.tracks and lookup.answered:
+        if out.tracks and lookup.answered and not failed:  # a result made around a failure is not kept for a day
             record = Response(artists=out.artists, tracks=out.tracks)
             await self._cache.set_message(key, record, self._settings.ttl_s)
         return out
