@@ -74,25 +74,25 @@ def genre_index(artists: Iterable[common_pb2.Artist]) -> dict[str, list[str]]:
     return index
 
 
-def is_excluded(track: common_pb2.Track, excluded: common_pb2.Exclusions, avoid: Sequence[str]) -> bool:
-    """A track by a ruled-out artist, or whose artists carry a ruled-out genre (as far as their genres are known).
+class Excluder:
+    """What a prompt rules out, ready to judge many tracks: by artist ID or name, or by a known genre."""
 
-    `avoid` is the mood's free-text list: its words count as artist names and genre names too.
-    """
-    ids = {i for a in excluded.artists for i in (a.spotify_id, a.reccobeats_id) if i}
-    names = [a.name for a in excluded.artists] + list(avoid)
-    for artist in track.artists:
-        if ids & {artist.spotify_id, artist.reccobeats_id} or any(same_name(artist.name, n) for n in names):
-            return True
-    return genres_match(track_genres(track), [*excluded.genres, *avoid])
+    def __init__(self, excluded: common_pb2.Exclusions, avoid: Sequence[str]) -> None:
+        self._ids = frozenset(i for a in excluded.artists for i in (a.spotify_id, a.reccobeats_id) if i)
+        self._names = frozenset(words(n) for n in [*(a.name for a in excluded.artists), *avoid] if words(n).strip())
+        self._genres = [*excluded.genres, *avoid]
+        self._genre_ruled_out = bool(excluded.genres)
 
+    def excludes(self, track: common_pb2.Track) -> bool:
+        """A track by a ruled-out artist, or whose artists carry a ruled-out genre (as far as they are known)."""
+        for artist in track.artists:
+            if artist.spotify_id in self._ids or artist.reccobeats_id in self._ids or words(artist.name) in self._names:
+                return True
+        return genres_match(track_genres(track), self._genres)
 
-def admissible(track: common_pb2.Track, excluded: common_pb2.Exclusions, avoid: Sequence[str]) -> bool:
-    """Whether what the prompt rules out lets the track in.
-
-    When a genre is ruled out, every artist of the track must have known genres: an artist whose genres
-    are unknown (or known only in part) may be of the ruled-out one, and nothing shows otherwise.
-    """
-    if is_excluded(track, excluded, avoid):
-        return False
-    return not (excluded.genres and any(not a.genres for a in track.artists))
+    def admits(self, track: common_pb2.Track) -> bool:
+        """Whether the track may be played. When a genre is ruled out, every artist of the track must have known
+        genres: an artist whose genres are unknown (or known only in part) may be of the ruled-out one."""
+        if self.excludes(track):
+            return False
+        return not (self._genre_ruled_out and any(not a.genres for a in track.artists))

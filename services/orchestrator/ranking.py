@@ -15,6 +15,7 @@ Every entry's reason says why it is there in a listener's words ("jazz, like the
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from segue.v1 import common_pb2
 
 from services.common.features import fit_score
 from services.common.genres import (
-    admissible,
+    Excluder,
     artist_keys,
     genre_matches,
     genres_match,
@@ -110,7 +111,11 @@ class Asked:
             own_top_share=own_top_share,
         )
 
-    @property
+    @functools.cached_property
+    def excluder(self) -> Excluder:
+        return Excluder(self.excluded, self.avoid)
+
+    @functools.cached_property
     def emphasis(self) -> list[str]:
         """The two features the mood weighs most, to name in reasons."""
         ranked = sorted(self.targets, key=lambda t: -t.weight)
@@ -137,7 +142,7 @@ def dedupe(candidates: Iterable[Candidate]) -> list[Candidate]:
 
 def allowed(candidate: Candidate, asked: Asked) -> bool:
     """Whether the prompt's exclusions let the track in (a track the prompt names always gets in)."""
-    return candidate.source == MENTIONED or admissible(candidate.track, asked.excluded, asked.avoid)
+    return candidate.source == MENTIONED or asked.excluder.admits(candidate.track)
 
 
 def _named_artist(track: common_pb2.Track, asked: Asked) -> str:

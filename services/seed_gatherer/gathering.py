@@ -26,7 +26,7 @@ from typing import TypeVar
 from segue.v1 import common_pb2, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2
 
 from services.common.errors import SegueError, Unauthenticated
-from services.common.genres import admissible, genre_index, with_genres
+from services.common.genres import Excluder, genre_index, with_genres
 from services.common.identity import Identities, Identity
 from services.seed_gatherer import anchors, exclusions, mentions
 from services.seed_gatherer.audio_features import FeatureLookup, attach_features
@@ -138,11 +138,12 @@ class SeedGatherer:
             top_ranked = _scored(top.lookup, mood, context)
             for item in top_ranked:
                 with_genres(item.track, known)
-            allowed = [s for s in top_ranked if admissible(s.track, ruled.excluded, mood.avoid)]
+            excluder = Excluder(ruled.excluded, mood.avoid)
+            allowed = [s for s in top_ranked if excluder.admits(s.track)]
             mentioned = [ScoredTrack(t, 0.0) for t in named.found]
             # Anchors are taken in Spotify's order (most popular first): their features come later, with the
             # recommendations', in one batch, so the recommendations need not wait for them.
-            anchor_ranked = [ScoredTrack(t, 0.0) for t in anchored.tracks if admissible(t, ruled.excluded, mood.avoid)]
+            anchor_ranked = [ScoredTrack(t, 0.0) for t in anchored.tracks if excluder.admits(t)]
             result.user_top_share = user_top_share(mood, prompt, result.top_artists, bool(allowed))
             chosen = plan_seeds(max_seeds, mentioned, anchor_ranked, allowed, result.user_top_share)
             result.seeds = [seed_gatherer_pb2.Seed(track=s.track, score=s.score, source=src) for s, src in chosen]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from segue.v1 import common_pb2
 
 from services.common.features import fit_score
+from services.common.genres import genres_match
 
 DEFAULT_SEEDS = 5
 MAX_SEEDS = 5
@@ -38,16 +39,6 @@ def unique_tracks(tracks: Iterable[common_pb2.Track]) -> list[common_pb2.Track]:
             seen.add(track.spotify_id)
             out.append(track)
     return out
-
-
-def _words(genre: str) -> str:
-    return " " + " ".join(genre.lower().replace("-", " ").split()) + " "
-
-
-def genres_match(artist_genres: Iterable[str], mood_genres: Iterable[str]) -> bool:
-    """True when a mood genre names an artist genre or a whole-word part of it ("rock" ~ "indie rock")."""
-    wanted = [_words(g) for g in mood_genres if g.strip()]
-    return any(w in _words(g) for g in artist_genres for w in wanted)
 
 
 def score_track(
