@@ -18,6 +18,7 @@ from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
 from segue_cli.client import recommend_request
 from segue_cli.mesh import Mesh
+from services.common.identity import NAMESPACE as IDENTITY
 from sim.app import DEFAULT_SEED
 from sim.catalog import Artist, Catalog, Track, build_catalog
 from sim.profile import load_profile
@@ -37,7 +38,9 @@ async def recommend(
     stub: orchestrator_pb2_grpc.OrchestratorStub, prompt: str, user: int, session: str = ""
 ) -> orchestrator_pb2.RecommendResponse:
     response: orchestrator_pb2.RecommendResponse = await stub.Recommend(
-        recommend_request(prompt, f"quality-{user}", 20, session), metadata=token(user), timeout=60
+        recommend_request(prompt, "", 20, session),
+        metadata=token(user),
+        timeout=60,  # the token says who
     )
     return response
 
@@ -195,10 +198,13 @@ async def test_a_popular_mood_costs_a_new_user_no_llm_call_and_no_discovery(
 async def test_a_pass_that_finds_nothing_is_an_error_that_says_why_never_an_empty_success(
     mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
 ) -> None:
-    # Nothing cached either (the mesh's own redis-server): every source must come up empty.
+    # The user is known (the token was verified once), and nothing else is cached (the mesh's own
+    # redis-server): with Spotify and ReccoBeats down, every source must come up empty.
+    await recommend(orchestrator, "a first request, so the token's user is known", 208)
     client = aioredis.from_url(mesh.redis_url)
     try:
-        await client.flushall()
+        stale = [k async for k in client.scan_iter() if not k.startswith(f"segue:{IDENTITY}:".encode())]
+        await client.delete(*stale)
     finally:
         await client.aclose()
     await sim_http.post("/__sim/faults", json={"upstream": "spotify", "outage": True})

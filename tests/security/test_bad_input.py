@@ -230,6 +230,35 @@ CASES = [
     Case("gather: user id newline", f"{SEEDS}/GatherSeeds", gather(user_id=VICTIM_ID + "\n"), BAD, ID_MESSAGE),
     Case("gather: invalid protobuf", f"{SEEDS}/GatherSeeds", GARBAGE, BAD, "not a valid segue.v1.GatherSeedsRequest"),
     Case(
+        "discover: no mood",
+        f"{SEEDS}/DiscoverArtists",
+        seed_gatherer_pb2.DiscoverArtistsRequest(mood_prompt="jazz"),
+        BAD,
+        "mood is required",
+        token=None,  # discovery is not personal: no token needed, bad input refused all the same
+    ),
+    Case(
+        "discover: 51 artists",
+        f"{SEEDS}/DiscoverArtists",
+        seed_gatherer_pb2.DiscoverArtistsRequest(mood=common_pb2.MoodProfile(artists=["a"] * 51)),
+        BAD,
+        "mood.artists may hold at most 50 items, got 51",
+    ),
+    Case(
+        "discover: prompt too long",
+        f"{SEEDS}/DiscoverArtists",
+        seed_gatherer_pb2.DiscoverArtistsRequest(mood=common_pb2.MoodProfile(), mood_prompt="x" * 2001),
+        BAD,
+        "mood_prompt must be at most 2000",
+    ),
+    Case(
+        "discover: invalid protobuf",
+        f"{SEEDS}/DiscoverArtists",
+        GARBAGE,
+        BAD,
+        "not a valid segue.v1.DiscoverArtistsRequest",
+    ),
+    Case(
         "warm: missing token",
         f"{SEEDS}/WarmUserContext",
         seed_gatherer_pb2.WarmUserContextRequest(),
@@ -318,6 +347,15 @@ CASES = [
         BAD,
         "ids[0] must be",
     ),
+    Case(
+        "artists: 251 IDs",
+        f"{RB}/GetArtists",
+        reccobeat_gateway_pb2.GetArtistsRequest(ids=[f"id{i}" for i in range(251)]),
+        BAD,
+        "at most 250 IDs per call",
+    ),
+    Case("artists: a comma", f"{RB}/GetArtists", reccobeat_gateway_pb2.GetArtistsRequest(ids=["a,b"]), BAD, "ids[0]"),
+    Case("artists: invalid protobuf", f"{RB}/GetArtists", GARBAGE, BAD, "not a valid segue.v1.GetArtistsRequest"),
     Case(
         "recommendations: no seeds",
         f"{RB}/GetRecommendations",

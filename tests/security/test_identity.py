@@ -153,7 +153,10 @@ async def test_the_attackers_own_request_holds_only_their_own_data(warm: Warm, o
         metadata=spotify_token_metadata(ATTACKER_TOKEN),
         timeout=30,
     )
-    chosen = {s.track.spotify_id for s in seeds.seeds} | {t.spotify_id for t in seeds.candidates}
+    # The user's own source: anchors and named tracks come from the catalog, whoever asks.
+    chosen = {
+        s.track.spotify_id for s in [*seeds.seeds, *seeds.candidates] if s.source == common_pb2.TRACK_SOURCE_USER_TOP
+    }
     assert chosen and chosen <= attackers_only | (top_track_ids(2) & top_track_ids(VICTIM))
     assert not chosen & victims_only
 

@@ -195,7 +195,7 @@ async def test_gather_seeds_finds_the_named_track_and_what_the_prompt_rules_out(
     )
     response: seed_gatherer_pb2.GatherSeedsResponse = await mesh.stub.GatherSeeds(
         seed_gatherer_pb2.GatherSeedsRequest(
-            user_id="u7", mood_prompt=f"songs like {track.title} by {artist}, no metal", mood=mood, max_seeds=5
+            user_id="", mood_prompt=f"songs like {track.title} by {artist}, no metal", mood=mood, max_seeds=5
         ),
         metadata=((SPOTIFY_TOKEN_HEADER, TOKEN),),
         timeout=20,
