@@ -34,7 +34,7 @@ from services.seed_gatherer.balance import negative_seeds, plan_seeds, user_top_
 from services.seed_gatherer.catalog_search import CatalogSearch
 from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.phases import PhaseClock, PhaseMetrics
-from services.seed_gatherer.seed_selection import CANDIDATE_FLOOR, MAX_CANDIDATES, ScoredTrack, rank, unranked
+from services.seed_gatherer.seed_selection import ScoredTrack, pick_candidates, rank, unranked
 from services.seed_gatherer.user_context import UserContext, UserContextLoader
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ def _candidates(
 ) -> list[seed_gatherer_pb2.Seed]:
     """Everything worth ranking: the named tracks and anchors (their fit is judged later, with their features),
     and the top tracks that fit."""
-    fitting = [s for s in top if s.score >= CANDIDATE_FLOOR][:MAX_CANDIDATES]
+    fitting = pick_candidates(top)
     return [
         *(seed_gatherer_pb2.Seed(track=s.track, score=s.score, source=_NAMED) for s in mentioned),
         *(seed_gatherer_pb2.Seed(track=s.track, score=s.score, source=_ANCHOR) for s in anchor_ranked),

@@ -95,7 +95,7 @@ def pick_seeds(
 
 
 def pick_candidates(
-    rest: Sequence[ScoredTrack], floor: float = CANDIDATE_FLOOR, limit: int = MAX_CANDIDATES
-) -> list[common_pb2.Track]:
-    """The next best tracks that still fit the mood, for the orchestrator to rank with the recommendations."""
-    return [s.track for s in rest if s.score >= floor][:limit]
+    ranked: Sequence[ScoredTrack], floor: float = CANDIDATE_FLOOR, limit: int = MAX_CANDIDATES
+) -> list[ScoredTrack]:
+    """The best tracks that still fit the mood, for the orchestrator to rank with everything else."""
+    return [s for s in ranked if s.score >= floor][:limit]
