@@ -1,7 +1,7 @@
 """Artist discovery: the artists a prompt names and artists of its genres, pruned, then their tracks.
 
-    Spotify artist searches (named artists; the named genres, two pages each, else the mood's first
-    genres) ─▶ prune (pruning.py) ─▶ ReccoBeats IDs (one GetArtists batch) ─▶ each artist's tracks
+    Spotify artist searches (named artists; the genres the prompt names, else the mood's first ones)
+    ─▶ prune (pruning.py) ─▶ ReccoBeats IDs (one GetArtists batch) ─▶ each artist's tracks
     (GetArtistTracks, at most `parallelism` at once) ─▶ audio features (one GetAudioFeatures: the gateway
     batches by 40) ─▶ tracks scored by fit.
 
@@ -39,8 +39,9 @@ Response = seed_gatherer_pb2.DiscoverArtistsResponse
 DISCOVERY = common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY
 VERSION = "discovery-1"  # part of the cache key: change it when what discovery returns changes meaning
 MAX_NAMED = 5
+# Spotify grants bursts of about 4 calls (SPOTIFY_LIMIT_BURST), and the seeds' searches go out at the same
+# moment: one page of artists per genre (10 in Development Mode), two genres at most, one beside named artists.
 GENRE_SEARCHES = 2
-NAMED_GENRE_PAGES = 2  # a genre the prompt names is searched deeper: its artists fill most of the playlist
 RESULTS_PER_NAME = 5
 _USELESS = b"1"
 
@@ -129,11 +130,9 @@ class ArtistDiscovery:
         """Named artists by name, then artists of the genres, all searched at once; and whether a search failed."""
         size = self._search.page_size
         named = list(ask.named_artists[:MAX_NAMED])
-        genre_pages = [(g, p) for g in ask.named_genres[:GENRE_SEARCHES] for p in range(NAMED_GENRE_PAGES)] or [
-            (g, 0) for g in ask.genres[:GENRE_SEARCHES]
-        ]
+        genres = list(ask.named_genres or ask.genres)[: 1 if named else GENRE_SEARCHES]
         steps = [partial(self._search.artists, token, search_query(artist=n), RESULTS_PER_NAME) for n in named]
-        steps += [partial(self._search.artists, token, search_query(genre=g), size, p * size) for g, p in genre_pages]
+        steps += [partial(self._search.artists, token, search_query(genre=g), size) for g in genres]
         results = await gather_tolerant(steps)
         found: list[Candidate] = []
         for i, result in enumerate(results):

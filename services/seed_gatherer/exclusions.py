@@ -1,10 +1,10 @@
 """What the prompt rules out, as the catalog knows it: which avoided words are genres, which are artists.
 
-`avoid` is free text ("sad", "pop", "Dua Lipa"). Two searches per word, at once, settle it: a track
-search `genre:"<word>"` that finds tracks makes the word a genre; a track search `artist:"<word>"` whose
-tracks are by an artist of exactly that name makes it an artist. Both give tracks of what is ruled out,
-which become negative seeds. A mood word such as "sad" finds neither and stays a mood word (the feature
-targets already keep sad tracks out).
+`avoid` is free text ("sad", "pop", "Dua Lipa"). Searches, all at once, settle it: a track search
+`genre:"<word>"` that finds tracks makes the word a genre; for a word written as a name (a capital in it),
+a track search `artist:"<word>"` whose tracks are by an artist of exactly that name makes it an artist.
+Both give tracks of what is ruled out, which become negative seeds. A mood word such as "sad" finds
+neither and stays a mood word (the feature targets already keep sad tracks out).
 """
 
 from __future__ import annotations
@@ -39,14 +39,17 @@ def avoid_terms(mood: common_pb2.MoodProfile) -> list[str]:
 
 async def resolve(search: CatalogSearch, token: str, mood: common_pb2.MoodProfile) -> Ruled:
     terms = avoid_terms(mood)
-    out = Ruled(searches=2 * len(terms))
+    names = [t for t in terms if t != t.lower()]  # genres and mood words are written in lower case
+    out = Ruled(searches=len(terms) + len(names))
     if not terms:
         return out
     steps = [partial(search.tracks, token, search_query(genre=t), RESULTS_PER_SEARCH) for t in terms]
-    steps += [partial(search.tracks, token, search_query(artist=t), RESULTS_PER_SEARCH) for t in terms]
+    steps += [partial(search.tracks, token, search_query(artist=t), RESULTS_PER_SEARCH) for t in names]
     results = await gather_tolerant(steps)
-    by_genre, by_artist = results[: len(terms)], results[len(terms) :]
-    for term, genre_hit, artist_hit in zip(terms, by_genre, by_artist, strict=True):
+    by_genre = results[: len(terms)]
+    by_artist = dict(zip(names, results[len(terms) :], strict=True))
+    for term, genre_hit in zip(terms, by_genre, strict=True):
+        artist_hit = by_artist.get(term)
         if isinstance(genre_hit, Found):
             out.cache_hits += genre_hit.hit
             if genre_hit.tracks:
