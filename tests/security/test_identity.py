@@ -165,8 +165,7 @@ async def test_the_attackers_own_request_holds_only_their_own_data(warm: Warm, o
     answer = await warm.orchestrator.Recommend(request, metadata=spotify_token_metadata(ATTACKER_TOKEN), timeout=60)
     own = {e.track.spotify_id for e in answer.tracks if e.source == common_pb2.TRACK_SOURCE_USER_TOP}
     assert not own & victims_only
-    victims = {e.track.spotify_id for e in warm.victims_answer.tracks}
-    assert len({e.track.spotify_id for e in answer.tracks} & victims) < len(victims), "not the victim's playlist"
+    # (The rest of a playlist for a catalog-style prompt is the catalog's, the same for anyone who asks.)
     # The two sessions with one id are two entries, one per verified user, neither naming a raw user id.
     redis = aioredis.from_url(open_mesh.redis_url)
     try:
