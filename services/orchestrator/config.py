@@ -24,6 +24,7 @@ class Config:
     recommend_timeout_s: float  # the deadline when the caller sets none
     peer_timeout_s: float
     session_ttl_s: float
+    repeat_ttl_s: float  # how long a user's repeat of a prompt is answered from that pass's pool
     prefetch_timeout_s: float
     # Who the user is: GET /v1/me on Spotify, remembered under a keyed hash of the token.
     spotify_base_url: str
@@ -49,6 +50,7 @@ def from_env(environ: Mapping[str, str]) -> Config:
         recommend_timeout_s=env.number("RECOMMEND_TIMEOUT_S", 60.0, minimum=1),
         peer_timeout_s=env.number("PEER_TIMEOUT_S", 30.0, minimum=0.1),
         session_ttl_s=env.number("SESSION_TTL_S", 3600.0, minimum=1),
+        repeat_ttl_s=env.number("REPEAT_TTL_S", 900.0, minimum=1),
         prefetch_timeout_s=env.number("PREFETCH_TIMEOUT_S", 30.0, minimum=1),
         spotify_base_url=env.url("SPOTIFY_BASE_URL", "https://api.spotify.com/v1"),
         spotify_timeout_s=env.number("SPOTIFY_TIMEOUT_S", 10.0, minimum=0.1),

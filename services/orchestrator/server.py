@@ -43,7 +43,7 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     recent = RecentPrompts(cfg.popular.window_s)
     servicer = OrchestratorServicer(
         peers,
-        SessionStore(Cache(store, "orchestrator", cache_metrics), cfg.session_ttl_s),
+        SessionStore(Cache(store, "orchestrator", cache_metrics), cfg.session_ttl_s, cfg.repeat_ttl_s),
         Admission(identities, quotas, cfg.caller_quota, cfg.user_quota),
         BackgroundWork(quotas, cfg.prefetch_max_inflight, cfg.prefetch_user_quota),
         cfg.recommend_timeout_s,

@@ -90,7 +90,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             # From here on the user is who the token says: every per-user artifact is reached through it.
             params = dataclasses.replace(params, user_id=identity.user_id)
             admitted_s = time.perf_counter() - started
-            session = await self._sessions.load(identity.key, params.session_id)
+            session = await self._sessions.load(identity.key, params.session_id, params.prompt)
             if not params.session_id:  # a later prompt of a session may be a tweak ("more upbeat"), not a mood
                 self._recent.add(params.prompt)
             response = await workflow.recommend(self._peers, params, session, emit)

@@ -3,8 +3,9 @@
 A follow-up with the same prompt reuses the mood and the candidate pool (no LLM call, no upstream call)
 and skips tracks already served. A tweaked prompt ("same but more upbeat") is read against the session's
 mood; when what it asks of the catalog is unchanged (genres, artists, named tracks, exclusions), the pool
-is re-ranked for the new targets instead of gathered again. The record holds a digest of the prompt,
-never the prompt.
+is re-ranked for the new targets instead of gathered again. A new session whose prompt the same user
+asked lately (a repeat) starts from that pass's mood and pool, for REPEAT_TTL_S: the same playlist,
+without gathering it again. Records hold a digest of the prompt, never the prompt.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def _asks_the_same(a: common_pb2.MoodProfile, b: common_pb2.MoodProfile) -> bool
 class Session:
     session_id: str
     record: session_pb2.SessionRecord = field(default_factory=session_pb2.SessionRecord)
+    new: bool = False  # begun by this request (no session id was given)
 
     @property
     def mood(self) -> common_pb2.MoodProfile | None:
@@ -99,26 +101,43 @@ def new_session_id() -> str:
 
 
 class SessionStore:
-    def __init__(self, cache: Cache, ttl_s: float) -> None:
+    def __init__(self, cache: Cache, ttl_s: float, repeat_ttl_s: float) -> None:
         self._cache = cache
         self._ttl_s = ttl_s
+        self._repeat_ttl_s = repeat_ttl_s
 
     def _key(self, user_key: str, session_id: str) -> str:
         # The verified user is part of the key so one user cannot read another's session by naming its id.
         return self._cache.key("session", user_key, session_id)
 
-    async def load(self, user_key: str, session_id: str) -> Session:
+    def _repeat_key(self, user_key: str, prompt: str) -> str:
+        return self._cache.key("repeat", user_key, prompt_digest(prompt))
+
+    async def load(self, user_key: str, session_id: str, prompt: str) -> Session:
         """`user_key` is the verified identity's key (services.common.identity), never a caller-named id."""
         if not session_id:
-            return Session(new_session_id())
-        raw = await self._cache.get(self._key(user_key, session_id))
+            session = Session(new_session_id(), new=True)
+            repeat = await self._read(self._repeat_key(user_key, prompt))
+            if repeat is not None:
+                session.record.CopyFrom(repeat)
+            return session
+        return Session(session_id, await self._read(self._key(user_key, session_id)) or session_pb2.SessionRecord())
+
+    async def _read(self, key: str) -> session_pb2.SessionRecord | None:
+        raw = await self._cache.get(key)
         if raw is None:
-            return Session(session_id)
+            return None
         try:
-            return Session(session_id, session_pb2.SessionRecord.FromString(raw))
+            return session_pb2.SessionRecord.FromString(raw)
         except DecodeError:
             log.warning("an unreadable session record was ignored")
-            return Session(session_id)
+            return None
 
     async def save(self, user_key: str, session: Session) -> None:
         await self._cache.set_message(self._key(user_key, session.session_id), session.record, self._ttl_s)
+        if session.new:  # what a later repeat of this prompt may start from: the pass, not what was served
+            repeat = session_pb2.SessionRecord()
+            repeat.CopyFrom(session.record)
+            del repeat.served[:]
+            key = self._cache.key("repeat", user_key, repeat.prompt_digest)
+            await self._cache.set_message(key, repeat, self._repeat_ttl_s)

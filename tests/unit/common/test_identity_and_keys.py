@@ -118,9 +118,9 @@ def test_key_parts_are_escaped_so_different_parts_never_share_a_key() -> None:
 
 
 async def test_sessions_of_colliding_ids_stay_apart() -> None:
-    store = SessionStore(Cache(MemoryStore(), "orchestrator"), ttl_s=60)
+    store = SessionStore(Cache(MemoryStore(), "orchestrator"), ttl_s=60, repeat_ttl_s=60)
     session = Session("c")
     session.serve(["t1"])
     await store.save("kc:b", session)
-    assert (await store.load("kc", "b:c")).served == []
-    assert (await store.load("kc:b", "c")).served == ["t1"]
+    assert (await store.load("kc", "b:c", "p")).served == []
+    assert (await store.load("kc:b", "c", "p")).served == ["t1"]

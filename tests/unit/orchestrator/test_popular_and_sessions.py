@@ -52,13 +52,31 @@ def test_the_pool_is_reused_when_the_mood_asks_the_catalog_for_the_same_things()
 
 async def test_a_saved_session_holds_a_digest_of_the_prompt_never_the_prompt() -> None:
     store = MemoryStore()
-    sessions = SessionStore(Cache(store, "orchestrator"), ttl_s=60)
+    sessions = SessionStore(Cache(store, "orchestrator"), ttl_s=60, repeat_ttl_s=60)
     session = remembered()
     session.serve(["t1"])
     await sessions.save("user-1", session)
 
     raw = b"".join(v for _, v in store._data.values())
     assert PROMPT.encode() not in raw and PROMPT.casefold().encode() not in raw
-    loaded = await sessions.load("user-1", "s1")
+    loaded = await sessions.load("user-1", "s1", PROMPT)
     assert loaded.same_prompt(PROMPT) and loaded.served == ["t1"]
-    assert (await sessions.load("user-2", "s1")).mood is None, "another user cannot read it"
+    assert (await sessions.load("user-2", "s1", PROMPT)).mood is None, "another user cannot read it"
+
+
+async def test_a_users_repeat_of_a_prompt_starts_from_that_pass_and_no_one_elses() -> None:
+    sessions = SessionStore(Cache(MemoryStore(), "orchestrator"), ttl_s=60, repeat_ttl_s=60)
+    first = await sessions.load("user-1", "", PROMPT)
+    assert first.new and first.mood is None
+    first.remember(
+        PROMPT, mood("jazz"), [Candidate(common_pb2.Track(spotify_id="t1"), 1)], common_pb2.Exclusions(), 0.3, []
+    )
+    first.serve(["t1"])
+    await sessions.save("user-1", first)
+
+    repeat = await sessions.load("user-1", "", "  rainy sunday, SLOW jazz ")
+    assert repeat.session_id != first.session_id
+    assert repeat.mood_for(PROMPT) == mood("jazz") and repeat.pool_for(mood("jazz"))
+    assert repeat.served == [], "a repeat is the same playlist again, not a follow-up"
+    assert (await sessions.load("user-2", "", PROMPT)).mood is None
+    assert (await sessions.load("user-1", "", "another prompt")).mood is None
