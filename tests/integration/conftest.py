@@ -23,6 +23,8 @@ async def mesh(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Mesh]:
         profile="fast",
         redis="spawn",
         log_dir=tmp_path_factory.mktemp("mesh-logs"),
+        # A test that empties Redis means it: no process-local copy stands in (tests/chaos covers those).
+        service_env={"CACHE_LOCAL_COPY_S": "0"},
         one_service_env={"orchestrator": {"POPULAR_MOODS": POPULAR_MOOD, "POPULAR_MOODS_INTERVAL_S": "3600"}},
     )
     async with running_mesh(options) as running:

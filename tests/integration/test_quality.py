@@ -199,7 +199,7 @@ async def test_a_pass_that_finds_nothing_is_an_error_that_says_why_never_an_empt
     mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
 ) -> None:
     # The user is known (the token was verified once), and nothing else is cached (the mesh's own
-    # redis-server): with Spotify and ReccoBeats down, every source must come up empty.
+    # redis-server, no process-local copies): with Spotify and ReccoBeats down, every source comes up empty.
     await recommend(orchestrator, "a first request, so the token's user is known", 208)
     client = aioredis.from_url(mesh.redis_url)
     try:
