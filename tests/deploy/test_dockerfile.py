@@ -4,40 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass, field
 
 from tests.deploy.conftest import ROOT, tool
+from tests.deploy.dockerfile import DOCKERFILE, stages
 
-DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 SECRET_NAME = re.compile(r"(?i)(key|token|secret|password|credential)")
-
-
-@dataclass
-class Stage:
-    name: str
-    base: str
-    instructions: list[tuple[str, str]] = field(default_factory=list)
-
-    def args(self, instruction: str) -> list[str]:
-        return [arg for name, arg in self.instructions if name == instruction]
-
-
-def stages() -> list[Stage]:
-    """Instructions per stage, continuation lines joined, comments dropped."""
-    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
-    parsed: list[Stage] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        instruction, _, arg = line.partition(" ")
-        instruction = instruction.upper()
-        if instruction == "FROM":
-            base, _, name = arg.partition(" AS ")
-            parsed.append(Stage(name.strip(), base.strip()))
-        elif parsed:
-            parsed[-1].instructions.append((instruction, " ".join(arg.split())))
-    return parsed
 
 
 def test_a_build_stage_generates_the_stubs_with_the_makefiles_recipe() -> None:
