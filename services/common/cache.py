@@ -32,6 +32,7 @@ from segue.v1 import common_pb2
 from services.common import context
 from services.common.breaker import Breaker, BreakerState
 from services.common.config import ServerConfig
+from services.common.degradation import CACHE
 from services.common.metrics import CacheMetrics
 from services.common.redis_client import RedisClient, RedisCluster, connect_configured
 
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=Message)
 T = TypeVar("T")
 
-CACHE_COMPONENT = "cache"
+CACHE_COMPONENT = CACHE
 CACHE_UNAVAILABLE = (
     "the shared cache (Redis) did not answer: this answer was made without it (from recent local copies at most)"
 )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from segue.v1 import common_pb2
 
+from services.common.degradation import LLM_GATEWAY, fallback_used
 from services.common.errors import DeadlineExceeded, ResourceExhausted, SegueError, UpstreamRejected
 from services.common.logs import short
 from services.llm_gateway.gemini import InvalidAnswer
-
-COMPONENT = "llm_gateway"
 
 
 def why(exc: Exception) -> str:
@@ -28,6 +27,4 @@ def why(exc: Exception) -> str:
 
 
 def fallback_warning(exc: Exception, what_instead: str) -> common_pb2.Warning:
-    return common_pb2.Warning(
-        code=common_pb2.WARNING_CODE_FALLBACK_USED, component=COMPONENT, message=f"{why(exc)}; {what_instead}"
-    )
+    return fallback_used(LLM_GATEWAY, f"{why(exc)}; {what_instead}")

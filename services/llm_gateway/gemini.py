@@ -19,6 +19,7 @@ from google.genai import types
 from pydantic import BaseModel, ValidationError
 
 from services.common import context, upstream_calls
+from services.common.degradation import GEMINI
 from services.common.errors import (
     DeadlineExceeded,
     ResourceExhausted,
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
-UPSTREAM = "gemini"
+UPSTREAM = GEMINI
 _CHARS_PER_TOKEN = 4  # Gemini's rule of thumb for English text
 _ANSWERS_PER_CALL = 2  # an answer outside the schema is asked for once more, then given up on
 

@@ -1,53 +1,21 @@
-"""Stubs for the three services the orchestrator drives, and how their failures surface."""
+"""Stubs for the three services the orchestrator drives; `call` turns their failures into PeerFailed."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import cast
 
-import grpc
 from grpc import aio
 from segue.v1 import llm_gateway_pb2_grpc, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
 
 from services.common.channels import DEFAULT_CONNECT_TIMEOUT_S, make_channel
 from services.common.config import SecurityConfig
 from services.common.context import SPOTIFY_TOKEN_HEADER
-from services.common.errors import SegueError
+from services.common.degradation import ask_peer as call
+from services.common.errors import PeerFailed
 from services.common.metrics import GrpcMetrics
 
-T = TypeVar("T")
-
-# Peer answers about the request itself pass through unchanged; a peer that cannot answer in time is
-# the caller's DEADLINE_EXCEEDED; anything else is the peer's problem, reported as UNAVAILABLE (or
-# degraded around, where the workflow can).
-_ABOUT_THE_REQUEST = {
-    grpc.StatusCode.UNAUTHENTICATED,
-    grpc.StatusCode.PERMISSION_DENIED,
-    grpc.StatusCode.INVALID_ARGUMENT,
-}
-
-
-class PeerFailed(SegueError):
-    def __init__(self, component: str, code: grpc.StatusCode, details: str) -> None:
-        if code in _ABOUT_THE_REQUEST:
-            message, surfaced = details, code
-        elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            message, surfaced = f"{component} did not answer before the deadline", code
-        else:
-            message, surfaced = f"{component}: {details}", grpc.StatusCode.UNAVAILABLE
-        super().__init__(message)
-        self.component = component
-        self.code = surfaced
-        self.peer_code = code
-
-
-async def call(component: str, pending: Awaitable[T]) -> T:
-    """Await a peer call, turning its gRPC error into a PeerFailed that names the peer."""
-    try:
-        return await pending
-    except aio.AioRpcError as exc:
-        raise PeerFailed(component, exc.code(), exc.details() or exc.code().name) from exc
+__all__ = ["PeerFailed", "Peers", "call", "token_metadata"]
 
 
 def token_metadata(token: str) -> tuple[tuple[str, str], ...]:
@@ -56,9 +24,9 @@ def token_metadata(token: str) -> tuple[tuple[str, str], ...]:
 
 @dataclass
 class Peers:
-    llm: llm_gateway_pb2_grpc.LlmGatewayStub
-    seeds: seed_gatherer_pb2_grpc.SeedGathererStub
-    reccobeats: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub
+    llm: llm_gateway_pb2_grpc.LlmGatewayAsyncStub
+    seeds: seed_gatherer_pb2_grpc.SeedGathererAsyncStub
+    reccobeats: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub
     channels: tuple[aio.Channel, ...]
 
     @classmethod
@@ -84,9 +52,13 @@ class Peers:
             for a in (llm_addr, seeds_addr, reccobeats_addr)
         )
         return cls(
-            llm=llm_gateway_pb2_grpc.LlmGatewayStub(llm),
-            seeds=seed_gatherer_pb2_grpc.SeedGathererStub(seeds),
-            reccobeats=reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(recco),
+            # grpc ships no types, so mypy cannot pick the stubs' aio overload by itself.
+            llm=cast("llm_gateway_pb2_grpc.LlmGatewayAsyncStub", llm_gateway_pb2_grpc.LlmGatewayStub(llm)),
+            seeds=cast("seed_gatherer_pb2_grpc.SeedGathererAsyncStub", seed_gatherer_pb2_grpc.SeedGathererStub(seeds)),
+            reccobeats=cast(
+                "reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub",
+                reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(recco),
+            ),
             channels=(llm, seeds, recco),
         )
 

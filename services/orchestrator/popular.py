@@ -25,6 +25,7 @@ from prometheus_client import Counter as PromCounter
 from segue.v1 import llm_gateway_pb2, seed_gatherer_pb2
 
 from services.common import context
+from services.common.degradation import LLM_GATEWAY, SEED_GATHERER
 from services.common.errors import SegueError
 from services.orchestrator.peers import Peers, call
 
@@ -133,7 +134,7 @@ class PopularMoods:
     async def _warm(self, prompt: str) -> None:
         context.set_deadline_in(self._settings.timeout_s)
         answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
-            "llm_gateway", self._peers.llm.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt=prompt))
+            LLM_GATEWAY, self._peers.llm.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt=prompt))
         )
         request = seed_gatherer_pb2.DiscoverArtistsRequest(mood_prompt=prompt, mood=answer.mood)
-        await call("seed_gatherer", self._peers.seeds.DiscoverArtists(request))
+        await call(SEED_GATHERER, self._peers.seeds.DiscoverArtists(request))

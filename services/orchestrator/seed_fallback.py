@@ -12,15 +12,15 @@ import asyncio
 from grpc import aio
 from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2
 
+from services.common.degradation import ORCHESTRATOR, fallback_used
 from services.common.errors import Unavailable
 
 MAX_ARTISTS = 3
 TRACKS_PER_ARTIST = 5
-COMPONENT = "orchestrator"
 
 
 async def _artist_tracks(
-    gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub, name: str, usage: common_pb2.CacheUsage
+    gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub, name: str, usage: common_pb2.CacheUsage
 ) -> list[common_pb2.Track]:
     """A few tracks of the best match for `name`; none when ReccoBeats has no such artist or cannot answer."""
     try:
@@ -41,7 +41,10 @@ async def _artist_tracks(
 
 
 async def seeds_from_mood_artists(
-    gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub, mood: common_pb2.MoodProfile, max_seeds: int, why: str
+    gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub,
+    mood: common_pb2.MoodProfile,
+    max_seeds: int,
+    why: str,
 ) -> seed_gatherer_pb2.GatherSeedsResponse:
     """Seeds (first tracks of each artist, round robin), all of them candidates, with a warning saying why.
 
@@ -58,9 +61,7 @@ async def seeds_from_mood_artists(
     seeds = found[:max_seeds]
     if not seeds:
         raise Unavailable(f"seed_gatherer: {why}; and no artist of the mood was found on ReccoBeats to start from")
-    warning = common_pb2.Warning(
-        code=common_pb2.WARNING_CODE_FALLBACK_USED,
-        component=COMPONENT,
-        message=f"the seed gatherer is unreachable ({why}): seeds come from the mood's artists, not your taste",
+    warning = fallback_used(
+        ORCHESTRATOR, f"the seed gatherer is unreachable ({why}): seeds come from the mood's artists, not your taste"
     )
     return seed_gatherer_pb2.GatherSeedsResponse(seeds=seeds, candidates=found, cache=usage, warnings=[warning])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -35,6 +35,17 @@ from segue.v1 import (
 
 from services.common import context, mood_heuristics
 from services.common.cache import cache_warnings
+from services.common.degradation import (
+    LLM_GATEWAY,
+    ORCHESTRATOR,
+    RECCOBEAT_GATEWAY,
+    RECCOBEATS,
+    SEED_GATHERER,
+    Accounting,
+    degraded,
+    fallback_used,
+    missing_features,
+)
 from services.common.errors import DeadlineExceeded, NotFound, SegueError, Unavailable
 from services.common.genres import genre_index, with_genres
 from services.orchestrator import ranking, seed_fallback
@@ -56,22 +67,11 @@ MIN_POOL = 25
 
 
 @dataclass
-class Tally:
+class Tally(Accounting):
     """What the request cost and where it degraded, gathered from every step."""
 
-    warnings: list[common_pb2.Warning] = field(default_factory=list)
     timings: list[common_pb2.PhaseTiming] = field(default_factory=list)
-    cache: common_pb2.CacheUsage = field(default_factory=common_pb2.CacheUsage)
     llm: common_pb2.LlmUsage = field(default_factory=common_pb2.LlmUsage)
-
-    def warn(self, code: common_pb2.WarningCode.ValueType, component: str, message: str) -> None:
-        self.warnings.append(common_pb2.Warning(code=code, component=component, message=message))
-
-    def absorb(self, cache: common_pb2.CacheUsage, warnings: Iterable[common_pb2.Warning]) -> None:
-        """What a peer's answer reports about itself: its cache use and its warnings."""
-        self.cache.hits += cache.hits
-        self.cache.misses += cache.misses
-        self.warnings.extend(warnings)
 
     def unique_warnings(self) -> list[common_pb2.Warning]:
         """Each warning once: several peers report the same trouble (e.g. the shared cache) alike."""
@@ -125,21 +125,13 @@ async def optional_step(component: str, pending: Awaitable[R], tally: Tally, wha
     """
     try:
         return await call(component, pending)
-    except DeadlineExceeded:  # no time left to even start the step (raised before the call goes out)
-        tally.warn(common_pb2.WARNING_CODE_PARTIAL_RESULT, component, f"{what} had no time left before the deadline")
+    except DeadlineExceeded as exc:  # no time left to even start the step (raised before the call goes out)
+        tally.warnings.append(degraded(exc, component, f"{what} skipped"))
         return None
     except PeerFailed as exc:
-        if exc.peer_code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            tally.warn(common_pb2.WARNING_CODE_PARTIAL_RESULT, component, f"{what} did not arrive before the deadline")
-        elif exc.code == grpc.StatusCode.UNAVAILABLE:
-            code = (
-                common_pb2.WARNING_CODE_UPSTREAM_RATE_LIMITED
-                if exc.peer_code == grpc.StatusCode.RESOURCE_EXHAUSTED
-                else common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE
-            )
-            tally.warn(code, component, f"{what} skipped: {exc.message}")
-        else:
+        if exc.code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
             raise
+        tally.warnings.append(degraded(exc, component, f"{what} skipped"))
         return None
 
 
@@ -158,16 +150,12 @@ async def analyze_mood(peers: Peers, params: RecommendParams, session: Session, 
         return reused
     request = llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt, refines=session.mood)
     try:
-        answer: llm_gateway_pb2.AnalyzeMoodResponse = await call("llm_gateway", peers.llm.AnalyzeMood(request))
+        answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(LLM_GATEWAY, peers.llm.AnalyzeMood(request))
     except PeerFailed as exc:
         if exc.code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
             raise
         # The same keyword reading the llm_gateway falls back on when Gemini fails.
-        tally.warn(
-            common_pb2.WARNING_CODE_FALLBACK_USED,
-            "orchestrator",
-            f"the mood was read by keyword heuristics: {exc.message}",
-        )
+        tally.warnings.append(fallback_used(ORCHESTRATOR, f"the mood was read by keyword heuristics: {exc.message}"))
         return mood_heuristics.mood_profile(params.prompt)
     tally.add_llm(answer.usage)
     tally.warnings.extend(answer.warnings)
@@ -176,7 +164,7 @@ async def analyze_mood(peers: Peers, params: RecommendParams, session: Session, 
 
 async def warm_user_context(peers: Peers, user_id: str, token: str) -> None:
     request = seed_gatherer_pb2.WarmUserContextRequest(user_id=user_id)
-    await call("seed_gatherer", peers.seeds.WarmUserContext(request, metadata=token_metadata(token)))
+    await call(SEED_GATHERER, peers.seeds.WarmUserContext(request, metadata=token_metadata(token)))
 
 
 async def gather_seeds(
@@ -187,7 +175,7 @@ async def gather_seeds(
     )
     try:
         answer: seed_gatherer_pb2.GatherSeedsResponse = await call(
-            "seed_gatherer", peers.seeds.GatherSeeds(request, metadata=token_metadata(params.token))
+            SEED_GATHERER, peers.seeds.GatherSeeds(request, metadata=token_metadata(params.token))
         )
     except PeerFailed as exc:
         if exc.code != grpc.StatusCode.UNAVAILABLE:
@@ -202,7 +190,7 @@ async def discover_artists(
 ) -> seed_gatherer_pb2.DiscoverArtistsResponse | None:
     request = seed_gatherer_pb2.DiscoverArtistsRequest(mood_prompt=params.prompt, mood=mood)
     answer = await optional_step(
-        "seed_gatherer",
+        SEED_GATHERER,
         peers.seeds.DiscoverArtists(request, metadata=token_metadata(params.token), timeout=step_timeout()),
         tally,
         "artist discovery",
@@ -225,7 +213,7 @@ async def recommend_around(
         targets=mood.targets,
     )
     answer = await optional_step(
-        "reccobeat_gateway",
+        RECCOBEAT_GATEWAY,
         peers.reccobeats.GetRecommendations(request, timeout=step_timeout()),
         tally,
         "recommendations around the seeds",
@@ -244,7 +232,7 @@ async def attach_features(peers: Peers, tracks: list[common_pb2.Track], tally: T
         return
     request = reccobeat_gateway_pb2.GetAudioFeaturesRequest(ids=list(lacking))
     answer = await optional_step(
-        "reccobeat_gateway",
+        RECCOBEAT_GATEWAY,
         peers.reccobeats.GetAudioFeatures(request, timeout=step_timeout()),
         tally,
         "audio features of the candidates",
@@ -384,13 +372,13 @@ async def recommend(
     if len(playlist) < params.size:
         tally.warn(
             common_pb2.WARNING_CODE_PARTIAL_RESULT,
-            "orchestrator",
+            ORCHESTRATOR,
             f"found {len(playlist)} tracks that fit what the prompt allows, of the {params.size} asked for"
             + (" (tracks already served in this session are skipped)" if served else ""),
         )
     missing = sum(not r.track.HasField("audio_features") for r in playlist)
     if missing:
-        tally.warn(common_pb2.WARNING_CODE_MISSING_DATA, "reccobeats", f"{missing} tracks have no audio features")
+        tally.warnings.append(missing_features(RECCOBEATS, missing))
 
     session.remember(params.prompt, mood, gathered.pool, gathered.excluded, gathered.share, gathered.known_artists)
     session.serve([r.track.spotify_id for r in playlist])

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from segue.v1 import common_pb2
 
+from services.common.degradation import RECCOBEATS, fallback_used
 from services.common.errors import InvalidArgument
 from services.common.features import FEATURE_RANGES, targets_as_params
-from services.reccobeat_gateway.outcomes import warning
 from services.reccobeat_gateway.validation import clean_ids
 
 MAX_SEEDS = 5
@@ -48,16 +48,16 @@ def balance_seeds(seeds: Sequence[str], negative_seeds: Sequence[str]) -> Balanc
     if overlap:
         negative = tuple(i for i in negative if i not in positive)
         warnings.append(
-            warning(
-                common_pb2.WARNING_CODE_FALLBACK_USED,
+            fallback_used(
+                RECCOBEATS,
                 f"dropped {len(overlap)} negative seed(s) that are also seeds: {', '.join(overlap)}",
             )
         )
     if len(negative) >= len(positive):
         keep = len(positive) - 1
         warnings.append(
-            warning(
-                common_pb2.WARNING_CODE_FALLBACK_USED,
+            fallback_used(
+                RECCOBEATS,
                 f"kept {keep} of {len(negative)} negative seed(s): ReccoBeats needs fewer negatives than seeds "
                 f"({len(positive)})",
             )

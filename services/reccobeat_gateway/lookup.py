@@ -22,12 +22,12 @@ from segue.v1 import common_pb2, reccobeat_gateway_pb2
 
 from services.common.batching import MicroBatcher
 from services.common.cache import Cache
+from services.common.degradation import RECCOBEATS, degraded
 from services.common.errors import SegueError
 from services.common.metrics import WorkSharingMetrics
 from services.reccobeat_gateway.absent import AbsentIds
 from services.reccobeat_gateway.client import MAX_IDS_PER_CALL
 from services.reccobeat_gateway.metrics import GatewayMetrics
-from services.reccobeat_gateway.outcomes import failure_warning
 from services.reccobeat_gateway.validation import MAX_IDS_PER_REQUEST, clean_ids
 
 Row = TypeVar("Row", common_pb2.Track, reccobeat_gateway_pb2.TrackFeatures, common_pb2.Artist)
@@ -123,7 +123,7 @@ class BatchLookup(Generic[Row]):
         if failures and failed == len(to_fetch) and result.cache.hits == 0:
             raise next(iter(failures.values()))[0]  # nothing to return: the caller should see the upstream's state
         for exc, count in failures.values():
-            result.warnings.append(failure_warning(exc, f"{count} {self._kind} ID(s) could not be looked up"))
+            result.warnings.append(degraded(exc, RECCOBEATS, f"{count} {self._kind} ID(s) could not be looked up"))
         for i, as_written in requested.items():
             if i in by_id:
                 result.found[as_written] = by_id[i]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from segue.v1 import common_pb2, reccobeat_gateway_pb2
 
 from services.common.cache import Cache, digest, lookup_usage
+from services.common.degradation import RECCOBEATS, fallback_used
 from services.common.errors import UpstreamRejected
 from services.common.singleflight import SingleFlight, cached_once
 from services.reccobeat_gateway.client import ReccoBeatsClient, RecommendationQuery
@@ -23,7 +24,6 @@ from services.reccobeat_gateway.guardrails import (
     target_params,
 )
 from services.reccobeat_gateway.lookup import row_ids
-from services.reccobeat_gateway.outcomes import warning
 
 # The cached form of an upstream answer: tracks, the negatives finally sent, and fallback warnings.
 Answer = reccobeat_gateway_pb2.GetRecommendationsResponse
@@ -93,8 +93,8 @@ class Recommender:
                 raise
             answer.ClearField("negative_seeds_used")
             answer.warnings.append(
-                warning(
-                    common_pb2.WARNING_CODE_FALLBACK_USED,
+                fallback_used(
+                    RECCOBEATS,
                     f"ReccoBeats refused the seed combination ({exc.message}); retried without negative seeds",
                 )
             )

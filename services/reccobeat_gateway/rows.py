@@ -16,12 +16,13 @@ from urllib.parse import urlsplit
 
 from segue.v1 import common_pb2, reccobeat_gateway_pb2
 
+from services.common.degradation import RECCOBEATS
 from services.common.errors import UpstreamError
 from services.common.features import FEATURE_NAMES
 
 log = logging.getLogger(__name__)
 
-UPSTREAM = "reccobeats"
+UPSTREAM = RECCOBEATS
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Spotify IDs are base-62; ReccoBeats IDs are UUIDs. Anything else (a comma above all) would corrupt a CSV batch.

@@ -13,10 +13,10 @@ from itertools import zip_longest
 
 from segue.v1 import common_pb2
 
+from services.common.degradation import SPOTIFY, degraded
 from services.common.fanout import failures, gather_tolerant
 from services.common.genres import named_in
 from services.seed_gatherer.catalog_search import CatalogSearch, Found
-from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.seed_selection import unique_tracks
 from services.seed_gatherer.spotify_client import search_query
 
@@ -62,7 +62,5 @@ async def search_mood_tracks(
     )
     failed = failures(results)
     if failed:
-        out.warnings.append(
-            upstream_warning("spotify", failed[0], f"{len(failed)} of {len(queries)} mood searches failed")
-        )
+        out.warnings.append(degraded(failed[0], SPOTIFY, f"{len(failed)} of {len(queries)} mood searches failed"))
     return out

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from grpc import aio
 from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc
+
+from services.common.degradation import RECCOBEAT_GATEWAY, RECCOBEATS, ask_peer, degraded, missing_features
+from services.common.errors import PeerFailed
 
 
 @dataclass
@@ -30,12 +32,10 @@ async def attach_features(
     if not ids:
         return FeatureLookup(copies, answered=True)
     try:
-        response = await gateway.GetAudioFeatures(reccobeat_gateway_pb2.GetAudioFeaturesRequest(ids=ids))
-    except aio.AioRpcError as exc:
-        problem = f"audio features unavailable ({exc.code().name}: {exc.details()}); tracks are unscored"
-        unavailable = common_pb2.Warning(
-            code=common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE, component="reccobeat_gateway", message=problem
-        )
+        request = reccobeat_gateway_pb2.GetAudioFeaturesRequest(ids=ids)
+        response = await ask_peer(RECCOBEAT_GATEWAY, gateway.GetAudioFeatures(request))
+    except PeerFailed as exc:
+        unavailable = degraded(exc, RECCOBEAT_GATEWAY, "audio features unavailable, tracks are unscored")
         return FeatureLookup(copies, answered=False, warnings=[unavailable])
     by_id = {f.id: f for f in response.features}
     for track in copies:
@@ -46,13 +46,7 @@ async def attach_features(
     lookup = FeatureLookup(copies, answered=True, cache=response.cache, warnings=list(response.warnings))
     lacking = len(copies) - len(lookup.with_features)
     if lacking:
-        lookup.warnings.append(
-            common_pb2.Warning(
-                code=common_pb2.WARNING_CODE_MISSING_DATA,
-                component="reccobeats",
-                message=f"{lacking} of {len(copies)} tracks have no audio features",
-            )
-        )
+        lookup.warnings.append(missing_features(RECCOBEATS, lacking, len(copies)))
     return lookup
 
 

@@ -18,17 +18,24 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
-from grpc import aio
 from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2
 
 from services.common.cache import Cache, digest, lookup_usage
-from services.common.errors import SegueError, Unavailable
+from services.common.degradation import (
+    RECCOBEAT_GATEWAY,
+    SEED_GATHERER,
+    SPOTIFY,
+    absorb,
+    ask_peer,
+    degraded,
+    fallback_used,
+)
+from services.common.errors import SegueError
 from services.common.fanout import failures, gather_tolerant
 from services.common.features import fit_score
 from services.common.genres import artist_keys, genre_index, same_name, with_genres
 from services.seed_gatherer.audio_features import attach_features
 from services.seed_gatherer.catalog_search import CatalogSearch, Found
-from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.phases import PhaseClock, PhaseMetrics
 from services.seed_gatherer.pruning import Ask, prune
 from services.seed_gatherer.pruning import Found as Candidate
@@ -58,11 +65,8 @@ class DiscoverySettings:
 
 
 async def ask_gateway(pending: Awaitable[T]) -> T:
-    """A gateway call whose failure is a SegueError, so a fan-out can degrade around it."""
-    try:
-        return await pending
-    except aio.AioRpcError as exc:
-        raise Unavailable(f"reccobeat_gateway: {exc.code().name}: {exc.details()}") from exc
+    """A gateway call whose failure is a SegueError (PeerFailed), so a fan-out can degrade around it."""
+    return await ask_peer(RECCOBEAT_GATEWAY, pending)
 
 
 def cache_key_parts(ask: Ask) -> list[str]:
@@ -109,7 +113,7 @@ class ArtistDiscovery:
             tracks = await self._tracks(chosen, out)
         with clock.phase("features"):
             lookup = await attach_features(self._gateway, tracks)
-            _absorb(out, lookup.cache, lookup.warnings)
+            absorb(out, lookup.cache, lookup.warnings)
         known = genre_index(chosen)
         scored = []
         for track in lookup.tracks:
@@ -144,7 +148,7 @@ class ArtistDiscovery:
             else:
                 found += [Candidate(a, len(found) + j) for j, a in enumerate(result.artists)]
         failed = failures(results)
-        self._warn_failed(out, "spotify", failed, len(steps), "artist searches")
+        self._warn_failed(out, SPOTIFY, failed, len(steps), "artist searches")
         return found, bool(failed)
 
     async def _on_reccobeats(self, ask: Ask, out: Response, why: str) -> list[Candidate]:
@@ -155,16 +159,15 @@ class ArtistDiscovery:
         found: list[Candidate] = []
         for name, result in zip(names, results, strict=True):
             if isinstance(result, reccobeat_gateway_pb2.SearchArtistsResponse):
-                _absorb(out, result.cache, result.warnings)
+                absorb(out, result.cache, result.warnings)
                 match = next((a for a in result.artists if same_name(a.name, name)), None)
                 if match is not None:
                     found.append(Candidate(match, len(found), named=name in ask.named_artists))
-        self._warn_failed(out, "reccobeat_gateway", failures(results), len(steps), "artist searches")
+        self._warn_failed(out, RECCOBEAT_GATEWAY, failures(results), len(steps), "artist searches")
         out.warnings.append(
-            common_pb2.Warning(
-                code=common_pb2.WARNING_CODE_FALLBACK_USED,
-                component="seed_gatherer",
-                message=f"{why}: artists were found by name on ReccoBeats, without their genres",
+            fallback_used(
+                SEED_GATHERER,
+                f"{why}: artists were found by name on ReccoBeats, without their genres",
             )
         )
         return found
@@ -187,9 +190,9 @@ class ArtistDiscovery:
         try:
             answer = await ask_gateway(self._gateway.GetArtists(reccobeat_gateway_pb2.GetArtistsRequest(ids=lacking)))
         except SegueError as exc:
-            out.warnings.append(upstream_warning("reccobeat_gateway", exc, "discovered artists skipped"))
+            out.warnings.append(degraded(exc, RECCOBEAT_GATEWAY, "discovered artists skipped"))
             return [a for a in chosen if a.reccobeats_id]
-        _absorb(out, answer.cache, answer.warnings)
+        absorb(out, answer.cache, answer.warnings)
         ids = {a.spotify_id: a.reccobeats_id for a in answer.artists}
         for artist in chosen:
             artist.reccobeats_id = artist.reccobeats_id or ids.get(artist.spotify_id, "")
@@ -203,12 +206,12 @@ class ArtistDiscovery:
         empty: list[common_pb2.Artist] = []
         for artist, result in zip(artists, results, strict=True):
             if isinstance(result, reccobeat_gateway_pb2.GetArtistTracksResponse):
-                _absorb(out, result.cache, result.warnings)
+                absorb(out, result.cache, result.warnings)
                 tracks.extend(result.tracks)
                 if not result.tracks:
                     empty.append(artist)
         await self._mark_useless(empty)
-        self._warn_failed(out, "reccobeat_gateway", failures(results), len(steps), "artist track lookups")
+        self._warn_failed(out, RECCOBEAT_GATEWAY, failures(results), len(steps), "artist track lookups")
         return tracks
 
     # A stub call starts its RPC when made: these make it only when the fan-out's turn comes.
@@ -225,7 +228,7 @@ class ArtistDiscovery:
     @staticmethod
     def _warn_failed(out: Response, component: str, failed: list[SegueError], total: int, what: str) -> None:
         if failed:
-            out.warnings.append(upstream_warning(component, failed[0], f"{len(failed)} of {total} {what} failed"))
+            out.warnings.append(degraded(failed[0], component, f"{len(failed)} of {total} {what} failed"))
 
 
 def _distinct(artists: Sequence[common_pb2.Artist]) -> list[common_pb2.Artist]:
@@ -242,9 +245,3 @@ def _distinct(artists: Sequence[common_pb2.Artist]) -> list[common_pb2.Artist]:
 def _by(track: common_pb2.Track, artist: common_pb2.Artist) -> bool:
     keys = set(artist_keys(artist))
     return any(keys.intersection(artist_keys(a)) for a in track.artists)
-
-
-def _absorb(out: Response, cache: common_pb2.CacheUsage, warnings: Sequence[common_pb2.Warning]) -> None:
-    out.cache.hits += cache.hits
-    out.cache.misses += cache.misses
-    out.warnings.extend(warnings)

@@ -14,10 +14,10 @@ from functools import partial
 
 from segue.v1 import common_pb2
 
+from services.common.degradation import SPOTIFY, degraded
 from services.common.fanout import failures, gather_tolerant
 from services.common.genres import same_name, words
 from services.seed_gatherer.catalog_search import CatalogSearch, Found
-from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.spotify_client import search_query
 
 MAX_TERMS = 4
@@ -64,9 +64,9 @@ async def resolve(search: CatalogSearch, token: str, mood: common_pb2.MoodProfil
     failed = failures(results)
     if failed:
         out.warnings.append(
-            upstream_warning(
-                "spotify",
+            degraded(
                 failed[0],
+                SPOTIFY,
                 f"{len(failed)} of {len(results)} searches for what the prompt rules out failed; "
                 "only what the mood's own words rule out is excluded",
             )

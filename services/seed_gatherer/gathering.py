@@ -25,6 +25,7 @@ from typing import TypeVar
 
 from segue.v1 import common_pb2, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2
 
+from services.common.degradation import SEED_GATHERER, SPOTIFY, Accounting, absorb, degraded, fallback_used
 from services.common.errors import SegueError, Unauthenticated
 from services.common.genres import Excluder, genre_index, with_genres
 from services.common.identity import Identities, Identity
@@ -32,7 +33,6 @@ from services.seed_gatherer import anchors, exclusions, mentions
 from services.seed_gatherer.audio_features import FeatureLookup, attach_features
 from services.seed_gatherer.balance import negative_seeds, plan_seeds, user_top_share
 from services.seed_gatherer.catalog_search import CatalogSearch
-from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.phases import PhaseClock, PhaseMetrics
 from services.seed_gatherer.seed_selection import ScoredTrack, pick_candidates, rank, unranked
 from services.seed_gatherer.user_context import UserContext, UserContextLoader
@@ -46,7 +46,7 @@ _ANCHOR = common_pb2.TRACK_SOURCE_ANCHOR
 
 
 @dataclass
-class GatherResult:
+class GatherResult(Accounting):
     seeds: list[seed_gatherer_pb2.Seed] = field(default_factory=list)
     candidates: list[seed_gatherer_pb2.Seed] = field(default_factory=list)
     negative_seeds: list[str] = field(default_factory=list)
@@ -54,16 +54,6 @@ class GatherResult:
     user_top_share: float = 0.0
     top_artists: list[common_pb2.Artist] = field(default_factory=list)
     timings: list[common_pb2.PhaseTiming] = field(default_factory=list)
-    cache: common_pb2.CacheUsage = field(default_factory=common_pb2.CacheUsage)
-    warnings: list[common_pb2.Warning] = field(default_factory=list)
-
-    def absorb(self, cache: common_pb2.CacheUsage, warnings: list[common_pb2.Warning]) -> None:
-        self.cache.hits += cache.hits
-        self.cache.misses += cache.misses
-        self.warnings.extend(warnings)
-
-    def searched(self, searches: int, hits: int, warnings: list[common_pb2.Warning]) -> None:
-        self.absorb(common_pb2.CacheUsage(hits=hits, misses=searches - hits), warnings)
 
 
 @dataclass(frozen=True)
@@ -126,9 +116,9 @@ class SeedGatherer:
             raise caught.exceptions[0] from None
         top, named, anchored, ruled = top_task.result(), named_task.result(), anchor_task.result(), ruled_task.result()
         result.absorb(top.lookup.cache, top.warnings + top.lookup.warnings)
-        result.searched(named.searches, named.cache_hits, named.warnings)
-        result.searched(anchored.searches, anchored.cache_hits, anchored.warnings)
-        result.searched(ruled.searches, ruled.cache_hits, ruled.warnings)
+        result.looked_up(named.searches, named.cache_hits, named.warnings)
+        result.looked_up(anchored.searches, anchored.cache_hits, anchored.warnings)
+        result.looked_up(ruled.searches, ruled.cache_hits, ruled.warnings)
         result.excluded = ruled.excluded
         context = top.context
         result.top_artists = list(context.top_artists) if context else []
@@ -164,11 +154,10 @@ class SeedGatherer:
             except Unauthenticated:
                 raise
             except SegueError as exc:
-                warnings.append(upstream_warning("spotify", exc, "top tracks skipped"))
+                warnings.append(degraded(exc, SPOTIFY, "top tracks skipped"))
             lookup = await attach_features(self._gateway, context.top_tracks if context else [])
         if context is not None:
-            lookup.cache.hits += context.cache_usage.hits
-            lookup.cache.misses += context.cache_usage.misses
+            absorb(lookup, context.cache_usage, ())
         return UserTop(context, lookup, warnings)
 
     def _explain(
@@ -184,7 +173,7 @@ class SeedGatherer:
             result.warnings.append(
                 common_pb2.Warning(
                     code=common_pb2.WARNING_CODE_MISSING_DATA,
-                    component="spotify",
+                    component=SPOTIFY,
                     message="not found in the catalog: "
                     + "; ".join(f"{m.title} by {m.artist}" if m.artist else m.title for m in named.missing),
                 )
@@ -201,10 +190,9 @@ class SeedGatherer:
             result.warnings.append(_no_seeds(f"no usable top tracks ({why}) and {what}"))
             return
         result.warnings.append(
-            common_pb2.Warning(
-                code=common_pb2.WARNING_CODE_FALLBACK_USED,
-                component="seed_gatherer",
-                message=f"no usable top tracks ({why}): seeds come from the named tracks and a Spotify search for "
+            fallback_used(
+                SEED_GATHERER,
+                f"no usable top tracks ({why}): seeds come from the named tracks and a Spotify search for "
                 f"{anchored.described or 'nothing'}",
             )
         )
@@ -244,4 +232,4 @@ def _why_unusable(context: UserContext | None) -> str:
 
 
 def _no_seeds(message: str) -> common_pb2.Warning:
-    return common_pb2.Warning(code=common_pb2.WARNING_CODE_PARTIAL_RESULT, component="seed_gatherer", message=message)
+    return common_pb2.Warning(code=common_pb2.WARNING_CODE_PARTIAL_RESULT, component=SEED_GATHERER, message=message)

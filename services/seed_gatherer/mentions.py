@@ -13,11 +13,11 @@ from functools import partial
 
 from segue.v1 import common_pb2
 
+from services.common.degradation import SPOTIFY, degraded
 from services.common.errors import SegueError
 from services.common.fanout import failures, gather_tolerant
 from services.common.genres import same_name
 from services.seed_gatherer.catalog_search import CatalogSearch, Found
-from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.spotify_client import search_query
 
 MAX_MENTIONS = 5
@@ -61,8 +61,6 @@ async def resolve(search: CatalogSearch, token: str, named: Sequence[common_pb2.
     failed: list[SegueError] = failures(results)
     if failed:
         out.warnings.append(
-            upstream_warning(
-                "spotify", failed[0], f"{len(failed)} of {len(wanted)} named tracks could not be looked up"
-            )
+            degraded(failed[0], SPOTIFY, f"{len(failed)} of {len(wanted)} named tracks could not be looked up")
         )
     return out

@@ -11,6 +11,7 @@ from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2, seed_gathere
 
 from services.common.cache import Cache, make_store
 from services.common.channels import make_channel
+from services.common.degradation import SPOTIFY
 from services.common.identity import NAMESPACE as IDENTITY_NAMESPACE
 from services.common.identity import Identities
 from services.common.metrics import CacheMetrics, GrpcMetrics, SchedulerMetrics, UpstreamMetrics, WorkSharingMetrics
@@ -36,11 +37,9 @@ async def build(
 ) -> ServiceDefinition:
     redis = connect_if_set(cfg.server)
     await warm_up(redis)
-    pacer = make_pacer(
-        redis, {"spotify": cfg.limits}, metrics=SchedulerMetrics.create(registry), settings=cfg.scheduler
-    )
+    pacer = make_pacer(redis, {SPOTIFY: cfg.limits}, metrics=SchedulerMetrics.create(registry), settings=cfg.scheduler)
     http = UpstreamClient(
-        "spotify",
+        SPOTIFY,
         cfg.spotify_base_url,
         timeout_s=cfg.spotify_timeout_s,
         metrics=UpstreamMetrics.create(registry),

@@ -17,9 +17,9 @@ from typing import TypeVar
 from segue.v1 import common_pb2, seed_gatherer_pb2
 
 from services.common.cache import Cache, lookup_usage
+from services.common.degradation import SPOTIFY, degraded
 from services.common.errors import SegueError, Unauthenticated
 from services.common.singleflight import SingleFlight
-from services.seed_gatherer.degradation import upstream_warning
 from services.seed_gatherer.spotify_client import SpotifyClient
 
 T = TypeVar("T")
@@ -89,7 +89,7 @@ class UserContextLoader:
                 raise result
         tracks = _value_or_raise(tracks)
         if isinstance(artists, SegueError):
-            problem = upstream_warning("spotify", artists, "top artists skipped, so genres do not count in scoring")
+            problem = degraded(artists, SPOTIFY, "top artists skipped, so genres do not count in scoring")
             return UserContext(top_tracks=tracks, top_artists=[], from_cache=False, warnings=[problem])
         artists = _value_or_raise(artists)
         await self._cache.set_message(
