@@ -29,17 +29,12 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from segue_cli.errors import MeshError
+from services.common import service_names
 from services.common.redis_client import connect
 from sim.profile import Profile, ProfileError, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("reccobeat_gateway", "llm_gateway", "seed_gatherer", "orchestrator")
-PROTO_NAMES = {
-    "orchestrator": "segue.v1.Orchestrator",
-    "llm_gateway": "segue.v1.LlmGateway",
-    "seed_gatherer": "segue.v1.SeedGatherer",
-    "reccobeat_gateway": "segue.v1.ReccoBeatGateway",
-}
 METRICS_ORDER = ("orchestrator", "llm_gateway", "seed_gatherer", "reccobeat_gateway")
 SIM_API_KEY = "sim-local-api-key"  # the simulator accepts any key; real deployments set GEMINI_API_KEY
 
@@ -331,6 +326,7 @@ async def wait_serving(
 ) -> None:
     """Poll the standard health service until `name` reports SERVING; fail early if the process dies."""
     deadline = time.monotonic() + timeout_s
+    served = health_pb2.HealthCheckRequest(service=service_names.BY_PACKAGE[name])
     async with open_channel(address, credentials) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
@@ -338,7 +334,7 @@ async def wait_serving(
                 tail = _tail(log_path)
                 raise MeshError(f"{name} exited with code {proc.returncode} during startup:\n{tail}")
             with contextlib.suppress(aio.AioRpcError):
-                reply = await stub.Check(health_pb2.HealthCheckRequest(service=PROTO_NAMES[name]), timeout=1)
+                reply = await stub.Check(served, timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             if time.monotonic() > deadline:

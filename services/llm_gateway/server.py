@@ -6,6 +6,7 @@ from grpc import aio
 from prometheus_client import CollectorRegistry
 from segue.v1 import llm_gateway_pb2_grpc
 
+from services.common import service_names
 from services.common.cache import Cache, make_store
 from services.common.metrics import CacheMetrics, SchedulerMetrics, WorkSharingMetrics
 from services.common.redis_client import connect_if_set, warm_up
@@ -19,8 +20,6 @@ from services.llm_gateway.metrics import LlmMetrics
 from services.llm_gateway.mood import BundleSettings, MoodAnalyzer
 from services.llm_gateway.servicer import LlmGatewayServicer
 from services.llm_gateway.tasks import TaskRunner
-
-SERVICE_NAME = "segue.v1.LlmGateway"
 
 
 async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
@@ -65,7 +64,7 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         llm_gateway_pb2_grpc.add_LlmGatewayServicer_to_server(servicer, server)
 
     return ServiceDefinition(
-        service_names=[SERVICE_NAME],
+        service_names=[service_names.LLM_GATEWAY],
         add_to_server=add_to_server,
         closers=[mood.aclose, gemini.aclose, store.close, *([redis.aclose] if redis else [])],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 from segue.v1 import orchestrator_pb2_grpc
 
+from services.common import service_names
 from services.common.cache import Cache, make_store
 from services.common.identity import NAMESPACE as IDENTITY_NAMESPACE
 from services.common.identity import Identities
@@ -55,7 +56,7 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     popular = PopularMoods(peers, cfg.popular, recent, registry)
     popular.start()
     return ServiceDefinition(
-        service_names=["segue.v1.Orchestrator"],
+        service_names=[service_names.ORCHESTRATOR],
         add_to_server=lambda server: orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(servicer, server),
         closers=[popular.stop, servicer.close, peers.close, spotify.aclose, store.close],
         public=True,

@@ -9,6 +9,7 @@ from grpc import aio
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc
 
+from services.common import service_names
 from services.common.cache import Cache, RedisStore, make_store
 from services.common.metrics import CacheMetrics, SchedulerMetrics, UpstreamMetrics, WorkSharingMetrics
 from services.common.redis_client import connect_configured, connect_if_set, warm_up
@@ -24,8 +25,6 @@ from services.reccobeat_gateway.lookup import BatchLookup
 from services.reccobeat_gateway.metrics import GatewayMetrics
 from services.reccobeat_gateway.recommendations import Recommender
 from services.reccobeat_gateway.servicer import ReccoBeatGatewayServicer
-
-SERVICE_NAME = "segue.v1.ReccoBeatGateway"
 
 
 async def build(
@@ -130,7 +129,7 @@ async def build(
         reccobeat_gateway_pb2_grpc.add_ReccoBeatGatewayServicer_to_server(servicer, server)
 
     return ServiceDefinition(
-        service_names=[SERVICE_NAME],
+        service_names=[service_names.RECCOBEAT_GATEWAY],
         add_to_server=add_to_server,
         closers=[tracks.aclose, features.aclose, client.aclose, store.close, *redis_closers],
     )

@@ -7,8 +7,9 @@ from typing import cast
 import httpx
 from grpc import aio
 from prometheus_client import CollectorRegistry
-from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2, seed_gatherer_pb2_grpc
+from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
 
+from services.common import service_names
 from services.common.cache import Cache, make_store
 from services.common.channels import make_channel
 from services.common.degradation import SPOTIFY
@@ -28,8 +29,6 @@ from services.seed_gatherer.phases import PhaseMetrics
 from services.seed_gatherer.servicer import SeedGathererServicer
 from services.seed_gatherer.spotify_client import SpotifyClient
 from services.seed_gatherer.user_context import UserContextLoader
-
-SERVICE_NAME = seed_gatherer_pb2.DESCRIPTOR.services_by_name["SeedGatherer"].full_name
 
 
 async def build(
@@ -79,7 +78,7 @@ async def build(
         seed_gatherer_pb2_grpc.add_SeedGathererServicer_to_server(servicer, server)
 
     return ServiceDefinition(
-        service_names=[SERVICE_NAME],
+        service_names=[service_names.SEED_GATHERER],
         add_to_server=add_to_server,
         closers=[http.aclose, store.close, channel.close, *([redis.aclose] if redis else [])],
     )
