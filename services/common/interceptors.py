@@ -20,7 +20,7 @@ import grpc
 from grpc import aio
 
 from services.common import context as call_context
-from services.common import upstream_calls
+from services.common import margins, upstream_calls
 from services.common.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted, SegueError
 from services.common.metrics import GO_CODE_NAMES, GrpcMetrics
 
@@ -394,7 +394,7 @@ class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStr
     with no time left fails at once instead of starting work nobody will wait for.
     """
 
-    def __init__(self, default_timeout_s: float, margin_s: float = 0.15) -> None:
+    def __init__(self, default_timeout_s: float, margin_s: float = margins.PROPAGATION_S) -> None:
         self._default = default_timeout_s
         self._margin = margin_s
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from services.common import context, upstream_calls
+from services.common import context, margins, upstream_calls
 from services.common.errors import DeadlineExceeded, UpstreamError, UpstreamRateLimited, UpstreamRejected
 from services.common.logs import short
 from services.common.metrics import UpstreamMetrics
@@ -37,7 +37,6 @@ from services.common.metrics import UpstreamMetrics
 log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {500, 502, 503, 504}
-ANSWER_MARGIN_S = 0.05  # kept back from a wait for the answer to reach the caller
 D = TypeVar("D", float, None)
 
 
@@ -147,7 +146,7 @@ class LocalCooldown:
         return max(0.0, self._until.get(upstream, 0.0) - self._clock())
 
 
-def call_time_s(window: LatencyWindow | None, cap_s: float, margin_s: float = ANSWER_MARGIN_S) -> float:
+def call_time_s(window: LatencyWindow | None, cap_s: float, margin_s: float = margins.ANSWER_S) -> float:
     """How long a call takes (its recent p95, once one answer was seen; at most `cap_s`), plus a margin to
     answer. Waiting for a slot that leaves the caller less than this would only end in a timeout, so it
     is kept back from every wait."""

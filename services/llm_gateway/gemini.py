@@ -18,7 +18,7 @@ from google import genai
 from google.genai import types
 from pydantic import BaseModel, ValidationError
 
-from services.common import context, upstream_calls
+from services.common import context, margins, upstream_calls
 from services.common.degradation import GEMINI
 from services.common.errors import (
     DeadlineExceeded,
@@ -105,7 +105,7 @@ class GeminiClient:
         retry: RetryPolicy | None = None,
         temperature: float = 0.2,
         max_output_tokens: int = 4096,
-        margin_s: float = 0.05,
+        margin_s: float = margins.ANSWER_S,
     ) -> None:
         # Masked in every log line and in any error text Gemini sends back (config registers it too).
         register_secret(api_key)

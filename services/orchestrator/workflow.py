@@ -33,7 +33,7 @@ from segue.v1 import (
     seed_gatherer_pb2,
 )
 
-from services.common import context, mood_heuristics
+from services.common import context, margins, mood_heuristics
 from services.common.cache import cache_warnings
 from services.common.degradation import (
     LLM_GATEWAY,
@@ -60,7 +60,7 @@ Emit = Callable[[orchestrator_pb2.Progress], None]
 R = TypeVar("R")
 
 MAX_SEEDS = 5
-RESERVE_S = 0.25  # kept back from the deadline to rank and answer with what has arrived
+RESERVE_S = margins.RANK_AND_ANSWER_S  # kept back from the deadline to rank and answer with what has arrived
 # Ask ReccoBeats for more than the playlist needs: ranking drops poor fits, repeats and artist clusters.
 POOL_FACTOR = 1.25  # 25 for a playlist of 20: with the anchors', their features fit one 40-ID batch
 MIN_POOL = 25
