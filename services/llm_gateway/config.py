@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.gcra import Limit
@@ -12,12 +13,13 @@ from services.common.logs import register_secret
 from services.common.scheduler import SchedulerSettings, read_scheduler_settings
 from services.llm_gateway.tasks import DEFAULT_MAX_PROMPT_CHARS
 
-DEFAULT_PORT = 50052
 _API_VERSION = re.compile(r"v\d+[a-z0-9]*")
 
 
 @dataclass(frozen=True)
 class Config:
+    PORT: ClassVar[int] = 50052
+
     server: ServerConfig
     gemini_api_key: str = field(repr=False)  # a secret: kept out of repr, logs and errors
     gemini_base_url: str = "https://generativelanguage.googleapis.com"
@@ -50,7 +52,7 @@ class Config:
 
 def from_env(environ: Mapping[str, str]) -> Config:
     env = EnvReader(environ)
-    server = read_server_config(env, default_port=DEFAULT_PORT)
+    server = read_server_config(env, default_port=Config.PORT)
     api_key = env.text("GEMINI_API_KEY").strip()
     # Registered before anything else can fail, so no later log line can show it.
     if api_key:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from limits import RateLimitItem
 
@@ -17,50 +18,58 @@ from services.orchestrator.popular import PopularSettings
 
 @dataclass(frozen=True)
 class Config:
+    PORT: ClassVar[int] = 50051
+
     server: ServerConfig
     llm_gateway_addr: str
     seed_gatherer_addr: str
     reccobeat_gateway_addr: str
-    recommend_timeout_s: float  # the deadline when the caller sets none
-    peer_timeout_s: float
-    session_ttl_s: float
-    repeat_ttl_s: float  # how long a user's repeat of a prompt is answered from that pass's pool
-    prefetch_timeout_s: float
     # Who the user is: GET /v1/me on Spotify, remembered under a keyed hash of the token.
-    spotify_base_url: str
-    spotify_timeout_s: float
     identity: IdentityConfig
     callers: CallerAuthConfig
     caller_quota: tuple[RateLimitItem, ...]  # per caller (authenticated name, or peer address), per replica
     user_quota: tuple[RateLimitItem, ...]  # per verified user, per replica
-    prefetch_max_inflight: int
     prefetch_user_quota: tuple[RateLimitItem, ...]
     popular: PopularSettings
+    recommend_timeout_s: float = 60.0  # the deadline when the caller sets none
+    peer_timeout_s: float = 30.0
+    session_ttl_s: float = 3600.0
+    repeat_ttl_s: float = 900.0  # how long a user's repeat of a prompt is answered from that pass's pool
+    prefetch_timeout_s: float = 30.0
+    spotify_base_url: str = "https://api.spotify.com/v1"
+    spotify_timeout_s: float = 10.0
+    prefetch_max_inflight: int = 8
     # How long a call waits for a peer with no ready connection before degrading without it.
     peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    # Quotas as written in the environment (see admission.read_quota).
+    CALLER_QUOTA: ClassVar[str] = "1200/minute"
+    USER_QUOTA: ClassVar[str] = "60/minute"
+    PREFETCH_USER_QUOTA: ClassVar[str] = "2/minute"
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
     env = EnvReader(environ)
     cfg = Config(
-        server=read_server_config(env, default_port=50051),
+        server=read_server_config(env, default_port=Config.PORT),
         llm_gateway_addr=env.text("LLM_GATEWAY_ADDR"),
         seed_gatherer_addr=env.text("SEED_GATHERER_ADDR"),
         reccobeat_gateway_addr=env.text("RECCOBEAT_GATEWAY_ADDR"),
-        recommend_timeout_s=env.number("RECOMMEND_TIMEOUT_S", 60.0, minimum=1),
-        peer_timeout_s=env.number("PEER_TIMEOUT_S", 30.0, minimum=0.1),
-        session_ttl_s=env.number("SESSION_TTL_S", 3600.0, minimum=1),
-        repeat_ttl_s=env.number("REPEAT_TTL_S", 900.0, minimum=1),
-        prefetch_timeout_s=env.number("PREFETCH_TIMEOUT_S", 30.0, minimum=1),
-        spotify_base_url=env.url("SPOTIFY_BASE_URL", "https://api.spotify.com/v1"),
-        spotify_timeout_s=env.number("SPOTIFY_TIMEOUT_S", 10.0, minimum=0.1),
+        recommend_timeout_s=env.number("RECOMMEND_TIMEOUT_S", Config.recommend_timeout_s, minimum=1),
+        peer_timeout_s=env.number("PEER_TIMEOUT_S", Config.peer_timeout_s, minimum=0.1),
+        session_ttl_s=env.number("SESSION_TTL_S", Config.session_ttl_s, minimum=1),
+        repeat_ttl_s=env.number("REPEAT_TTL_S", Config.repeat_ttl_s, minimum=1),
+        prefetch_timeout_s=env.number("PREFETCH_TIMEOUT_S", Config.prefetch_timeout_s, minimum=1),
+        spotify_base_url=env.url("SPOTIFY_BASE_URL", Config.spotify_base_url),
+        spotify_timeout_s=env.number("SPOTIFY_TIMEOUT_S", Config.spotify_timeout_s, minimum=0.1),
         identity=read_identity_config(env),
         callers=read_caller_auth(env),
-        caller_quota=read_quota(env, "CALLER_QUOTA", "1200/minute"),
-        user_quota=read_quota(env, "USER_QUOTA", "60/minute"),
-        prefetch_max_inflight=env.integer("PREFETCH_MAX_INFLIGHT", 8, minimum=1, maximum=1000),
-        prefetch_user_quota=read_quota(env, "PREFETCH_USER_QUOTA", "2/minute"),
-        peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S, minimum=0.05),
+        caller_quota=read_quota(env, "CALLER_QUOTA", Config.CALLER_QUOTA),
+        user_quota=read_quota(env, "USER_QUOTA", Config.USER_QUOTA),
+        prefetch_max_inflight=env.integer(
+            "PREFETCH_MAX_INFLIGHT", Config.prefetch_max_inflight, minimum=1, maximum=1000
+        ),
+        prefetch_user_quota=read_quota(env, "PREFETCH_USER_QUOTA", Config.PREFETCH_USER_QUOTA),
+        peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", Config.peer_connect_timeout_s, minimum=0.05),
         popular=PopularSettings(
             moods=tuple(m.strip() for m in env.text("POPULAR_MOODS", "").split("|") if m.strip()),
             interval_s=env.number("POPULAR_MOODS_INTERVAL_S", PopularSettings.interval_s, minimum=1),

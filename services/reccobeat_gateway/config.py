@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.gcra import Limit
 from services.common.scheduler import SchedulerSettings, read_scheduler_settings
 from services.reccobeat_gateway.validation import MAX_IDS_PER_REQUEST
 
-DEFAULT_PORT = 50054
 _DAY_S = 86_400.0
 
 
 @dataclass(frozen=True)
 class Config:
+    PORT: ClassVar[int] = 50054
+
     server: ServerConfig
     base_url: str = "https://api.reccobeats.com/v1"
     # One attempt's timeout per endpoint, ≈ the p99.9 of a healthy answer in sim/profiles/realistic.toml
@@ -66,7 +68,7 @@ class Config:
 def from_env(environ: Mapping[str, str]) -> Config:
     env = EnvReader(environ)
     cfg = Config(
-        server=read_server_config(env, default_port=DEFAULT_PORT),
+        server=read_server_config(env, default_port=Config.PORT),
         base_url=env.url("RECCOBEAT_BASE_URL", Config.base_url),
         track_timeout_s=env.number("RECCOBEAT_TRACK_TIMEOUT_S", Config.track_timeout_s, minimum=0.1),
         features_timeout_s=env.number("RECCOBEAT_AUDIO_FEATURES_TIMEOUT_S", Config.features_timeout_s, minimum=0.1),

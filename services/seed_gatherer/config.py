@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from services.common.channels import DEFAULT_CONNECT_TIMEOUT_S
 from services.common.config import EnvReader, ServerConfig, read_server_config
@@ -16,20 +17,22 @@ from services.seed_gatherer.spotify_client import TOP_LIMIT_MAX
 
 @dataclass(frozen=True)
 class Config:
+    PORT: ClassVar[int] = 50053
+
     server: ServerConfig
-    spotify_base_url: str
-    spotify_timeout_s: float
+    reccobeat_gateway_addr: str
+    identity: IdentityConfig
+    spotify_base_url: str = "https://api.spotify.com/v1"
+    spotify_timeout_s: float = 10.0
     # False = Development Mode (the 2026 cuts): search limit ≤ 10, no batch or artist top-tracks endpoints,
     # popularity may be absent.
-    spotify_extended_quota: bool
-    reccobeat_gateway_addr: str
-    peer_timeout_s: float
-    user_context_ttl_s: float
-    top_tracks_limit: int
-    top_artists_limit: int
-    identity: IdentityConfig
-    search_cache_ttl_s: float  # Spotify catalog searches, shared by every user
-    discovery: DiscoverySettings
+    spotify_extended_quota: bool = False
+    peer_timeout_s: float = 10.0
+    user_context_ttl_s: float = 1800.0
+    top_tracks_limit: int = 50
+    top_artists_limit: int = 50
+    search_cache_ttl_s: float = 86_400.0  # Spotify catalog searches, shared by every user
+    discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
     # Off: a hedged copy costs Spotify quota, and the rolling 30 s app-wide limit is the mesh's bottleneck
     # under load (reliability-notes §6: hedging against rate-limited third-party APIs raises 429s).
     spotify_hedge: bool = False
@@ -54,23 +57,23 @@ class Config:
 def from_env(environ: Mapping[str, str]) -> Config:
     env = EnvReader(environ)
     cfg = Config(
-        server=read_server_config(env, default_port=50053),
-        spotify_base_url=env.url("SPOTIFY_BASE_URL", "https://api.spotify.com/v1"),
-        spotify_timeout_s=env.number("SPOTIFY_TIMEOUT_S", 10.0, minimum=0.1),
-        spotify_extended_quota=env.flag("SPOTIFY_EXTENDED_QUOTA", False),
+        server=read_server_config(env, default_port=Config.PORT),
+        spotify_base_url=env.url("SPOTIFY_BASE_URL", Config.spotify_base_url),
+        spotify_timeout_s=env.number("SPOTIFY_TIMEOUT_S", Config.spotify_timeout_s, minimum=0.1),
+        spotify_extended_quota=env.flag("SPOTIFY_EXTENDED_QUOTA", Config.spotify_extended_quota),
         reccobeat_gateway_addr=env.text("RECCOBEAT_GATEWAY_ADDR"),
-        peer_timeout_s=env.number("PEER_TIMEOUT_S", 10.0, minimum=0.1),
-        user_context_ttl_s=env.number("USER_CONTEXT_TTL_S", 1800.0, minimum=1),
-        top_tracks_limit=env.integer("TOP_TRACKS_LIMIT", 50, minimum=1, maximum=TOP_LIMIT_MAX),
-        top_artists_limit=env.integer("TOP_ARTISTS_LIMIT", 50, minimum=1, maximum=TOP_LIMIT_MAX),
-        spotify_hedge=env.flag("SPOTIFY_HEDGE", False),
+        peer_timeout_s=env.number("PEER_TIMEOUT_S", Config.peer_timeout_s, minimum=0.1),
+        user_context_ttl_s=env.number("USER_CONTEXT_TTL_S", Config.user_context_ttl_s, minimum=1),
+        top_tracks_limit=env.integer("TOP_TRACKS_LIMIT", Config.top_tracks_limit, minimum=1, maximum=TOP_LIMIT_MAX),
+        top_artists_limit=env.integer("TOP_ARTISTS_LIMIT", Config.top_artists_limit, minimum=1, maximum=TOP_LIMIT_MAX),
+        spotify_hedge=env.flag("SPOTIFY_HEDGE", Config.spotify_hedge),
         identity=read_identity_config(env),
         spotify_limit_requests=env.integer("SPOTIFY_LIMIT_REQUESTS", Config.spotify_limit_requests, minimum=2),
         spotify_limit_window_s=env.number("SPOTIFY_LIMIT_WINDOW_S", Config.spotify_limit_window_s, minimum=0.001),
         spotify_limit_burst=env.integer("SPOTIFY_LIMIT_BURST", Config.spotify_limit_burst, minimum=1),
         scheduler=read_scheduler_settings(env),
-        peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S, minimum=0.05),
-        search_cache_ttl_s=env.number("SEARCH_CACHE_TTL_S", 86_400.0, minimum=1),
+        peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", Config.peer_connect_timeout_s, minimum=0.05),
+        search_cache_ttl_s=env.number("SEARCH_CACHE_TTL_S", Config.search_cache_ttl_s, minimum=1),
         discovery=DiscoverySettings(
             max_artists=env.integer("DISCOVERY_MAX_ARTISTS", DiscoverySettings.max_artists, minimum=1, maximum=40),
             tracks_per_artist=env.integer(
