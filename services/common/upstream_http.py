@@ -23,7 +23,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {500, 502, 503, 504}
 D = TypeVar("D", float, None)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,85 @@ def parse_retry_after(value: str | None, default_s: D) -> float | D:
     return max(0.0, when.timestamp() - time.time())
 
 
+RATE_LIMITED = "rate_limited"  # the kind of a failed attempt the upstream answered 429 (or its own "slow down")
+REJECTED = "rejected"  # the kind of a failed attempt whose request itself is wrong: never retried
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An attempt that did not answer, as the retry loop acts on it."""
+
+    kind: str  # RATE_LIMITED, REJECTED, or a transient outcome ("timeout", "error", "503", ...)
+    status: int | None = None
+    detail: str = ""
+    pause_s: float | None = None  # RATE_LIMITED: the pause the upstream asked for (None: back off)
+    again: bool = False  # ask again at once, not counted as a failure (e.g. an answer outside its schema)
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """One logical call to retry: its upstream, its label (logs and errors), its timeout and cost."""
+
+    upstream: str
+    what: str
+    timeout_s: float
+    margin_s: float = 0.0  # kept back from the caller's deadline after the last attempt
+    tokens: int = 0  # what one attempt costs against token-metered limits
+
+
+async def retrying(
+    attempt: Callable[[], Awaitable[T | Failed]],
+    call: Attempts,
+    *,
+    pacer: Pacer,
+    policy: RetryPolicy,
+    keep_s: Callable[[], float],
+    on_retry: Callable[[str], None] | None = None,
+) -> T:
+    """The mesh's one retry loop: every attempt asks the pacer first; transient failures are retried with
+    full-jitter backoff, a rate limit after its pause (held by the pacer, for every caller), a rejected
+    request never; every wait is bounded by the caller's deadline. `keep_s` is a typical attempt's time,
+    kept back from the pacer's wait."""
+    failures = 0
+    while True:
+        if context.budget(call.timeout_s, call.margin_s) <= 0:
+            raise DeadlineExceeded(f"no time left to call {call.upstream}")
+        # The whole remaining deadline may go to waiting for a slot, less what the call itself takes;
+        # the pacer refuses at once when the wait is longer.
+        await pacer.acquire(call.upstream, context.wait_allowance(call.timeout_s, keep_s()), tokens=call.tokens)
+        if context.budget(call.timeout_s, call.margin_s) <= 0:
+            raise DeadlineExceeded(f"no time left to call {call.upstream}")
+        result = await attempt()
+        if not isinstance(result, Failed):
+            return result
+        if result.again:
+            continue
+        failures += 1
+        if result.kind == REJECTED:
+            raise UpstreamRejected(call.upstream, result.status or 0, result.detail)
+        if result.kind == RATE_LIMITED:
+            pause = result.pause_s if result.pause_s is not None else policy.backoff(failures - 1)
+            await pacer.pause(call.upstream, pause)
+            if failures >= policy.max_attempts:
+                raise UpstreamRateLimited(call.upstream, pause)
+            # No sleep here: the pacer holds this retry, like every other call, until the pause is
+            # over, or refuses it at once when the pause outlasts the caller's deadline.
+            if on_retry is not None:
+                on_retry(RATE_LIMITED)
+            log.info("retrying %s %s after its %.2fs pause", call.upstream, call.what, pause)
+            continue
+        wait = policy.backoff(failures - 1)
+        if failures >= policy.max_attempts or wait >= context.budget(call.timeout_s, call.margin_s):
+            detail = f": {result.detail}" if result.detail else ""
+            raise UpstreamError(
+                call.upstream, f"{call.what} failed after {failures} attempt(s) ({result.kind}{detail})", result.status
+            )
+        if on_retry is not None:
+            on_retry(result.kind)
+        log.info("retrying %s %s in %.2fs (%s)", call.upstream, call.what, wait, result.kind)
+        await asyncio.sleep(wait)
+
+
 class UpstreamClient:
     """One upstream API (e.g. "reccobeats") behind a shared httpx client."""
 
@@ -216,42 +296,31 @@ class UpstreamClient:
     ) -> Any:
         """GET `path` (relative to the base URL) and decode JSON. `endpoint` is the metrics label, e.g. "GET /track"."""
         get = _Get(endpoint, path, params, headers)
-        attempt = 0
-        while True:
-            if context.budget(self.timeout_for(endpoint)) <= 0:
-                raise DeadlineExceeded(f"no time left to call {self.name}")
-            # The whole remaining deadline may go to waiting for a slot, less what the call itself takes;
-            # the pacer refuses at once when the wait is longer.
-            keep = call_time_s(self._latency.get(endpoint), self.timeout_for(endpoint))
-            await self._pacer.acquire(self.name, context.wait_allowance(self.timeout_for(endpoint), keep))
-            if context.budget(self.timeout_for(endpoint)) <= 0:
-                raise DeadlineExceeded(f"no time left to call {self.name}")
+
+        async def once() -> Any:
             outcome, response = await self._attempt(get)
-            if response is not None and response.status_code < 400:
+            if response is None:
+                return Failed(outcome)
+            if response.status_code < 400:
                 try:
                     return response.json()
                 except ValueError as exc:
                     raise UpstreamError(self.name, f"{endpoint} answered invalid JSON", response.status_code) from exc
-            status = response.status_code if response is not None else None
-            attempt += 1
-            if response is not None and response.status_code == 429:
+            if response.status_code == 429:
                 pause = parse_retry_after(response.headers.get("retry-after"), self._default_retry_after_s)
-                await self._pacer.pause(self.name, pause)
-                if attempt >= self._retry.max_attempts:
-                    raise UpstreamRateLimited(self.name, pause)
-                # No sleep here: the pacer holds this retry, like every other call, until the pause is
-                # over, or refuses it at once when the pause outlasts the caller's deadline.
-                self._metrics.retries.labels(self.name, "rate_limited").inc()
-                log.info("retrying %s %s after its %.2fs pause", self.name, endpoint, pause)
-                continue
-            if response is not None and status not in _RETRYABLE_STATUS:
-                raise UpstreamRejected(self.name, response.status_code, short(response.text))
-            wait = self._retry.backoff(attempt - 1)
-            if attempt >= self._retry.max_attempts or wait >= context.budget(self.timeout_for(endpoint)):
-                raise UpstreamError(self.name, f"{endpoint} failed after {attempt} attempt(s) ({outcome})", status)
-            self._metrics.retries.labels(self.name, outcome).inc()
-            log.info("retrying %s %s in %.2fs (%s)", self.name, endpoint, wait, outcome)
-            await asyncio.sleep(wait)
+                return Failed(RATE_LIMITED, 429, pause_s=pause)
+            if response.status_code not in _RETRYABLE_STATUS:
+                return Failed(REJECTED, response.status_code, short(response.text))
+            return Failed(outcome, response.status_code)
+
+        return await retrying(
+            once,
+            Attempts(self.name, endpoint, self.timeout_for(endpoint)),
+            pacer=self._pacer,
+            policy=self._retry,
+            keep_s=lambda: call_time_s(self._latency.get(endpoint), self.timeout_for(endpoint)),
+            on_retry=lambda kind: self._metrics.retries.labels(self.name, kind).inc(),
+        )
 
     def timeout_for(self, endpoint: str) -> float:
         return self._endpoint_timeouts.get(endpoint, self._timeout_s)

@@ -1,9 +1,9 @@
-"""Gemini through the real `google-genai` SDK (async), with the mesh's one retry layer for LLM calls.
+"""Gemini through the real `google-genai` SDK (async), retried by the mesh's one retry loop.
 
 The SDK's own retries stay off (`attempts=1`, which also disables its silent 1–10 s reconnect sleep
-under aiohttp): this module retries 5xx, timeouts and connection errors with full-jitter backoff,
-and a 429 after at least the RetryInfo delay Gemini asked for — every wait bounded by the caller's
-deadline, failing fast with RESOURCE_EXHAUSTED when Gemini's pause outlasts it. Every answer is
+under aiohttp): `upstream_http.retrying` retries 5xx, timeouts and connection errors with full-jitter
+backoff, and a 429 after at least the RetryInfo delay Gemini asked for — every wait bounded by the
+caller's deadline, failing fast with RESOURCE_EXHAUSTED when Gemini's pause outlasts it. Every answer is
 checked against its pydantic schema; an answer outside it is asked for once more, then given up on.
 """
 
@@ -24,11 +24,19 @@ from services.common.errors import (
     DeadlineExceeded,
     ResourceExhausted,
     UpstreamError,
-    UpstreamRateLimited,
     UpstreamRejected,
 )
 from services.common.logs import register_secret
-from services.common.upstream_http import LatencyWindow, LocalCooldown, Pacer, RetryPolicy, call_time_s
+from services.common.upstream_http import (
+    Attempts,
+    Failed,
+    LatencyWindow,
+    LocalCooldown,
+    Pacer,
+    RetryPolicy,
+    call_time_s,
+    retrying,
+)
 from services.llm_gateway.gemini_errors import Failure, classify
 from services.llm_gateway.metrics import LlmMetrics
 from services.llm_gateway.usage import Usage
@@ -149,58 +157,35 @@ class GeminiClient:
         `wire_schema`, when given, is what Gemini is asked to answer in, while the answer is parsed with
         `schema`: a bundle sends strict parts but parses leniently, to judge each part on its own.
         """
-        failures = 0
         answers = 0
-        tokens = estimate_tokens(system, prompt)
-        while True:
-            if context.budget(self._timeout_s, self._margin_s) <= 0:
-                raise DeadlineExceeded(f"no time left to call {UPSTREAM}")
-            # Requests and input tokens per minute, shared by every replica; a wait beyond the caller's
-            # deadline (less a typical call) is refused at once, never slept through.
-            allowance = context.wait_allowance(
-                self._timeout_s, call_time_s(self._latency, self._timeout_s, self._margin_s)
-            )
-            await self._pacer.acquire(UPSTREAM, allowance, tokens=tokens)
-            response, failure = await self._send(task, system, prompt, wire_schema or schema, usage)
-            if response is not None:
-                answer = parse_answer(response, schema)
-                if answer is not None:
-                    self._metrics.calls.labels(task, "ok").inc()
-                    return answer
-                self._metrics.calls.labels(task, "invalid_answer").inc()
-                answers += 1
-                if answers >= _ANSWERS_PER_CALL:
-                    raise InvalidAnswer(UPSTREAM, f"answered outside the {schema.__name__} schema {answers} times")
-                log.info("%s answered outside the %s schema, asking again", UPSTREAM, schema.__name__)
-                continue
-            assert failure is not None
-            self._metrics.calls.labels(task, failure.kind).inc()
-            failures += 1
-            if failure.kind == "rejected":  # the request itself is wrong (bad key, unknown model): no retry
-                raise self._give_up(failure, failures, 0.0)
-            if failure.kind == "rate_limited":
-                # Gemini's RetryInfo pauses every replica; the pacer then holds the retry until the pause is
-                # over, or refuses it at once when the pause outlasts the caller's budget.
-                pause = failure.retry_delay_s or self._retry.backoff(failures - 1)
-                await self._pacer.pause(UPSTREAM, pause)
-                if failures >= self._retry.max_attempts:
-                    raise self._give_up(failure, failures, pause)
-                log.info("retrying %s %s after its %.2fs pause", UPSTREAM, task, pause)
-                continue
-            wait = self._retry.backoff(failures - 1)
-            if failures >= self._retry.max_attempts or wait >= context.budget(self._timeout_s, self._margin_s):
-                raise self._give_up(failure, failures, wait)
-            log.info("retrying %s %s in %.2fs (%s)", UPSTREAM, task, wait, failure.kind)
-            await asyncio.sleep(wait)
 
-    def _give_up(self, failure: Failure, failures: int, wait: float) -> Exception:
-        if failure.kind == "rejected":
-            return UpstreamRejected(UPSTREAM, failure.status or 0, failure.detail)
-        if failure.kind == "rate_limited":
-            return UpstreamRateLimited(UPSTREAM, wait)
-        detail = f": {failure.detail}" if failure.detail else ""
-        return UpstreamError(
-            UPSTREAM, f"generateContent failed after {failures} attempt(s) ({failure.kind}{detail})", failure.status
+        async def once() -> M | Failed:
+            nonlocal answers
+            response, failure = await self._send(task, system, prompt, wire_schema or schema, usage)
+            if failure is not None:
+                self._metrics.calls.labels(task, failure.kind).inc()
+                # A 429's RetryInfo delay pauses every replica; without one the loop backs off.
+                return Failed(failure.kind, failure.status, failure.detail, pause_s=failure.retry_delay_s or None)
+            assert response is not None
+            answer = parse_answer(response, schema)
+            if answer is not None:
+                self._metrics.calls.labels(task, "ok").inc()
+                return answer
+            self._metrics.calls.labels(task, "invalid_answer").inc()
+            answers += 1
+            if answers >= _ANSWERS_PER_CALL:
+                raise InvalidAnswer(UPSTREAM, f"answered outside the {schema.__name__} schema {answers} times")
+            log.info("%s answered outside the %s schema, asking again", UPSTREAM, schema.__name__)
+            return Failed("invalid_answer", again=True)
+
+        # Requests and input tokens per minute, shared by every replica; a wait beyond the caller's
+        # deadline (less a typical call) is refused at once, never slept through.
+        return await retrying(
+            once,
+            Attempts(UPSTREAM, "generateContent", self._timeout_s, self._margin_s, estimate_tokens(system, prompt)),
+            pacer=self._pacer,
+            policy=self._retry,
+            keep_s=lambda: call_time_s(self._latency, self._timeout_s, self._margin_s),
         )
 
     async def _send(
