@@ -12,11 +12,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from segue_cli.mesh import PROTO_NAMES
+from services.common.service_names import BY_PACKAGE
 from tests.deploy.conftest import K8S, OVERLAYS, ROOT, Manifest, named, of_kind, render
 
 KUBERNETES_VERSION = "1.32.0"  # native gRPC probes are stable since 1.27
-SERVICES = {name.replace("_", "-"): proto for name, proto in PROTO_NAMES.items()}
+SERVICES = {name.replace("_", "-"): proto for name, proto in BY_PACKAGE.items()}
 GATEWAYS_AND_API = ("orchestrator", "llm-gateway", "reccobeat-gateway", "seed-gatherer")
 OPERATOR_KINDS = {"PodMonitor", "PrometheusRule"}  # CRDs: not in the Kubernetes schemas
 

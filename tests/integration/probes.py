@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from segue_cli.mesh import PROTO_NAMES, Mesh
+from segue_cli.mesh import Mesh
+from services.common.service_names import BY_PACKAGE
 
 PATIENCE_S = 30.0
 POLL_S = 0.05
@@ -30,7 +31,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, within_s: 
 
 async def handled(mesh: Mesh, service: str, method: str, code: str = "OK") -> float:
     """grpc_server_handled_total of one method of `service` with status `code`, from its /metrics (0 if absent)."""
-    labels = {"grpc_service": PROTO_NAMES[service], "grpc_method": method, "grpc_code": code}
+    labels = {"grpc_service": BY_PACKAGE[service], "grpc_method": method, "grpc_code": code}
     return await scraped(mesh.metrics_ports[service], "grpc_server_handled_total", **labels)
 
 
