@@ -12,7 +12,8 @@ the same wherever it is met:
                                                                                    caller's component
 
 Components are the names below: a service of the mesh by its package name, an external API by its name.
-A service that stands in for a failed part (a heuristic, a fallback) says so with `fallback_used`.
+A service that stands in for a failed part (a heuristic, a fallback) says so with `fallback_used`. A call to
+another service of the mesh goes through `ask_peer`, whose `PeerFailed` keeps the peer's own status.
 `Accounting` gathers the cache use and warnings of the steps of one answer.
 """
 
@@ -26,7 +27,7 @@ import grpc
 from grpc import aio
 from segue.v1 import common_pb2
 
-from services.common.errors import PeerFailed, SegueError
+from services.common.errors import SegueError
 
 T = TypeVar("T")
 
@@ -40,6 +41,32 @@ SPOTIFY = "spotify"
 RECCOBEATS = "reccobeats"
 GEMINI = "gemini"
 CACHE = "cache"
+
+# A peer's answer about the request itself passes through unchanged; a peer that cannot answer in time is
+# the caller's DEADLINE_EXCEEDED; anything else is the peer's problem, reported as UNAVAILABLE (or
+# degraded around, where the caller can).
+_ABOUT_THE_REQUEST = {
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.INVALID_ARGUMENT,
+}
+
+
+class PeerFailed(SegueError):
+    """A service of the mesh did not answer a call: `component` names it, `peer_code` is what it said."""
+
+    def __init__(self, component: str, code: grpc.StatusCode, details: str) -> None:
+        if code in _ABOUT_THE_REQUEST:
+            message, surfaced = details, code
+        elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            message, surfaced = f"{component} did not answer before the deadline", code
+        else:
+            message, surfaced = f"{component}: {details}", grpc.StatusCode.UNAVAILABLE
+        super().__init__(message)
+        self.component = component
+        self.code = surfaced
+        self.peer_code = code
+
 
 _CODES: dict[grpc.StatusCode, common_pb2.WarningCode.ValueType] = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: common_pb2.WARNING_CODE_UPSTREAM_RATE_LIMITED,

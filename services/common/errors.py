@@ -79,29 +79,3 @@ class UpstreamRateLimited(ResourceExhausted):
     def __init__(self, upstream: str, retry_after_s: float) -> None:
         super().__init__(f"{upstream} is rate limited for {retry_after_s:.2f}s more", retry_after_s)
         self.upstream = upstream
-
-
-# A peer's answer about the request itself passes through unchanged; a peer that cannot answer in time is
-# the caller's DEADLINE_EXCEEDED; anything else is the peer's problem, reported as UNAVAILABLE (or
-# degraded around, where the caller can).
-_ABOUT_THE_REQUEST = {
-    grpc.StatusCode.UNAUTHENTICATED,
-    grpc.StatusCode.PERMISSION_DENIED,
-    grpc.StatusCode.INVALID_ARGUMENT,
-}
-
-
-class PeerFailed(SegueError):
-    """A service of the mesh did not answer a call: `component` names it, `peer_code` is what it said."""
-
-    def __init__(self, component: str, code: grpc.StatusCode, details: str) -> None:
-        if code in _ABOUT_THE_REQUEST:
-            message, surfaced = details, code
-        elif code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            message, surfaced = f"{component} did not answer before the deadline", code
-        else:
-            message, surfaced = f"{component}: {details}", grpc.StatusCode.UNAVAILABLE
-        super().__init__(message)
-        self.component = component
-        self.code = surfaced
-        self.peer_code = code

@@ -11,8 +11,8 @@ from segue.v1 import llm_gateway_pb2_grpc, reccobeat_gateway_pb2_grpc, seed_gath
 from services.common.channels import DEFAULT_CONNECT_TIMEOUT_S, make_channel
 from services.common.config import SecurityConfig
 from services.common.context import SPOTIFY_TOKEN_HEADER
+from services.common.degradation import PeerFailed
 from services.common.degradation import ask_peer as call
-from services.common.errors import PeerFailed
 from services.common.metrics import GrpcMetrics
 
 __all__ = ["PeerFailed", "Peers", "call", "token_metadata"]

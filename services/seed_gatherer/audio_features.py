@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc
 
-from services.common.degradation import RECCOBEAT_GATEWAY, RECCOBEATS, ask_peer, degraded, missing_features
-from services.common.errors import PeerFailed
+from services.common.degradation import RECCOBEAT_GATEWAY, RECCOBEATS, PeerFailed, ask_peer, degraded, missing_features
 
 
 @dataclass

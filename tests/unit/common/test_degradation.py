@@ -8,11 +8,10 @@ from grpc import aio
 from segue.v1 import common_pb2, seed_gatherer_pb2
 
 from services.common import degradation
-from services.common.degradation import Accounting, absorb, degraded, warning_code
+from services.common.degradation import Accounting, PeerFailed, absorb, degraded, warning_code
 from services.common.errors import (
     DeadlineExceeded,
     InvalidArgument,
-    PeerFailed,
     ResourceExhausted,
     Unavailable,
     UpstreamError,
