@@ -35,6 +35,7 @@ from sim.profile import Profile, ProfileError, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("reccobeat_gateway", "llm_gateway", "seed_gatherer", "orchestrator")
+PROTO_NAMES = service_names.BY_PACKAGE  # each service's full gRPC name, read from its proto
 METRICS_ORDER = ("orchestrator", "llm_gateway", "seed_gatherer", "reccobeat_gateway")
 SIM_API_KEY = "sim-local-api-key"  # the simulator accepts any key; real deployments set GEMINI_API_KEY
 
@@ -326,7 +327,6 @@ async def wait_serving(
 ) -> None:
     """Poll the standard health service until `name` reports SERVING; fail early if the process dies."""
     deadline = time.monotonic() + timeout_s
-    served = health_pb2.HealthCheckRequest(service=service_names.BY_PACKAGE[name])
     async with open_channel(address, credentials) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
@@ -334,7 +334,7 @@ async def wait_serving(
                 tail = _tail(log_path)
                 raise MeshError(f"{name} exited with code {proc.returncode} during startup:\n{tail}")
             with contextlib.suppress(aio.AioRpcError):
-                reply = await stub.Check(served, timeout=1)
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=PROTO_NAMES[name]), timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             if time.monotonic() > deadline:
