@@ -16,35 +16,35 @@ from services.orchestrator.callers import CallerAuthConfig, read_caller_auth
 from services.orchestrator.popular import PopularSettings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # keywords only: a default on every field that has one
 class Config:
     PORT: ClassVar[int] = 50051
+    # Quotas as written in the environment (services.orchestrator.admission.read_quota).
+    CALLER_QUOTA: ClassVar[str] = "1200/minute"
+    USER_QUOTA: ClassVar[str] = "60/minute"
+    PREFETCH_USER_QUOTA: ClassVar[str] = "2/minute"
 
     server: ServerConfig
     llm_gateway_addr: str
     seed_gatherer_addr: str
     reccobeat_gateway_addr: str
-    # Who the user is: GET /v1/me on Spotify, remembered under a keyed hash of the token.
-    identity: IdentityConfig
-    callers: CallerAuthConfig
-    caller_quota: tuple[RateLimitItem, ...]  # per caller (authenticated name, or peer address), per replica
-    user_quota: tuple[RateLimitItem, ...]  # per verified user, per replica
-    prefetch_user_quota: tuple[RateLimitItem, ...]
-    popular: PopularSettings
     recommend_timeout_s: float = 60.0  # the deadline when the caller sets none
     peer_timeout_s: float = 30.0
     session_ttl_s: float = 3600.0
     repeat_ttl_s: float = 900.0  # how long a user's repeat of a prompt is answered from that pass's pool
     prefetch_timeout_s: float = 30.0
+    # Who the user is: GET /v1/me on Spotify, remembered under a keyed hash of the token.
     spotify_base_url: str = "https://api.spotify.com/v1"
     spotify_timeout_s: float = 10.0
+    identity: IdentityConfig
+    callers: CallerAuthConfig
+    caller_quota: tuple[RateLimitItem, ...]  # per caller (authenticated name, or peer address), per replica
+    user_quota: tuple[RateLimitItem, ...]  # per verified user, per replica
     prefetch_max_inflight: int = 8
+    prefetch_user_quota: tuple[RateLimitItem, ...]
+    popular: PopularSettings
     # How long a call waits for a peer with no ready connection before degrading without it.
     peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
-    # Quotas as written in the environment (see admission.read_quota).
-    CALLER_QUOTA: ClassVar[str] = "1200/minute"
-    USER_QUOTA: ClassVar[str] = "60/minute"
-    PREFETCH_USER_QUOTA: ClassVar[str] = "2/minute"
 
 
 def from_env(environ: Mapping[str, str]) -> Config:

@@ -15,22 +15,22 @@ from services.seed_gatherer.discovery import DiscoverySettings
 from services.seed_gatherer.spotify_client import TOP_LIMIT_MAX
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # keywords only: a default on every field that has one
 class Config:
     PORT: ClassVar[int] = 50053
 
     server: ServerConfig
-    reccobeat_gateway_addr: str
-    identity: IdentityConfig
     spotify_base_url: str = "https://api.spotify.com/v1"
     spotify_timeout_s: float = 10.0
     # False = Development Mode (the 2026 cuts): search limit ≤ 10, no batch or artist top-tracks endpoints,
     # popularity may be absent.
     spotify_extended_quota: bool = False
+    reccobeat_gateway_addr: str
     peer_timeout_s: float = 10.0
     user_context_ttl_s: float = 1800.0
     top_tracks_limit: int = 50
     top_artists_limit: int = 50
+    identity: IdentityConfig
     search_cache_ttl_s: float = 86_400.0  # Spotify catalog searches, shared by every user
     discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
     # Off: a hedged copy costs Spotify quota, and the rolling 30 s app-wide limit is the mesh's bottleneck
