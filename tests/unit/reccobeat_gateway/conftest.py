@@ -19,9 +19,13 @@ Stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub
 
 
 def gateway_config(**overrides: object) -> Config:
-    # Hedging off unless a test is about it: on a loaded machine a hedge would add upstream calls to the counts.
+    # Hedging and the registry's random re-checks of absent IDs off unless a test is about them: either
+    # would add upstream calls to the counts (a hedge on a loaded machine, a re-check 1 time in 100).
     cfg = Config(
-        server=ServerConfig(grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1), base_url=BASE_URL, hedge=False
+        server=ServerConfig(grpc_host="127.0.0.1", grpc_port=0, metrics_port=-1),
+        base_url=BASE_URL,
+        hedge=False,
+        absent_recheck_fraction=0.0,
     )
     return replace(cfg, **overrides)  # type: ignore[arg-type]
 
