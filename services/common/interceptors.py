@@ -385,13 +385,24 @@ class ClientMetricsInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamC
         return await self._observe(continuation, client_call_details, request, "server_stream")
 
 
+def peer_timeout(asked_s: float | None, default_s: float, margin_s: float) -> float:
+    """A downstream call's timeout: the caller's remaining deadline less `margin_s`, capped only by a
+    timeout the call itself asks for (`asked_s`); `default_s` only when the caller set no deadline."""
+    if asked_s is not None:
+        return call_context.budget(asked_s, margin_s)
+    remaining = call_context.time_remaining()
+    return default_s if remaining is None else max(0.0, remaining - margin_s)
+
+
 class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):
     """Every downstream call carries the request id and a timeout that ends before the incoming deadline.
 
-    The downstream call gets the incoming deadline less a margin (or its own timeout, if smaller), so
-    it gives up first and this service still has time to answer — with a partial result or an error
-    that names what was slow — instead of the caller seeing a bare "Deadline Exceeded". A call made
-    with no time left fails at once instead of starting work nobody will wait for.
+    The downstream call gets the incoming deadline less a margin (or the timeout the call itself asks
+    for, if smaller), so it gives up first and this service still has time to answer — with a partial
+    result or an error that names what was slow — instead of the caller seeing a bare "Deadline
+    Exceeded". The channel's default timeout applies only when the caller set no deadline: a fixed
+    per-peer cap never cuts a call shorter than the caller's deadline allows. A call made with no time
+    left fails at once instead of starting work nobody will wait for.
     """
 
     def __init__(self, default_timeout_s: float, margin_s: float = margins.PROPAGATION_S) -> None:
@@ -399,8 +410,7 @@ class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStr
         self._margin = margin_s
 
     def _details(self, details: aio.ClientCallDetails) -> aio.ClientCallDetails:
-        own = details.timeout if details.timeout is not None else self._default
-        timeout = call_context.budget(own, self._margin)
+        timeout = peer_timeout(details.timeout, self._default, self._margin)
         if timeout <= 0:
             raise DeadlineExceeded("the caller's deadline passed before a downstream call could start")
         metadata = aio.Metadata(*(tuple(details.metadata) if details.metadata else ()))

@@ -119,12 +119,13 @@ return ms(math.max(0, cooldown - now))
 """
 )
 
-# KEYS: cooldown, gcra. ARGV: reserve share, tokens. Limits as the replicas last stored them, so any
-# process can read the budget without their configuration. Returns {wait ms, cooldown ms left}.
+# KEYS: cooldown, gcra. ARGV: reserve share, tokens, calls (default 1: the wait until that many calls
+# could all have gone). Limits as the replicas last stored them, so any process can read the budget
+# without their configuration. Returns {wait ms, cooldown ms left}.
 PEEK = (
     _NOW
     + """
-local reserve, tokens = tonumber(ARGV[1]), tonumber(ARGV[2])
+local reserve, tokens, calls = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3] or 1)
 local slot, limits = math.max(now, cooldown), {}
 local fields = redis.call('HGETALL', KEYS[2])
 for i = 1, #fields, 2 do
@@ -136,8 +137,8 @@ for i = 1, #fields, 2 do
 end
 for _, limit in pairs(limits) do
   if limit.tat and limit.interval and limit.tolerance then
-    local interval, tolerance, cost = tonumber(limit.interval), tonumber(limit.tolerance), 1
-    if limit.per == 'token' then cost = tokens end
+    local interval, tolerance, cost = tonumber(limit.interval), tonumber(limit.tolerance), calls
+    if limit.per == 'token' then cost = tokens * calls end
     local tat = math.max(tonumber(limit.tat), now)
     slot = math.max(slot, tat + cost * interval - tolerance + withheld(reserve, interval, tolerance, cost))
   end
@@ -194,19 +195,22 @@ class BudgetView:
         self._settings = settings or SchedulerSettings()
 
     async def estimate_wait(
-        self, upstream: str, *, tokens: int = 0, lane: context.Lane = context.Lane.INTERACTIVE
+        self, upstream: str, *, tokens: int = 0, lane: context.Lane = context.Lane.INTERACTIVE, calls: int = 1
     ) -> float:
-        """Seconds a call of this lane and token cost would wait for `upstream` if it asked now; 0: at once."""
+        """Seconds a call of this lane and token cost would wait for `upstream` if it asked now; 0: at once.
+
+        With `calls` > 1: until that many such calls could all have gone (the last one's wait).
+        """
         try:
-            return (await self.peek(upstream, tokens, lane)).wait_s
+            return (await self.peek(upstream, tokens, lane, calls)).wait_s
         except _REDIS_FAILURES as exc:
             log.debug("budget view could not read %s: %s", upstream, exc.__class__.__name__)
             return 0.0
 
-    async def peek(self, upstream: str, tokens: int, lane: context.Lane) -> Decision:
+    async def peek(self, upstream: str, tokens: int, lane: context.Lane, calls: int = 1) -> Decision:
         """Like estimate_wait, but Redis errors propagate."""
         async with asyncio.timeout(REDIS_TIMEOUT_S):
-            reply = await self._peek(keys(upstream), [reserve_for(lane, self._settings), tokens])
+            reply = await self._peek(keys(upstream), [reserve_for(lane, self._settings), tokens, max(1, calls)])
         return Decision(False, _seconds(reply[0]), _seconds(reply[1]))
 
 

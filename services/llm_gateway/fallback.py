@@ -18,6 +18,8 @@ def why(exc: Exception) -> str:
         reason = "the LLM is rate limited beyond this request's deadline"
     elif isinstance(exc, DeadlineExceeded):
         reason = "no time was left for an LLM call"
+    elif isinstance(exc, TimeoutError):
+        reason = "the LLM did not answer within this step's time budget"
     elif isinstance(exc, UpstreamRejected):
         reason = "the LLM rejected the request"
     else:

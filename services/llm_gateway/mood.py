@@ -8,13 +8,14 @@ the key a single call would use; with budget to spare each prompt keeps its own 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from segue.v1 import common_pb2
 
-from services.common import mood_heuristics
+from services.common import context, mood_heuristics
 from services.common.batching import MicroBatcher
 from services.common.cache import Cache, digest
 from services.common.cleaning import clean_names, clean_tracks, feature_target, one_line, unique_targets
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 TASK = "analyze_mood"
 BUNDLE_TASK = "analyze_mood_bundle"
 MAX_PROMPT_CHARS = 2000
+# The LLM's failures, and its step's budget running out: the keyword reading answers for all of them.
+MOOD_FAILURES: tuple[type[Exception], ...] = (*LLM_FAILURES, TimeoutError)
+FALLBACK_MARGIN_S = 0.1  # kept back from the caller's deadline to answer with the keyword reading
 # Part of the cache key: change it whenever the instruction or the schema changes meaning.
 PROMPT_VERSION = "mood-2"
 
@@ -64,6 +68,11 @@ class BundleSettings:
 
 
 Ask = tuple[str, str]  # (cache key, prompt): one prompt for a bundle
+
+
+def llm_time(remaining_s: float | None) -> float | None:
+    """How long the LLM may take: the caller's deadline less the time to answer by keywords instead."""
+    return None if remaining_s is None else max(0.0, remaining_s - FALLBACK_MARGIN_S)
 
 
 def validate_prompt(prompt: str) -> str:
@@ -160,10 +169,13 @@ class MoodAnalyzer:
             return to_profile(await self._ask(prompt, usage), prompt)
 
         try:
-            profile, hit = await cached_once(
-                self._cache, self._flights, key, common_pb2.MoodProfile, self._ttl_s, ask_llm
-            )
-        except LLM_FAILURES as exc:
+            # The caller's deadline is this step's budget (the orchestrator sets LLM_MOOD_BUDGET_S): the
+            # keyword reading answers before it, whatever the LLM is still doing (a slow tail, a wait).
+            async with asyncio.timeout(llm_time(context.time_remaining())):
+                profile, hit = await cached_once(
+                    self._cache, self._flights, key, common_pb2.MoodProfile, self._ttl_s, ask_llm
+                )
+        except MOOD_FAILURES as exc:
             warning = fallback_warning(exc, "the mood was read by keyword heuristics")
             log.warning("%s", warning.message)
             # Not cached: the next request should get the LLM's reading once it is back.

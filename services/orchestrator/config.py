@@ -13,6 +13,7 @@ from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.identity import IdentityConfig, read_identity_config
 from services.orchestrator.admission import read_quota
 from services.orchestrator.callers import CallerAuthConfig, read_caller_auth
+from services.orchestrator.overload import DEFAULT_MOOD_BUDGET_S
 from services.orchestrator.popular import PopularSettings
 
 
@@ -29,7 +30,7 @@ class Config:
     seed_gatherer_addr: str
     reccobeat_gateway_addr: str
     recommend_timeout_s: float = 60.0  # the deadline when the caller sets none
-    peer_timeout_s: float = 30.0
+    peer_timeout_s: float = 30.0  # a peer call's timeout only when the caller set no deadline
     session_ttl_s: float = 3600.0
     repeat_ttl_s: float = 900.0  # how long a user's repeat of a prompt is answered from that pass's pool
     prefetch_timeout_s: float = 30.0
@@ -45,6 +46,8 @@ class Config:
     popular: PopularSettings
     # How long a call waits for a peer with no ready connection before degrading without it.
     peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    # The LLM step's own budget (never past the caller's deadline): past it the keyword mood answers.
+    llm_mood_budget_s: float = DEFAULT_MOOD_BUDGET_S
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
@@ -70,6 +73,7 @@ def from_env(environ: Mapping[str, str]) -> Config:
         ),
         prefetch_user_quota=read_quota(env, "PREFETCH_USER_QUOTA", Config.PREFETCH_USER_QUOTA),
         peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", Config.peer_connect_timeout_s, minimum=0.05),
+        llm_mood_budget_s=env.number("LLM_MOOD_BUDGET_S", Config.llm_mood_budget_s, minimum=0.1, maximum=600.0),
         popular=PopularSettings(
             moods=tuple(m.strip() for m in env.text("POPULAR_MOODS", "").split("|") if m.strip()),
             interval_s=env.number("POPULAR_MOODS_INTERVAL_S", PopularSettings.interval_s, minimum=1),

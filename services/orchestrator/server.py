@@ -10,12 +10,15 @@ from services.common.cache import Cache, make_store
 from services.common.identity import NAMESPACE as IDENTITY_NAMESPACE
 from services.common.identity import Identities
 from services.common.metrics import CacheMetrics, GrpcMetrics, UpstreamMetrics
+from services.common.redis_client import connect_if_set
+from services.common.scheduler import BudgetView
 from services.common.server import ServiceDefinition
 from services.common.upstream_http import UpstreamClient
 from services.orchestrator.admission import Admission, Quotas
 from services.orchestrator.callers import CallerAuthenticator, CallerAuthInterceptor
 from services.orchestrator.config import Config
 from services.orchestrator.metrics import RecommendMetrics
+from services.orchestrator.overload import Overload, OverloadMetrics
 from services.orchestrator.peers import Peers
 from services.orchestrator.popular import PopularMoods, RecentPrompts
 from services.orchestrator.prefetch import BackgroundWork
@@ -35,7 +38,12 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         connect_timeout_s=cfg.peer_connect_timeout_s,
     )
     cache_metrics = CacheMetrics.create(registry)
-    store = make_store(cfg.server.redis_url, cfg.server, cache_metrics)
+    redis = connect_if_set(cfg.server)
+    store = make_store(redis, cfg.server, cache_metrics)
+    # Admission reads the gateways' shared upstream budget (read-only); without Redis every pass goes in full.
+    overload = Overload(
+        BudgetView(redis) if redis is not None else None, cfg.llm_mood_budget_s, OverloadMetrics.create(registry)
+    )
     spotify = UpstreamClient(
         "spotify", cfg.spotify_base_url, timeout_s=cfg.spotify_timeout_s, metrics=UpstreamMetrics.create(registry)
     )
@@ -51,6 +59,7 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
         cfg.prefetch_timeout_s,
         RecommendMetrics.create(registry),
         recent,
+        overload=overload,
         max_deadline_s=cfg.server.max_deadline_s,
     )
     popular = PopularMoods(peers, cfg.popular, recent, registry)
@@ -58,7 +67,14 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     return ServiceDefinition(
         service_names=[service_names.ORCHESTRATOR],
         add_to_server=lambda server: orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(servicer, server),
-        closers=[popular.stop, servicer.close, peers.close, spotify.aclose, store.close],
+        closers=[
+            popular.stop,
+            servicer.close,
+            peers.close,
+            spotify.aclose,
+            store.close,
+            *([redis.aclose] if redis else []),
+        ],
         public=True,
         admission=[CallerAuthInterceptor(authenticator)],
         callers=cfg.callers.describe(),

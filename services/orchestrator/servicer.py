@@ -17,6 +17,7 @@ from services.common.identity import Identity
 from services.orchestrator import ledger, workflow
 from services.orchestrator.admission import Admission
 from services.orchestrator.metrics import RecommendMetrics
+from services.orchestrator.overload import DEFAULT_MOOD_BUDGET_S, Overload
 from services.orchestrator.peers import Peers
 from services.orchestrator.popular import RecentPrompts
 from services.orchestrator.prefetch import BackgroundWork
@@ -50,6 +51,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         metrics: RecommendMetrics,
         recent: RecentPrompts,
         *,
+        overload: Overload | None = None,
         max_deadline_s: float = 120.0,
     ):
         self._peers = peers
@@ -61,6 +63,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         self._recommend_timeout_s = recommend_timeout_s
         self._prefetch_timeout_s = prefetch_timeout_s
         self._max_deadline_s = max_deadline_s
+        self._overload = overload or Overload(None, DEFAULT_MOOD_BUDGET_S)
 
     async def close(self) -> None:
         await self._background.close()
@@ -93,7 +96,11 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             session = await self._sessions.load(identity.key, params.session_id, params.prompt)
             if not params.session_id:  # a later prompt of a session may be a tweak ("more upbeat"), not a mood
                 self._recent.add(params.prompt)
-            response = await workflow.recommend(self._peers, params, session, emit)
+            fresh = session.mood is None  # a session's follow-up or a repeat mostly reuses its pool
+            async with self._overload.admitted(fresh) as plan:
+                response = await workflow.recommend(self._peers, params, session, emit, plan)
+            if fresh:
+                self._overload.observe_answer(response.timings)
             await self._sessions.save(identity.key, session)
             _count_admission(response, admitted_s)
             self._metrics.record(response)

@@ -49,6 +49,7 @@ from services.common.degradation import (
 from services.common.errors import DeadlineExceeded, NotFound, SegueError, Unavailable
 from services.common.genres import genre_index, with_genres
 from services.orchestrator import ranking, seed_fallback
+from services.orchestrator.overload import Plan, mood_timeout
 from services.orchestrator.peers import PeerFailed, Peers, call, token_metadata
 from services.orchestrator.ranking import Candidate
 from services.orchestrator.requests import RecommendParams
@@ -144,13 +145,20 @@ def step_timeout() -> float | None:
     return None if remaining is None else max(0.0, remaining - RESERVE_S)
 
 
-async def analyze_mood(peers: Peers, params: RecommendParams, session: Session, tally: Tally) -> common_pb2.MoodProfile:
+async def analyze_mood(
+    peers: Peers, params: RecommendParams, session: Session, tally: Tally, budget_s: float | None = None
+) -> common_pb2.MoodProfile:
+    """The mood within the LLM step's own budget (`budget_s`, never past the deadline): when the LLM
+    gateway cannot answer within it, the keyword reading answers in time."""
     reused = session.mood_for(params.prompt)
     if reused is not None:
         return reused
     request = llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt, refines=session.mood)
+    timeout = None if budget_s is None else mood_timeout(budget_s, context.time_remaining(), RESERVE_S)
     try:
-        answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(LLM_GATEWAY, peers.llm.AnalyzeMood(request))
+        answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
+            LLM_GATEWAY, peers.llm.AnalyzeMood(request, timeout=timeout)
+        )
     except PeerFailed as exc:
         if exc.code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
             raise
@@ -168,10 +176,10 @@ async def warm_user_context(peers: Peers, user_id: str, token: str) -> None:
 
 
 async def gather_seeds(
-    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally
+    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally, impersonal: bool = False
 ) -> seed_gatherer_pb2.GatherSeedsResponse:
     request = seed_gatherer_pb2.GatherSeedsRequest(
-        user_id=params.user_id, mood_prompt=params.prompt, mood=mood, max_seeds=MAX_SEEDS
+        user_id=params.user_id, mood_prompt=params.prompt, mood=mood, max_seeds=MAX_SEEDS, impersonal=impersonal
     )
     try:
         answer: seed_gatherer_pb2.GatherSeedsResponse = await call(
@@ -279,6 +287,7 @@ async def full_pass(
     mood: common_pb2.MoodProfile,
     tally: Tally,
     clock: Clock,
+    impersonal: bool = False,
 ) -> Gathered:
     """Seeds → recommendations → their features, beside artist discovery; both under one TaskGroup.
 
@@ -287,7 +296,7 @@ async def full_pass(
     """
 
     async def seeds_then_recommendations() -> tuple[seed_gatherer_pb2.GatherSeedsResponse, list[common_pb2.Track]]:
-        seeds = await gather_seeds(peers, params, mood, tally)
+        seeds = await gather_seeds(peers, params, mood, tally, impersonal)
         clock.phase(
             "seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, f"{len(seeds.seeds)} seeds chosen", len(seeds.seeds)
         )
@@ -331,15 +340,21 @@ def no_playlist(tally: Tally) -> SegueError:
 
 
 async def recommend(
-    peers: Peers, params: RecommendParams, session: Session, emit: Emit
+    peers: Peers, params: RecommendParams, session: Session, emit: Emit, plan: Plan | None = None
 ) -> orchestrator_pb2.RecommendResponse:
+    """`plan`: what overload admission allows (default: everything, the mood within the deadline)."""
+    plan = plan or Plan()
     tally = Tally()
     clock = Clock(emit, tally)
     same_prompt = session.same_prompt(params.prompt)
-    warm = asyncio.create_task(warm_user_context(peers, params.user_id, params.token))
+    if not plan.personalised:
+        tally.warn(common_pb2.WARNING_CODE_FALLBACK_USED, "orchestrator", plan.why_impersonal)
+    warm = asyncio.create_task(
+        warm_user_context(peers, params.user_id, params.token) if plan.personalised else asyncio.sleep(0)
+    )
     warm.add_done_callback(warming_done)
     try:
-        mood = await analyze_mood(peers, params, session, tally)
+        mood = await analyze_mood(peers, params, session, tally, plan.mood_budget_s)
     except BaseException:
         warm.cancel()
         raise
@@ -353,7 +368,7 @@ async def recommend(
         clock.phase("seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, "seeds of this session reused")
         tally.cache.hits += 1
     else:
-        gathered = await full_pass(peers, params, mood, tally, clock)
+        gathered = await full_pass(peers, params, mood, tally, clock, impersonal=not plan.personalised)
     clock.phase(
         "candidates",
         orchestrator_pb2.PHASE_CANDIDATES_FOUND,

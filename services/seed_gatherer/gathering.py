@@ -68,6 +68,7 @@ class UserTop:
     context: UserContext | None
     lookup: FeatureLookup
     warnings: list[common_pb2.Warning]
+    left_out: bool = False  # asked for no personalisation
 
 
 def _scored(lookup: FeatureLookup, mood: common_pb2.MoodProfile, context: UserContext | None) -> list[ScoredTrack]:
@@ -92,20 +93,34 @@ class SeedGatherer:
         self._metrics = metrics
 
     async def gather(
-        self, user_id: str, token: str, prompt: str, mood: common_pb2.MoodProfile, max_seeds: int
+        self,
+        user_id: str,
+        token: str,
+        prompt: str,
+        mood: common_pb2.MoodProfile,
+        max_seeds: int,
+        *,
+        impersonal: bool = False,
     ) -> GatherResult:
-        """`user_id` is what the caller expects the token's user to be (or empty); the token decides."""
+        """`user_id` is what the caller expects the token's user to be (or empty); the token decides.
+        `impersonal`: the user's own top tracks are left out (the caller's overload admission asked)."""
         async with self._identities.acting_as(token, user_id) as identity:
-            return await self._gather(identity, token, prompt, mood, max_seeds)
+            return await self._gather(identity, token, prompt, mood, max_seeds, impersonal)
 
     async def _gather(
-        self, identity: Identity, token: str, prompt: str, mood: common_pb2.MoodProfile, max_seeds: int
+        self,
+        identity: Identity,
+        token: str,
+        prompt: str,
+        mood: common_pb2.MoodProfile,
+        max_seeds: int,
+        impersonal: bool = False,
     ) -> GatherResult:
         clock = PhaseClock(self._metrics)
         result = GatherResult(timings=clock.timings)
         try:
             async with asyncio.TaskGroup() as group:
-                top_task = group.create_task(self._user_top(clock, identity, token))
+                top_task = group.create_task(_left_out() if impersonal else self._user_top(clock, identity, token))
                 finding = mentions.resolve(self._search, token, mood.mentioned_tracks)
                 named_task = group.create_task(_timed(clock, "mentions", finding))
                 searching = anchors.search_mood_tracks(self._search, token, mood, prompt)
@@ -180,6 +195,8 @@ class SeedGatherer:
             )
         if usable_top:
             return
+        if top.left_out and result.seeds:
+            return  # the caller asked for no personalisation and says so in its own answer
         why = _why_unusable(top.context)
         if not result.seeds:
             what = (
@@ -205,6 +222,11 @@ class SeedGatherer:
         if not lookup.answered:
             log.warning("warming audio features failed", extra={"warnings": [w.message for w in lookup.warnings]})
         return WarmResult(len(context.top_tracks), len(context.top_artists), context.from_cache)
+
+
+async def _left_out() -> UserTop:
+    """No user context at all: the caller asked for a pass without personalisation."""
+    return UserTop(None, FeatureLookup([], answered=True), [], left_out=True)
 
 
 async def _timed(clock: PhaseClock, name: str, pending: Awaitable[T]) -> T:

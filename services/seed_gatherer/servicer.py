@@ -22,7 +22,9 @@ class SeedGathererServicer(seed_gatherer_pb2_grpc.SeedGathererServicer):
     ) -> seed_gatherer_pb2.GatherSeedsResponse:
         token = spotify_token(context)
         ask = requests.gather_input(request)
-        result = await self._gatherer.gather(ask.user_id, token, ask.prompt, ask.mood, ask.max_seeds)
+        result = await self._gatherer.gather(
+            ask.user_id, token, ask.prompt, ask.mood, ask.max_seeds, impersonal=request.impersonal
+        )
         return seed_gatherer_pb2.GatherSeedsResponse(
             seeds=result.seeds,
             candidates=result.candidates,

@@ -1,0 +1,248 @@
+"""Overload admission: decided from the shared upstream budget before any expensive step starts.
+
+When more requests arrive than the upstream budget can serve, an answer is either a playlist of the
+requested size — degraded only in what it can do without, personalisation first — or an early
+RESOURCE_EXHAUSTED with `retry-after-ms`. A 4-track playlist after 25 s is what this removes.
+
+The decision reads the scheduler's own view (`BudgetView`, the GCRA state in Redis), never timeouts:
+how long until each upstream could serve the calls a pass makes, counting the calls of passes this
+process admitted whose calls have not gone out yet. A full pass asks Spotify for the user's top
+tracks and artists beside the mood step, then ReccoBeats after it; a pass without personalisation
+skips the user's own tracks (no Spotify call for them, fewer ReccoBeats lookups).
+
+- full: it fits the caller's deadline with everything → go.
+- impersonal: only without the user's top tracks → go without them, with a warning saying so.
+- shed: not even that → RESOURCE_EXHAUSTED at once, retry after the time it is short by.
+
+With no wait on any upstream the pass always goes in full: the time estimates matter only under contention.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter
+from segue.v1 import common_pb2
+
+from services.common import context
+from services.common.errors import ResourceExhausted
+from services.common.scheduler import BudgetView
+from services.common.upstream_http import LatencyWindow
+
+SPOTIFY = "spotify"
+RECCOBEATS = "reccobeats"
+GEMINI = "gemini"
+
+# Upstream calls one pass of a new user makes once the identity is known, as measured under load on the
+# realistic profile (`make bench`: catalog searches, moods and discoveries are shared through the cache):
+# the user's top tracks and artists and a search; recommendations, features and discovery's lookups.
+# Without personalisation: no top tracks or artists, and no features for them.
+FULL_CALLS: Mapping[str, int] = {SPOTIFY: 3, RECCOBEATS: 4}
+IMPERSONAL_CALLS: Mapping[str, int] = {SPOTIFY: 1, RECCOBEATS: 3}
+
+# Before any pass was observed: a mood step and the rest of a pass, in seconds, with nothing to wait for.
+DEFAULT_MOOD_S = 2.5
+DEFAULT_WORK_S = 2.0
+MIN_RETRY_S = 0.25
+DEFAULT_MOOD_BUDGET_S = 6.0  # LLM_MOOD_BUDGET_S: the LLM step's own budget
+
+
+@dataclass(frozen=True)
+class OverloadMetrics:
+    admissions: Counter
+    shed: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> OverloadMetrics:
+        metrics = cls(
+            admissions=Counter(
+                "segue_recommend_admissions_total",
+                "Fresh Recommend passes by admission verdict: full, impersonal (without the user's top tracks) "
+                "or shed (refused at once with RESOURCE_EXHAUSTED and retry-after-ms).",
+                ("verdict",),
+                registry=registry,
+            ),
+            shed=Counter(
+                "segue_recommend_shed_total",
+                "Recommend calls refused at admission because the upstream budget could not serve them before "
+                "their deadline, by the upstream whose wait decided it.",
+                ("reason",),
+                registry=registry,
+            ),
+        )
+        for verdict in Verdict:
+            metrics.admissions.labels(verdict.value)
+        return metrics
+
+
+class Verdict(enum.StrEnum):
+    FULL = "full"
+    IMPERSONAL = "impersonal"
+    SHED = "shed"
+
+
+@dataclass(frozen=True)
+class Admit:
+    verdict: Verdict
+    expected_s: float  # how long the pass is expected to take as admitted (the better plan's, when shed)
+    retry_after_s: float = 0.0  # shed: when it could fit
+    bottleneck: str = ""  # the upstream whose wait decided it ("" when nothing waits)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a pass may do, as admission decided."""
+
+    personalised: bool = True
+    mood_budget_s: float | None = None  # the LLM step's own budget; None: whatever the deadline leaves
+    why_impersonal: str = ""  # the warning's text when not personalised
+
+
+def plan_for(admit: Admit, mood_budget_s: float) -> Plan:
+    if admit.verdict is Verdict.FULL:
+        return Plan(mood_budget_s=mood_budget_s)
+    return Plan(
+        personalised=False,
+        mood_budget_s=mood_budget_s,
+        why_impersonal=(
+            f"the {admit.bottleneck or 'upstream'} budget is saturated: this playlist leaves out your own top "
+            f"tracks (not personalised) so that it could be made before the deadline (~{admit.expected_s:.1f}s)"
+        ),
+    )
+
+
+def pass_seconds(mood_s: float, work_s: float, waits: Mapping[str, float]) -> float:
+    """A pass's expected duration: Spotify's calls go out beside the mood step, ReccoBeats' after it."""
+    return max(mood_s, waits.get(SPOTIFY, 0.0)) + waits.get(RECCOBEATS, 0.0) + work_s
+
+
+def bottleneck(waits: Mapping[str, float]) -> str:
+    upstream, wait = max(waits.items(), key=lambda kv: kv[1], default=("", 0.0))
+    return upstream if wait > 0 else ""
+
+
+def decide(
+    remaining_s: float | None,
+    mood_s: float,
+    work_s: float,
+    full_waits: Mapping[str, float],
+    impersonal_waits: Mapping[str, float],
+) -> Admit:
+    """Full, without personalisation, or shed — the first plan that fits the remaining deadline."""
+    full_s = pass_seconds(mood_s, work_s, full_waits)
+    if remaining_s is None or not any(w > 0 for w in full_waits.values()) or full_s <= remaining_s:
+        return Admit(Verdict.FULL, full_s, bottleneck=bottleneck(full_waits))
+    impersonal_s = pass_seconds(mood_s, work_s, impersonal_waits)
+    if impersonal_s <= remaining_s:
+        return Admit(Verdict.IMPERSONAL, impersonal_s, bottleneck=bottleneck(full_waits))
+    return Admit(
+        Verdict.SHED,
+        impersonal_s,
+        retry_after_s=max(MIN_RETRY_S, impersonal_s - remaining_s),
+        bottleneck=bottleneck(impersonal_waits) or bottleneck(full_waits),
+    )
+
+
+def mood_timeout(budget_s: float, remaining_s: float | None, reserve_s: float) -> float:
+    """The LLM step's own budget, never more than the caller's deadline leaves (less `reserve_s` to go on)."""
+    if remaining_s is None:
+        return budget_s
+    return max(0.0, min(budget_s, remaining_s - reserve_s))
+
+
+def phase_seconds(timings: Iterable[common_pb2.PhaseTiming]) -> tuple[float, float] | None:
+    """A finished pass's mood step and the rest of it, from its answer's timings."""
+    by_phase = {t.phase: t.seconds for t in timings}
+    if "mood" not in by_phase or "total" not in by_phase:
+        return None
+    return by_phase["mood"], max(0.0, by_phase["total"] - by_phase["mood"])
+
+
+class Overload:
+    """Admission from the shared budget, with the calls of admitted passes that have not gone out yet.
+
+    Without Redis (one process, no shared budget) every pass goes in full.
+    """
+
+    def __init__(self, view: BudgetView | None, mood_budget_s: float, metrics: OverloadMetrics | None = None) -> None:
+        self._view = view
+        self._mood_budget_s = mood_budget_s
+        self._metrics = metrics
+        self._pending: dict[str, int] = {SPOTIFY: 0, RECCOBEATS: 0}
+        self._mood = LatencyWindow(100)
+        self._work = LatencyWindow(100)
+
+    @property
+    def mood_budget_s(self) -> float:
+        return self._mood_budget_s
+
+    async def _waits(self, calls: Mapping[str, int]) -> dict[str, float]:
+        assert self._view is not None
+        waits: dict[str, float] = {}
+        for upstream, own in calls.items():
+            total = own + self._pending[upstream]
+            waits[upstream] = await self._view.estimate_wait(upstream, calls=total) if total > 0 else 0.0
+        return waits
+
+    def estimates(self) -> tuple[float, float]:
+        """The mood step (typical, never past its budget) and the rest of a pass with nothing to wait for
+        (the fastest recent: slower ones waited for the budget, which the waits already count)."""
+        mood = min(self._mood_budget_s, self._mood.quantile(0.5, 5) or DEFAULT_MOOD_S)
+        return mood, self._work.quantile(0.1, 5) or DEFAULT_WORK_S
+
+    async def admit(self) -> Admit:
+        if self._view is None:
+            return Admit(Verdict.FULL, 0.0)
+        mood_s, work_s = self.estimates()
+        full = await self._waits(FULL_CALLS)
+        impersonal = await self._waits(IMPERSONAL_CALLS) if any(w > 0 for w in full.values()) else full
+        return decide(context.time_remaining(), mood_s, work_s, full, impersonal)
+
+    @contextlib.asynccontextmanager
+    async def admitted(self, fresh: bool) -> AsyncIterator[Plan]:
+        """The plan for a pass: `fresh` (nothing of a session to start from) passes are admitted from the
+        budget, and RESOURCE_EXHAUSTED with a retry hint when not even a pass without personalisation
+        fits the deadline; a session's follow-up mostly reuses its pool and always goes.
+        """
+        if not fresh:
+            yield Plan(mood_budget_s=self._mood_budget_s)
+            return
+        admit = await self.admit()
+        if self._metrics is not None:
+            self._metrics.admissions.labels(admit.verdict.value).inc()
+        if admit.verdict is Verdict.SHED:
+            if self._metrics is not None:
+                self._metrics.shed.labels(admit.bottleneck or "unknown").inc()
+            remaining = context.time_remaining() or 0.0
+            raise ResourceExhausted(
+                f"the {admit.bottleneck} budget cannot serve this request before its deadline (about "
+                f"{admit.expected_s:.1f}s needed, {remaining:.1f}s left): retry in {admit.retry_after_s:.1f}s",
+                admit.retry_after_s,
+            )
+        with self.holding(admit.verdict):
+            yield plan_for(admit, self._mood_budget_s)
+
+    def observe_answer(self, timings: Iterable[common_pb2.PhaseTiming]) -> None:
+        seconds = phase_seconds(timings)
+        if seconds is not None:
+            self.observe(*seconds)
+
+    @contextlib.contextmanager
+    def holding(self, verdict: Verdict) -> Iterator[None]:
+        """The pass's calls count as pending for later admissions until its upstream steps are over."""
+        calls = FULL_CALLS if verdict is Verdict.FULL else IMPERSONAL_CALLS
+        for upstream, n in calls.items():
+            self._pending[upstream] += n
+        try:
+            yield
+        finally:
+            for upstream, n in calls.items():
+                self._pending[upstream] -= n
+
+    def observe(self, mood_s: float, work_s: float) -> None:
+        """A finished pass's mood step and the rest of it (seeds to ranking)."""
+        self._mood.observe(mood_s)
+        self._work.observe(work_s)
