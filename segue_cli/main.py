@@ -99,6 +99,7 @@ def _mesh_options(args: argparse.Namespace, orchestrator_port: int = 0) -> MeshO
         orchestrator_port=orchestrator_port,
         metrics_port_base=getattr(args, "metrics_port_base", 0),
         log_dir=Path(args.log_dir) if args.log_dir else None,
+        replicas=getattr(args, "replicas", 1),
     )
 
 
@@ -233,7 +234,8 @@ _EXAMPLES = {
     "demo": """example:
   segue demo --prompt "late night drive, synthwave" --size 10 --profile fast""",
     "up": """example:
-  segue up --port 0 --redis spawn     # any free port; the address is printed""",
+  segue up --port 0 --redis spawn     # any free port; the address is printed
+  segue up --replicas 2 --redis spawn  # two processes of each gateway sharing one Redis""",
     "recommend": f"""examples:
   segue recommend "{DEMO_PROMPT}" --user {DEMO_USER}
   segue recommend "more like that" --user {DEMO_USER} --session SESSION_ID
@@ -258,6 +260,16 @@ async def _probe(args: argparse.Namespace) -> int:
     verdict = await probe.run(_target(args), args.token, args.size, args.max_seconds, args.prompt)
     print(verdict.line(), flush=True)
     return Exit.OK if verdict.ok else Exit.CALL_FAILED
+
+
+def _replicas(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 8:
+        raise argparse.ArgumentTypeError(f"--replicas must be a whole number from 1 to 8, got {text!r}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -294,6 +306,12 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="/metrics on N..N+3 (orchestrator, llm, seeds, reccobeats), as deploy/prometheus/local.yml expects",
+    )
+    up.add_argument(
+        "--replicas",
+        type=_replicas,
+        default=1,
+        help="processes of each gateway (1..8), sharing one Redis and reached round-robin by their callers",
     )
 
     def client_flags(q: argparse.ArgumentParser, user: bool = True) -> None:

@@ -35,6 +35,7 @@ from sim.profile import Profile, ProfileError, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("reccobeat_gateway", "llm_gateway", "seed_gatherer", "orchestrator")
+GATEWAYS = ("reccobeat_gateway", "llm_gateway", "seed_gatherer")  # run as N replicas with --replicas N
 PROTO_NAMES = service_names.BY_PACKAGE  # each service's full gRPC name, read from its proto
 METRICS_ORDER = ("orchestrator", "llm_gateway", "seed_gatherer", "reccobeat_gateway")
 SIM_API_KEY = "sim-local-api-key"  # the simulator accepts any key; real deployments set GEMINI_API_KEY
@@ -63,14 +64,35 @@ class MeshOptions:
     channel_credentials: grpc.ChannelCredentials | None = None
     # Extra settings for one service (e.g. the bench's popular moods for the orchestrator), on top of the rest.
     one_service_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Processes of each gateway, sharing one Redis (the upstream budget) and reached round-robin by their
+    # callers; the orchestrator runs once.
+    replicas: int = 1
+
+
+def replica_names(service: str, replicas: int) -> list[str]:
+    """The processes of a service: its own name for the first, then `<name>-2`, `<name>-3`, ..."""
+    count = replicas if service in GATEWAYS else 1
+    return [service, *(f"{service}-{i}" for i in range(2, count + 1))]
+
+
+def service_of(instance: str) -> str:
+    """`llm_gateway-2` → `llm_gateway`."""
+    base, _, number = instance.rpartition("-")
+    return base if base in SERVICES and number.isdigit() else instance
+
+
+def peer_target(addresses: list[str]) -> str:
+    """What a caller dials: one host:port, or every replica's as one `ipv4:` target, which the channels'
+    round_robin policy spreads calls over (services.common.channels)."""
+    return addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
 
 
 @dataclass
 class Mesh:
     sim_url: str
     base_urls: dict[str, str]
-    addresses: dict[str, str]  # service name -> host:port
-    metrics_ports: dict[str, int]
+    addresses: dict[str, str]  # process name (a service, or a replica `<service>-N`) -> host:port
+    metrics_ports: dict[str, int]  # process name -> its /metrics port
     redis_url: str
     redis_kind: str  # "external", "spawned" or "in-process"
     log_dir: Path
@@ -78,6 +100,10 @@ class Mesh:
     service_envs: dict[str, dict[str, str]] = field(default_factory=dict)  # what each service was started with
     redis_maxmemory: str = ""
     startup_timeout_s: float = 60.0
+    replicas: dict[str, list[str]] = field(default_factory=dict)  # service -> its process names
+
+    def instances(self, service: str) -> list[str]:
+        return self.replicas.get(service, [service])
 
     @property
     def orchestrator(self) -> str:
@@ -108,7 +134,7 @@ class Mesh:
             raise MeshError(f"{name} is still running")
         port = int(self.addresses[name].rsplit(":", 1)[1])
         log_path = self.log_dir / f"{name}.log"
-        self.processes[name] = spawn_service(name, port, self.service_envs[name], log_path)
+        self.processes[name] = spawn_service(service_of(name), port, self.service_envs[name], log_path)
         await wait_serving(name, self.addresses[name], self.processes[name], log_path, self.startup_timeout_s)
 
     async def restart_service(self, name: str, sig: signal.Signals = signal.SIGTERM) -> None:
@@ -334,7 +360,8 @@ async def wait_serving(
                 tail = _tail(log_path)
                 raise MeshError(f"{name} exited with code {proc.returncode} during startup:\n{tail}")
             with contextlib.suppress(aio.AioRpcError):
-                reply = await stub.Check(health_pb2.HealthCheckRequest(service=PROTO_NAMES[name]), timeout=1)
+                request = health_pb2.HealthCheckRequest(service=PROTO_NAMES[service_of(name)])
+                reply = await stub.Check(request, timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             if time.monotonic() > deadline:
@@ -377,11 +404,17 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
         sim = await start_sim(opts.profile, opts.time_scale, opts.seed, log_dir / "sim.log", opts.startup_timeout_s)
         processes["sim"] = sim.process
         base_urls = sim.base_urls
-        ports = {name: free_port() for name in SERVICES}
+        replicas = {name: replica_names(name, opts.replicas) for name in SERVICES}
+        instances = [(instance, name) for name in SERVICES for instance in replicas[name]]
+        ports = {instance: free_port() for instance, _ in instances}
         if opts.orchestrator_port:
             ports["orchestrator"] = opts.orchestrator_port
-        addresses = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
-        metrics_ports = {name: fixed_metrics[name] if opts.metrics_port_base else free_port() for name in SERVICES}
+        addresses = {instance: f"127.0.0.1:{port}" for instance, port in ports.items()}
+        targets = {name: peer_target([addresses[i] for i in replicas[name]]) for name in SERVICES}
+        metrics_ports = {
+            instance: fixed_metrics[instance] if opts.metrics_port_base and instance in fixed_metrics else free_port()
+            for instance, _ in instances
+        }
         common = {
             "REDIS_URL": redis_url,
             "DRAIN_DELAY_S": "0",
@@ -389,6 +422,8 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             "LOG_LEVEL": "INFO",
             # One key for the mesh, so a token's user is learnt once, whichever service meets it first.
             "IDENTITY_KEY": secrets.token_hex(32),
+            # Each replica's share of every upstream limit while Redis is unreachable.
+            "SCHEDULER_REPLICAS": str(max(1, opts.replicas)),
         }
         per_service = {
             "reccobeat_gateway": {"RECCOBEAT_BASE_URL": base_urls["reccobeats"]},
@@ -396,39 +431,39 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             "seed_gatherer": {
                 "SPOTIFY_BASE_URL": base_urls["spotify"],
                 "SPOTIFY_EXTENDED_QUOTA": "true" if profile.spotify.extended_quota else "false",
-                "RECCOBEAT_GATEWAY_ADDR": addresses["reccobeat_gateway"],
+                "RECCOBEAT_GATEWAY_ADDR": targets["reccobeat_gateway"],
             },
             "orchestrator": {
                 "SPOTIFY_BASE_URL": base_urls["spotify"],
-                "LLM_GATEWAY_ADDR": addresses["llm_gateway"],
-                "SEED_GATHERER_ADDR": addresses["seed_gatherer"],
-                "RECCOBEAT_GATEWAY_ADDR": addresses["reccobeat_gateway"],
+                "LLM_GATEWAY_ADDR": targets["llm_gateway"],
+                "SEED_GATHERER_ADDR": targets["seed_gatherer"],
+                "RECCOBEAT_GATEWAY_ADDR": targets["reccobeat_gateway"],
             },
         }
         envs = {
-            name: {
+            instance: {
                 **common,
                 **limits[name],
                 **per_service[name],
-                "METRICS_PORT": str(metrics_ports[name]),
+                "METRICS_PORT": str(metrics_ports[instance]),
                 **opts.service_env,
                 **opts.one_service_env.get(name, {}),
             }
-            for name in SERVICES
+            for instance, name in instances
         }
-        for name in SERVICES:
-            processes[name] = spawn_service(name, ports[name], envs[name], log_dir / f"{name}.log")
+        for instance, name in instances:
+            processes[instance] = spawn_service(name, ports[instance], envs[instance], log_dir / f"{instance}.log")
         await asyncio.gather(
             *(
                 wait_serving(
-                    name,
-                    addresses[name],
-                    processes[name],
-                    log_dir / f"{name}.log",
+                    instance,
+                    addresses[instance],
+                    processes[instance],
+                    log_dir / f"{instance}.log",
                     opts.startup_timeout_s,
                     opts.channel_credentials,
                 )
-                for name in SERVICES
+                for instance, _ in instances
             )
         )
         yield Mesh(
@@ -443,9 +478,11 @@ async def running_mesh(opts: MeshOptions | None = None) -> AsyncIterator[Mesh]:
             service_envs=envs,
             redis_maxmemory=opts.redis_maxmemory,
             startup_timeout_s=opts.startup_timeout_s,
+            replicas=replicas,
         )
     finally:
-        # Services first (they drain), then what they depend on.
-        for name in (*reversed(SERVICES), "sim", "redis"):
+        # Services first (they drain), callers before their peers, then what they depend on.
+        stopping = [i for i in reversed(processes) if i not in ("sim", "redis")]
+        for name in (*stopping, "sim", "redis"):
             if name in processes:
                 await asyncio.get_running_loop().run_in_executor(None, stop_process, processes[name])
