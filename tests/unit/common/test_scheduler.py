@@ -355,3 +355,15 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")
         await asyncio.sleep(0.1)
+
+
+async def test_the_budget_view_tells_how_long_until_several_calls_could_all_have_gone(
+    redis_url: str, make: Make
+) -> None:
+    replica = make(redis_url, Limit("requests", rate=SLOW, burst=4.0))
+    await replica.scheduler.acquire("up", 0.0)  # stores the limit where any process's view reads it
+    view = BudgetView(replica.redis)
+    assert await view.estimate_wait("up", calls=3) == 0.0  # three more fit what is left of the burst
+    # A fourth and fifth each wait one more interval (100 s at 0.01/s).
+    assert await view.estimate_wait("up", calls=4) == pytest.approx(100.0, abs=1.0)
+    assert await view.estimate_wait("up", calls=5) == pytest.approx(200.0, abs=1.0)
