@@ -33,6 +33,7 @@ class BenchConfig:
     out_dir: Path = RESULTS_DIR
     plots: bool = True
     caller_auth: bool = False  # the mesh authenticates callers: every request carries a caller token
+    replicas: int = 2  # processes of each gateway, sharing one Redis (the orchestrator runs once)
 
 
 FULL = BenchConfig(

@@ -199,6 +199,44 @@ def endpoint_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     return ["upstream", "endpoint", *SCENARIOS], rows
 
 
+def overload_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The load scenario as overload (issue 7): what was served in full, shed, cut short or failed."""
+    load = doc["scenarios"]["load"]
+    figures = load.get("overload")
+    if figures is None or not load["requests"]:
+        return [], []
+    bound = doc["lower_bound"]
+    batching = load.get("batching") or {}
+    callers = batching.get("callers_per_batch")
+    measured = bound.get("mesh_cold_calls_capacity_rps_sim")
+    rows = [
+        ["gateway replicas (sharing one Redis)", str(doc.get("replicas", 1))],
+        ["offered (sim)", f"{_s(load['offered_rps_sim'])}/s, {load['requests']} requests"],
+        ["capacity bound: required calls (sim)", f"{_s(bound['capacity_rps_sim'])}/s"],
+        ["capacity bound: a cold request's measured calls (sim)", f"{_s(measured)}/s"],
+        [
+            "goodput: full-size playlists (sim)",
+            f"{_s(figures['goodput_rps_sim'])}/s ({figures['full_size']} playlists)",
+        ],
+        ["short / shed / failed", f"{figures['short']} / {figures['shed']} / {figures['failed']}"],
+        ["answered without personalisation (or another fallback)", str(figures["degraded_impersonal"])],
+        [
+            "shed latency p50",
+            f"{_s(figures['shed_p50_sim_s'])} s sim ({_s(figures['shed_p50_wall_s'], 3)} s wall)"
+            if figures["shed"]
+            else "– (none shed)",
+        ],
+        ["ReccoBeats calls per request", _s(load["upstream_calls_per_request"]["reccobeats"]["total"])],
+        [
+            "callers per batch (ReccoBeats lookups)",
+            "omitted: no batch metrics read"
+            if callers is None
+            else f"{callers:.2f} over {batching['batches']:.0f} batches",
+        ],
+    ]
+    return ["load under overload (issue 7)", "figure"], rows
+
+
 def ratio_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
     r = doc["ratios"]
     return ["ratio", "value"], [
@@ -221,7 +259,8 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def _sections(doc: Mapping[str, Any]) -> list[tuple[str, tuple[list[str], list[list[str]]]]]:
     return [
         ("Scenarios", scenario_rows(doc)),
-        ("Targets (issues 4 and 8)", target_rows(doc)),
+        ("Targets (issues 4, 7 and 8)", target_rows(doc)),
+        ("Load under overload", overload_rows(doc)),
         ("Refinements and popular moods", followup_rows(doc)),
         ("Quality by kind of prompt", quality_summary_rows(doc)),
         ("Quality per labelled prompt", quality_rows(doc)),
@@ -232,7 +271,7 @@ def _sections(doc: Mapping[str, Any]) -> list[tuple[str, tuple[list[str], list[l
 
 
 def terminal(doc: Mapping[str, Any]) -> str:
-    parts = [f"== {title} ==\n{table(*rows)}" for title, rows in _sections(doc)]
+    parts = [f"== {title} ==\n{table(*rows)}" for title, rows in _sections(doc) if rows[0]]
     return "\n\n".join(parts)
 
 
@@ -251,7 +290,8 @@ def header_lines(doc: Mapping[str, Any]) -> list[str]:
 def markdown(doc: Mapping[str, Any]) -> str:
     parts = ["# Benchmark results", "", *header_lines(doc)]
     for title, rows in _sections(doc):
-        parts += ["", f"## {title}", "", markdown_table(*rows)]
+        if rows[0]:
+            parts += ["", f"## {title}", "", markdown_table(*rows)]
     if noted := notes(doc):
         parts += ["", "## Notes", "", *noted]
     parts += ["", "![latency](latency.png)", "", "![upstream calls](upstream_calls.png)", ""]

@@ -13,11 +13,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 from grpc import aio
 from segue.v1 import orchestrator_pb2_grpc
 
+from bench import overload, quality_runs, report, scenarios
 from bench import prompts as bench_prompts
-from bench import quality_runs, report, scenarios
 from bench.bound import REQUIRED_CALLS, allowed_rates, capacity_rps, computed_mood_tokens, lower_bound
 from bench.config import RESULTS_DIR, BenchConfig
 from bench.machine import machine
@@ -25,7 +26,7 @@ from bench.plots import write_plots
 from bench.quality_runs import FollowUps
 from bench.samples import ScenarioResult
 from bench.simctl import SimControl
-from bench.summary import bound_tokens, quality_targets, ratio, summarize, targets
+from bench.summary import bound_tokens, overload_targets, quality_targets, ratio, summarize, targets
 from segue_cli.errors import MeshError
 from segue_cli.mesh import MeshOptions, running_mesh
 from sim.endpoints import UPSTREAMS
@@ -69,6 +70,7 @@ async def run_mesh_scenarios(
         redis="spawn",
         seed=config.seed,
         one_service_env=popular_env(),
+        replicas=config.replicas,
     )
     # A cold run flushes Redis: no process-local copy may stand in for what was flushed.
     options.service_env = {"CACHE_LOCAL_COPY_S": "0"}
@@ -90,13 +92,26 @@ async def run_mesh_scenarios(
                     followups.quality = await quality_runs.run_quality(handles, config, stub, progress)
                     await quality_runs.run_refine(handles, config, stub, progress, followups)
                 rate = config.load_factor * capacity_rps(profile, REQUIRED_CALLS)
+                gateways = [mesh.metrics_ports[i] for i in mesh.instances("reccobeat_gateway")]
+                before = await _batch_totals(gateways, notes)
                 load = await scenarios.load(handles, config, rate, progress)
+                after = await _batch_totals(gateways, notes)
+                if before is not None and after is not None:
+                    load.batching = overload.batching(before, after)
             finally:
                 await sim.aclose()
     except MeshError as exc:
         notes.append(f"the mesh did not run: {exc}")
         progress(f"mesh error: {exc}")
     return cold, warm, load, followups, notes
+
+
+async def _batch_totals(ports: list[int], notes: list[str]) -> dict[str, float] | None:
+    try:
+        return await overload.batch_totals(ports)
+    except httpx.HTTPError as exc:
+        notes.append(f"callers per batch omitted: the ReccoBeat gateways' /metrics could not be read ({exc!r})")
+        return None
 
 
 async def run_bench(config: BenchConfig, command: str, progress: Progress | None = None) -> dict[str, Any]:
@@ -165,6 +180,7 @@ def build_document(
         "profile": config.profile,
         "machine": machine(),
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()},
+        "replicas": config.replicas,
         "prompts": all_prompts,
         "lower_bound": {
             "per_prompt": per_prompt,
@@ -185,7 +201,11 @@ def build_document(
         },
         "notes": notes + followups.notes,
     }
-    doc["targets"] = targets(summaries, ratios, median_bound) + quality_targets(doc["quality"], doc["followups"])
+    doc["targets"] = (
+        targets(summaries, ratios, median_bound)
+        + overload_targets(summaries, doc["lower_bound"]["capacity_rps_sim"])
+        + quality_targets(doc["quality"], doc["followups"])
+    )
     return doc
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.simctl import Calls
 
@@ -46,6 +47,7 @@ class ScenarioResult:
     llm_tokens_out: int = 0
     duration_wall_s: float = 0.0  # load: first send to last answer
     offered_rps_sim: float | None = None  # load only
+    batching: dict[str, Any] = field(default_factory=dict)  # load: the ReccoBeat gateways' batches (bench.overload)
     notes: list[str] = field(default_factory=list)
 
     def add_isolated(self, sample: Sample) -> None:

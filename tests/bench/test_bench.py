@@ -162,7 +162,10 @@ async def test_quick_path_writes_every_output(tmp_path: Path) -> None:
     assert saved["scenarios"]["load"]["requests"] >= 1
     for name in ("cold", "warm", "load"):  # the mesh authenticated its callers: every request carried the token
         assert "UNAUTHENTICATED" not in saved["scenarios"][name]["errors_by_code"], name
-    assert {"throughput_rps_sim", "offered_rps_sim"} <= set(saved["scenarios"]["load"])
+    assert {"throughput_rps_sim", "offered_rps_sim", "overload", "batching"} <= set(saved["scenarios"]["load"])
+    assert set(saved["scenarios"]["load"]["overload"]) >= {"goodput_rps_sim", "shed", "shed_p50_sim_s", "failed"}
+    # The load ran through two replicas of each gateway; both ReccoBeat gateways' batch metrics were read.
+    assert saved["replicas"] == 2 and saved["scenarios"]["load"]["batching"]["batches"] >= 0
     assert len(saved["lower_bound"]["per_prompt"]) == len(saved["prompts"])
     assert all(b["bound_s"] > 0 for b in saved["lower_bound"]["per_prompt"])
     assert set(saved["ratios"]) == {
@@ -171,7 +174,7 @@ async def test_quick_path_writes_every_output(tmp_path: Path) -> None:
         "cold_p50_over_median_bound",
         "warm_over_cold",
     }
-    assert len(saved["targets"]) == 16 and all(t["met"] in (True, False, None) for t in saved["targets"])
+    assert len(saved["targets"]) == 19 and all(t["met"] in (True, False, None) for t in saved["targets"])
     quality = saved["quality"]
     assert quality["cases"] == 5 and {r["kind"] for r in quality["results"]} == {
         "genre",
@@ -187,6 +190,7 @@ async def test_quick_path_writes_every_output(tmp_path: Path) -> None:
 
     md = (tmp_path / "latest.md").read_text()
     assert "| scenario | runs (ok) |" in md
+    assert "| load under overload (issue 7) | figure |" in md
     assert "## Quality per labelled prompt" in md and "| refine: tweak (×" in md
     assert all(f"| {name} (×" in md for name in ("legacy", "cold", "warm", "load"))
     section = (tmp_path / "README-section.md").read_text()
