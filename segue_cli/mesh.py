@@ -304,14 +304,15 @@ def upstream_limits_env(profile: Profile, time_scale: float) -> dict[str, dict[s
     """Per service, the limit variables matching the simulator's profile, in real seconds at `time_scale`."""
     spotify, reccobeats, gemini = profile.spotify.rate_limit, profile.reccobeats.rate_limit, profile.gemini.rate_limit
     spotify_requests = max(2, int(spotify.max_requests * RATE_SHARE))
+    spotify_env = {
+        "SPOTIFY_LIMIT_REQUESTS": str(spotify_requests),
+        "SPOTIFY_LIMIT_WINDOW_S": repr(spotify.window_s * time_scale),
+        "SPOTIFY_LIMIT_BURST": str(max(1, min(4, spotify_requests // 2))),
+    }
     rpm = max(2, int(gemini.rpm * RATE_SHARE / time_scale))  # a simulated minute lasts 60 × time_scale s
     tpm = max(2, int(gemini.tpm * RATE_SHARE / time_scale))
     return {
-        "seed_gatherer": {
-            "SPOTIFY_LIMIT_REQUESTS": str(spotify_requests),
-            "SPOTIFY_LIMIT_WINDOW_S": repr(spotify.window_s * time_scale),
-            "SPOTIFY_LIMIT_BURST": str(max(1, min(4, spotify_requests // 2))),
-        },
+        "seed_gatherer": spotify_env,
         "reccobeat_gateway": {
             "RECCOBEAT_LIMIT_RATE_PER_S": repr(reccobeats.rate_per_s * RATE_SHARE / time_scale),
             "RECCOBEAT_LIMIT_BURST": str(max(1, int(reccobeats.burst * BURST_SHARE))),
@@ -322,7 +323,7 @@ def upstream_limits_env(profile: Profile, time_scale: float) -> dict[str, dict[s
             "GEMINI_LIMIT_TPM": str(tpm),
             "GEMINI_LIMIT_TOKEN_BURST": str(max(1, tpm // 20)),
         },
-        "orchestrator": {},
+        "orchestrator": dict(spotify_env),  # the identity check's GET /me shares Spotify's budget
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from limits import RateLimitItem
@@ -11,6 +11,8 @@ from limits import RateLimitItem
 from services.common.channels import DEFAULT_CONNECT_TIMEOUT_S
 from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.identity import IdentityConfig, read_identity_config
+from services.common.scheduler import SchedulerSettings, read_scheduler_settings
+from services.common.spotify_limit import SpotifyLimit, read_spotify_limit
 from services.orchestrator.admission import read_quota
 from services.orchestrator.callers import CallerAuthConfig, read_caller_auth
 from services.orchestrator.overload import DEFAULT_MOOD_BUDGET_S
@@ -48,6 +50,9 @@ class Config:
     peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     # The LLM step's own budget (never past the caller's deadline): past it the keyword mood answers.
     llm_mood_budget_s: float = DEFAULT_MOOD_BUDGET_S
+    # The identity check (GET /me) takes its slot of Spotify's app-wide budget, shared with the seed gatherer.
+    spotify_limit: SpotifyLimit = field(default_factory=SpotifyLimit)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
@@ -74,6 +79,8 @@ def from_env(environ: Mapping[str, str]) -> Config:
         prefetch_user_quota=read_quota(env, "PREFETCH_USER_QUOTA", Config.PREFETCH_USER_QUOTA),
         peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", Config.peer_connect_timeout_s, minimum=0.05),
         llm_mood_budget_s=env.number("LLM_MOOD_BUDGET_S", Config.llm_mood_budget_s, minimum=0.1, maximum=600.0),
+        spotify_limit=read_spotify_limit(env),
+        scheduler=read_scheduler_settings(env),
         popular=PopularSettings(
             moods=tuple(m.strip() for m in env.text("POPULAR_MOODS", "").split("|") if m.strip()),
             interval_s=env.number("POPULAR_MOODS_INTERVAL_S", PopularSettings.interval_s, minimum=1),

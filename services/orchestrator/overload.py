@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter
-from segue.v1 import common_pb2
+from segue.v1 import common_pb2, orchestrator_pb2
 
 from services.common import context
 from services.common.errors import ResourceExhausted
@@ -153,6 +153,23 @@ def mood_timeout(budget_s: float, remaining_s: float | None, reserve_s: float) -
     return max(0.0, min(budget_s, remaining_s - reserve_s))
 
 
+@dataclass(frozen=True)
+class Admitted:
+    plan: Plan
+    release: Callable[[], None] = lambda: None  # the pass's calls have gone out: stop counting them as pending
+
+    def watch(self, emit: Callable[[orchestrator_pb2.Progress], None]) -> Callable[[orchestrator_pb2.Progress], None]:
+        """`emit`, releasing the pass's pending calls when its seeds are gathered (its Spotify calls and most
+        of its ReccoBeats calls are then in the scheduler's own state)."""
+
+        def forward(progress: orchestrator_pb2.Progress) -> None:
+            if progress.phase == orchestrator_pb2.PHASE_SEEDS_GATHERED:
+                self.release()
+            emit(progress)
+
+        return forward
+
+
 def phase_seconds(timings: Iterable[common_pb2.PhaseTiming]) -> tuple[float, float] | None:
     """A finished pass's mood step and the rest of it, from its answer's timings."""
     by_phase = {t.phase: t.seconds for t in timings}
@@ -202,13 +219,13 @@ class Overload:
         return decide(context.time_remaining(), mood_s, work_s, full, impersonal)
 
     @contextlib.asynccontextmanager
-    async def admitted(self, fresh: bool) -> AsyncIterator[Plan]:
+    async def admitted(self, fresh: bool) -> AsyncIterator[Admitted]:
         """The plan for a pass: `fresh` (nothing of a session to start from) passes are admitted from the
         budget, and RESOURCE_EXHAUSTED with a retry hint when not even a pass without personalisation
         fits the deadline; a session's follow-up mostly reuses its pool and always goes.
         """
         if not fresh:
-            yield Plan(mood_budget_s=self._mood_budget_s)
+            yield Admitted(Plan(mood_budget_s=self._mood_budget_s))
             return
         admit = await self.admit()
         if self._metrics is not None:
@@ -222,8 +239,8 @@ class Overload:
                 f"{admit.expected_s:.1f}s needed, {remaining:.1f}s left): retry in {admit.retry_after_s:.1f}s",
                 admit.retry_after_s,
             )
-        with self.holding(admit.verdict):
-            yield plan_for(admit, self._mood_budget_s)
+        with self.holding(admit.verdict) as release:
+            yield Admitted(plan_for(admit, self._mood_budget_s), release)
 
     def observe_answer(self, timings: Iterable[common_pb2.PhaseTiming]) -> None:
         seconds = phase_seconds(timings)
@@ -231,16 +248,25 @@ class Overload:
             self.observe(*seconds)
 
     @contextlib.contextmanager
-    def holding(self, verdict: Verdict) -> Iterator[None]:
-        """The pass's calls count as pending for later admissions until its upstream steps are over."""
+    def holding(self, verdict: Verdict) -> Iterator[Callable[[], None]]:
+        """The pass's calls count as pending for later admissions until they went out (the release it
+        yields: once its seeds are gathered, the scheduler holds them) or the pass ended."""
         calls = FULL_CALLS if verdict is Verdict.FULL else IMPERSONAL_CALLS
         for upstream, n in calls.items():
             self._pending[upstream] += n
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                for upstream, n in calls.items():
+                    self._pending[upstream] -= n
+
         try:
-            yield
+            yield release
         finally:
-            for upstream, n in calls.items():
-                self._pending[upstream] -= n
+            release()
 
     def observe(self, mood_s: float, work_s: float) -> None:
         """A finished pass's mood step and the rest of it (seeds to ranking)."""

@@ -9,9 +9,9 @@ from services.common import service_names
 from services.common.cache import Cache, make_store
 from services.common.identity import NAMESPACE as IDENTITY_NAMESPACE
 from services.common.identity import Identities
-from services.common.metrics import CacheMetrics, GrpcMetrics, UpstreamMetrics
+from services.common.metrics import CacheMetrics, GrpcMetrics, SchedulerMetrics, UpstreamMetrics
 from services.common.redis_client import connect_if_set
-from services.common.scheduler import BudgetView
+from services.common.scheduler import BudgetView, make_pacer
 from services.common.server import ServiceDefinition
 from services.common.upstream_http import UpstreamClient
 from services.orchestrator.admission import Admission, Quotas
@@ -44,8 +44,16 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     overload = Overload(
         BudgetView(redis) if redis is not None else None, cfg.llm_mood_budget_s, OverloadMetrics.create(registry)
     )
+    # The identity check's GET /me goes through the same shared Spotify budget as the seed gatherer's calls.
+    pacer = make_pacer(
+        redis, {"spotify": cfg.spotify_limit.limits}, metrics=SchedulerMetrics.create(registry), settings=cfg.scheduler
+    )
     spotify = UpstreamClient(
-        "spotify", cfg.spotify_base_url, timeout_s=cfg.spotify_timeout_s, metrics=UpstreamMetrics.create(registry)
+        "spotify",
+        cfg.spotify_base_url,
+        timeout_s=cfg.spotify_timeout_s,
+        metrics=UpstreamMetrics.create(registry),
+        pacer=pacer,
     )
     identities = Identities(spotify, Cache(store, IDENTITY_NAMESPACE, cache_metrics), cfg.identity)
     quotas = Quotas()

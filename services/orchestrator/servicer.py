@@ -97,8 +97,8 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             if not params.session_id:  # a later prompt of a session may be a tweak ("more upbeat"), not a mood
                 self._recent.add(params.prompt)
             fresh = session.mood is None  # a session's follow-up or a repeat mostly reuses its pool
-            async with self._overload.admitted(fresh) as plan:
-                response = await workflow.recommend(self._peers, params, session, emit, plan)
+            async with self._overload.admitted(fresh) as admitted:
+                response = await workflow.recommend(self._peers, params, session, admitted.watch(emit), admitted.plan)
             if fresh:
                 self._overload.observe_answer(response.timings)
             await self._sessions.save(identity.key, session)

@@ -11,6 +11,7 @@ from services.common.config import EnvReader, ServerConfig, read_server_config
 from services.common.gcra import Limit
 from services.common.identity import IdentityConfig, read_identity_config
 from services.common.scheduler import SchedulerSettings, read_scheduler_settings
+from services.common.spotify_limit import SpotifyLimit, read_spotify_limit
 from services.seed_gatherer.discovery import DiscoverySettings
 from services.seed_gatherer.spotify_client import TOP_LIMIT_MAX
 
@@ -38,20 +39,13 @@ class Config:
     spotify_hedge: bool = False
     # How long a call waits for the ReccoBeat gateway with no ready connection before going on without it.
     peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
-    # Spotify counts an app's calls over a rolling 30 s window and publishes no number; reports (and the
-    # realistic simulator profile) say about 90. A little below, so the shared budget sees no 429.
-    spotify_limit_requests: int = 81
-    spotify_limit_window_s: float = 30.0
-    spotify_limit_burst: int = 4
+    # Spotify's app-wide limit (services.common.spotify_limit), shared with the orchestrator's identity check.
+    spotify_limit: SpotifyLimit = field(default_factory=SpotifyLimit)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
 
     @property
     def limits(self) -> tuple[Limit, ...]:
-        return (
-            Limit.window(
-                "requests", self.spotify_limit_requests, self.spotify_limit_window_s, self.spotify_limit_burst
-            ),
-        )
+        return self.spotify_limit.limits
 
 
 def from_env(environ: Mapping[str, str]) -> Config:
@@ -68,9 +62,7 @@ def from_env(environ: Mapping[str, str]) -> Config:
         top_artists_limit=env.integer("TOP_ARTISTS_LIMIT", Config.top_artists_limit, minimum=1, maximum=TOP_LIMIT_MAX),
         spotify_hedge=env.flag("SPOTIFY_HEDGE", Config.spotify_hedge),
         identity=read_identity_config(env),
-        spotify_limit_requests=env.integer("SPOTIFY_LIMIT_REQUESTS", Config.spotify_limit_requests, minimum=2),
-        spotify_limit_window_s=env.number("SPOTIFY_LIMIT_WINDOW_S", Config.spotify_limit_window_s, minimum=0.001),
-        spotify_limit_burst=env.integer("SPOTIFY_LIMIT_BURST", Config.spotify_limit_burst, minimum=1),
+        spotify_limit=read_spotify_limit(env),
         scheduler=read_scheduler_settings(env),
         peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", Config.peer_connect_timeout_s, minimum=0.05),
         search_cache_ttl_s=env.number("SEARCH_CACHE_TTL_S", Config.search_cache_ttl_s, minimum=1),
@@ -84,7 +76,5 @@ def from_env(environ: Mapping[str, str]) -> Config:
             useless_ttl_s=env.number("USELESS_ARTIST_TTL_S", DiscoverySettings.useless_ttl_s, minimum=1),
         ),
     )
-    if cfg.spotify_limit_burst >= cfg.spotify_limit_requests:
-        env.problem("SPOTIFY_LIMIT_BURST must be below SPOTIFY_LIMIT_REQUESTS (the burst is part of the window)")
     env.finish()
     return cfg

@@ -160,9 +160,13 @@ async def test_a_spent_spotify_budget_drops_personalisation_and_pending_passes_c
     # One full pass fits the burst; a second, admitted while the first's calls have not gone out, does not.
     first = await overload.admit()
     assert first.verdict is Verdict.FULL
-    with overload.holding(first.verdict):
+    with overload.holding(first.verdict) as release:
         second = await overload.admit()
+        release()  # its seeds are gathered: its calls are in the scheduler's state, not pending here
+        release()  # (once only)
+        third = await overload.admit()
     assert second.verdict is Verdict.IMPERSONAL and second.bottleneck == SPOTIFY
+    assert third.verdict is Verdict.FULL
     await spend(spotify, SPOTIFY)
     assert (await overload.admit()).verdict is Verdict.SHED  # not even the impersonal pass's search
 
@@ -180,8 +184,8 @@ async def test_a_shed_request_is_refused_at_once_with_a_retry_hint_and_counted(r
     assert registry.get_sample_value("segue_recommend_shed_total", {"reason": RECCOBEATS}) == 1
     assert registry.get_sample_value("segue_recommend_admissions_total", {"verdict": "shed"}) == 1
     # A session's follow-up reuses its pool: it is never shed.
-    async with overload.admitted(fresh=False) as plan:
-        assert plan.personalised
+    async with overload.admitted(fresh=False) as admitted:
+        assert admitted.plan.personalised
 
 
 async def test_without_redis_every_pass_goes_in_full() -> None:
