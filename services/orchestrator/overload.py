@@ -23,6 +23,7 @@ import contextlib
 import enum
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import NoReturn
 
 from prometheus_client import CollectorRegistry, Counter
 from segue.v1 import common_pb2, orchestrator_pb2
@@ -196,11 +197,11 @@ class Overload:
     def mood_budget_s(self) -> float:
         return self._mood_budget_s
 
-    async def _waits(self, calls: Mapping[str, int]) -> dict[str, float]:
+    async def _waits(self, calls: Mapping[str, int], extra: Mapping[str, int]) -> dict[str, float]:
         assert self._view is not None
         waits: dict[str, float] = {}
         for upstream, own in calls.items():
-            total = own + self._pending[upstream]
+            total = own + extra.get(upstream, 0) + self._pending[upstream]
             waits[upstream] = await self._view.estimate_wait(upstream, calls=total) if total > 0 else 0.0
         return waits
 
@@ -210,13 +211,36 @@ class Overload:
         mood = min(self._mood_budget_s, self._mood.quantile(0.5, 5) or DEFAULT_MOOD_S)
         return mood, self._work.quantile(0.1, 5) or DEFAULT_WORK_S
 
-    async def admit(self) -> Admit:
+    async def admit(self, extra: Mapping[str, int] | None = None) -> Admit:
+        """The verdict for a pass that also makes the `extra` calls (e.g. the identity check's GET /me)."""
         if self._view is None:
             return Admit(Verdict.FULL, 0.0)
+        extra = extra or {}
         mood_s, work_s = self.estimates()
-        full = await self._waits(FULL_CALLS)
-        impersonal = await self._waits(IMPERSONAL_CALLS) if any(w > 0 for w in full.values()) else full
+        full = await self._waits(FULL_CALLS, extra)
+        impersonal = await self._waits(IMPERSONAL_CALLS, extra) if any(w > 0 for w in full.values()) else full
         return decide(context.time_remaining(), mood_s, work_s, full, impersonal)
+
+    async def precheck(self, follow_up: bool) -> None:
+        """Before the identity check, whose GET /me waits in Spotify's queue like any call: a new request
+        that could not be served even without personalisation (its GET /me counted) is shed at once,
+        instead of after waiting for that slot. A session's follow-up mostly reuses its pool: it goes on."""
+        if follow_up:
+            return
+        admit = await self.admit({SPOTIFY: 1})
+        if admit.verdict is Verdict.SHED:
+            self._shed(admit)
+
+    def _shed(self, admit: Admit) -> NoReturn:
+        if self._metrics is not None:
+            self._metrics.admissions.labels(admit.verdict.value).inc()
+            self._metrics.shed.labels(admit.bottleneck or "unknown").inc()
+        remaining = context.time_remaining() or 0.0
+        raise ResourceExhausted(
+            f"the {admit.bottleneck} budget cannot serve this request before its deadline (about "
+            f"{admit.expected_s:.1f}s needed, {remaining:.1f}s left): retry in {admit.retry_after_s:.1f}s",
+            admit.retry_after_s,
+        )
 
     @contextlib.asynccontextmanager
     async def admitted(self, fresh: bool) -> AsyncIterator[Admitted]:
@@ -228,17 +252,10 @@ class Overload:
             yield Admitted(Plan(mood_budget_s=self._mood_budget_s))
             return
         admit = await self.admit()
+        if admit.verdict is Verdict.SHED:
+            self._shed(admit)
         if self._metrics is not None:
             self._metrics.admissions.labels(admit.verdict.value).inc()
-        if admit.verdict is Verdict.SHED:
-            if self._metrics is not None:
-                self._metrics.shed.labels(admit.bottleneck or "unknown").inc()
-            remaining = context.time_remaining() or 0.0
-            raise ResourceExhausted(
-                f"the {admit.bottleneck} budget cannot serve this request before its deadline (about "
-                f"{admit.expected_s:.1f}s needed, {remaining:.1f}s left): retry in {admit.retry_after_s:.1f}s",
-                admit.retry_after_s,
-            )
         with self.holding(admit.verdict) as release:
             yield Admitted(plan_for(admit, self._mood_budget_s), release)
 

@@ -88,6 +88,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             await self._admission.caller()  # first: a flood of bad requests is a flood all the same
             params = _recommend_params(request, ctx)
             self._with_default_deadline()
+            await self._overload.precheck(follow_up=bool(params.session_id))
             identity = await self._admission.user(params.token, params.user_id)
             entry.admitted(identity)
             # From here on the user is who the token says: every per-user artifact is reached through it.

@@ -183,6 +183,11 @@ async def test_a_shed_request_is_refused_at_once_with_a_retry_hint_and_counted(r
     assert refused.value.retry_after_s is not None and refused.value.retry_after_s > 30.0
     assert registry.get_sample_value("segue_recommend_shed_total", {"reason": RECCOBEATS}) == 1
     assert registry.get_sample_value("segue_recommend_admissions_total", {"verdict": "shed"}) == 1
+    # Before the identity check too (its GET /me counted), unless the request continues a session.
+    with pytest.raises(ResourceExhausted):
+        await overload.precheck(follow_up=False)
+    await overload.precheck(follow_up=True)
+    assert registry.get_sample_value("segue_recommend_shed_total", {"reason": RECCOBEATS}) == 2
     # A session's follow-up reuses its pool: it is never shed.
     async with overload.admitted(fresh=False) as admitted:
         assert admitted.plan.personalised
