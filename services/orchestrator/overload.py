@@ -43,6 +43,8 @@ GEMINI = "gemini"
 # Without personalisation: no top tracks or artists, and no features for them.
 FULL_CALLS: Mapping[str, int] = {SPOTIFY: 3, RECCOBEATS: 4}
 IMPERSONAL_CALLS: Mapping[str, int] = {SPOTIFY: 1, RECCOBEATS: 3}
+# The identity check of a new token (GET /me), made before either: counted whether or not it is cached.
+IDENTITY_CALLS: Mapping[str, int] = {SPOTIFY: 1}
 
 # Before any pass was observed: a mood step and the rest of a pass, in seconds, with nothing to wait for.
 DEFAULT_MOOD_S = 2.5
@@ -116,8 +118,10 @@ def plan_for(admit: Admit, mood_budget_s: float) -> Plan:
 
 
 def pass_seconds(mood_s: float, work_s: float, waits: Mapping[str, float]) -> float:
-    """A pass's expected duration: Spotify's calls go out beside the mood step, ReccoBeats' after it."""
-    return max(mood_s, waits.get(SPOTIFY, 0.0)) + waits.get(RECCOBEATS, 0.0) + work_s
+    """A pass's expected duration. Its Spotify calls (the identity check first) and the mood step come
+    before its ReccoBeats calls, which go at their place in ReccoBeats' queue (the wait counts the calls
+    of passes ahead of it) or once the seeds are there, whichever is later; then the rest of the pass."""
+    return max(waits.get(SPOTIFY, 0.0) + mood_s, waits.get(RECCOBEATS, 0.0)) + work_s
 
 
 def bottleneck(waits: Mapping[str, float]) -> str:
@@ -221,16 +225,6 @@ class Overload:
         impersonal = await self._waits(IMPERSONAL_CALLS, extra) if any(w > 0 for w in full.values()) else full
         return decide(context.time_remaining(), mood_s, work_s, full, impersonal)
 
-    async def precheck(self, follow_up: bool) -> None:
-        """Before the identity check, whose GET /me waits in Spotify's queue like any call: a new request
-        that could not be served even without personalisation (its GET /me counted) is shed at once,
-        instead of after waiting for that slot. A session's follow-up mostly reuses its pool: it goes on."""
-        if follow_up:
-            return
-        admit = await self.admit({SPOTIFY: 1})
-        if admit.verdict is Verdict.SHED:
-            self._shed(admit)
-
     def _shed(self, admit: Admit) -> NoReturn:
         if self._metrics is not None:
             self._metrics.admissions.labels(admit.verdict.value).inc()
@@ -243,15 +237,15 @@ class Overload:
         )
 
     @contextlib.asynccontextmanager
-    async def admitted(self, fresh: bool) -> AsyncIterator[Admitted]:
-        """The plan for a pass: `fresh` (nothing of a session to start from) passes are admitted from the
-        budget, and RESOURCE_EXHAUSTED with a retry hint when not even a pass without personalisation
-        fits the deadline; a session's follow-up mostly reuses its pool and always goes.
+    async def admitted(self, follow_up: bool) -> AsyncIterator[Admitted]:
+        """The plan for a request, decided before its identity check (whose GET /me waits in Spotify's queue
+        like any call, so it counts): RESOURCE_EXHAUSTED with a retry hint at once when not even a pass
+        without personalisation fits the deadline. A session's follow-up mostly reuses its pool: it goes.
         """
-        if not fresh:
+        if follow_up:
             yield Admitted(Plan(mood_budget_s=self._mood_budget_s))
             return
-        admit = await self.admit()
+        admit = await self.admit(IDENTITY_CALLS)
         if admit.verdict is Verdict.SHED:
             self._shed(admit)
         if self._metrics is not None:
@@ -268,7 +262,8 @@ class Overload:
     def holding(self, verdict: Verdict) -> Iterator[Callable[[], None]]:
         """The pass's calls count as pending for later admissions until they went out (the release it
         yields: once its seeds are gathered, the scheduler holds them) or the pass ended."""
-        calls = FULL_CALLS if verdict is Verdict.FULL else IMPERSONAL_CALLS
+        plan = FULL_CALLS if verdict is Verdict.FULL else IMPERSONAL_CALLS
+        calls = {u: n + IDENTITY_CALLS.get(u, 0) for u, n in plan.items()}
         for upstream, n in calls.items():
             self._pending[upstream] += n
         held = True

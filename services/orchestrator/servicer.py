@@ -17,7 +17,7 @@ from services.common.identity import Identity
 from services.orchestrator import ledger, workflow
 from services.orchestrator.admission import Admission
 from services.orchestrator.metrics import RecommendMetrics
-from services.orchestrator.overload import DEFAULT_MOOD_BUDGET_S, Overload
+from services.orchestrator.overload import DEFAULT_MOOD_BUDGET_S, Overload, Plan
 from services.orchestrator.peers import Peers
 from services.orchestrator.popular import RecentPrompts
 from services.orchestrator.prefetch import BackgroundWork
@@ -88,18 +88,19 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             await self._admission.caller()  # first: a flood of bad requests is a flood all the same
             params = _recommend_params(request, ctx)
             self._with_default_deadline()
-            await self._overload.precheck(follow_up=bool(params.session_id))
-            identity = await self._admission.user(params.token, params.user_id)
-            entry.admitted(identity)
-            # From here on the user is who the token says: every per-user artifact is reached through it.
-            params = dataclasses.replace(params, user_id=identity.user_id)
-            admitted_s = time.perf_counter() - started
-            session = await self._sessions.load(identity.key, params.session_id, params.prompt)
-            if not params.session_id:  # a later prompt of a session may be a tweak ("more upbeat"), not a mood
-                self._recent.add(params.prompt)
-            fresh = session.mood is None  # a session's follow-up or a repeat mostly reuses its pool
-            async with self._overload.admitted(fresh) as admitted:
-                response = await workflow.recommend(self._peers, params, session, admitted.watch(emit), admitted.plan)
+            # Before the identity check, whose GET /me takes a Spotify slot: a request is shed at once.
+            async with self._overload.admitted(follow_up=bool(params.session_id)) as admitted:
+                identity = await self._admission.user(params.token, params.user_id)
+                entry.admitted(identity)
+                # From here on the user is who the token says: every per-user artifact is reached through it.
+                params = dataclasses.replace(params, user_id=identity.user_id)
+                admitted_s = time.perf_counter() - started
+                session = await self._sessions.load(identity.key, params.session_id, params.prompt)
+                if not params.session_id:  # a later prompt of a session may be a tweak ("more upbeat"), not a mood
+                    self._recent.add(params.prompt)
+                fresh = session.mood is None  # a session's follow-up or a repeat mostly reuses its pool
+                plan = admitted.plan if fresh else Plan(mood_budget_s=admitted.plan.mood_budget_s)
+                response = await workflow.recommend(self._peers, params, session, admitted.watch(emit), plan)
             if fresh:
                 self._overload.observe_answer(response.timings)
             await self._sessions.save(identity.key, session)

@@ -69,13 +69,13 @@ def test_waits_that_fit_the_deadline_go_in_full() -> None:
     waits = {SPOTIFY: 1.0, RECCOBEATS: 10.0}
     admit = decide(remaining_s=20.0, mood_s=2.0, work_s=2.0, full_waits=waits, impersonal_waits=waits)
     assert admit.verdict is Verdict.FULL
-    assert admit.expected_s == pytest.approx(14.0)  # max(mood, spotify) + reccobeats + work
+    assert admit.expected_s == pytest.approx(12.0)  # max(spotify + mood, reccobeats) + work
     assert admit.bottleneck == RECCOBEATS
 
 
-def test_spotifys_wait_runs_beside_the_mood_step() -> None:
-    assert pass_seconds(3.0, 1.0, {SPOTIFY: 2.0, RECCOBEATS: 0.5}) == pytest.approx(4.5)
-    assert pass_seconds(3.0, 1.0, {SPOTIFY: 8.0, RECCOBEATS: 0.5}) == pytest.approx(9.5)
+def test_reccobeats_calls_go_at_their_place_in_its_queue_or_once_the_seeds_are_there() -> None:
+    assert pass_seconds(3.0, 1.0, {SPOTIFY: 2.0, RECCOBEATS: 0.5}) == pytest.approx(6.0)
+    assert pass_seconds(3.0, 1.0, {SPOTIFY: 0.0, RECCOBEATS: 8.0}) == pytest.approx(9.0)
 
 
 def test_personalisation_is_dropped_first_when_only_that_fits() -> None:
@@ -95,7 +95,7 @@ def test_a_pass_that_fits_in_no_way_is_shed_with_the_time_it_is_short_by() -> No
     admit = decide(remaining_s=30.0, mood_s=2.0, work_s=2.0, full_waits=full, impersonal_waits=impersonal)
     assert admit.verdict is Verdict.SHED
     assert admit.bottleneck == RECCOBEATS
-    assert admit.retry_after_s == pytest.approx(44.0 - 30.0)
+    assert admit.retry_after_s == pytest.approx(42.0 - 30.0)
 
 
 def test_the_mood_step_budget_never_outlasts_the_deadline() -> None:
@@ -178,18 +178,13 @@ async def test_a_shed_request_is_refused_at_once_with_a_retry_hint_and_counted(r
     registry = CollectorRegistry()
     overload = Overload(BudgetView(redis), 6.0, OverloadMetrics.create(registry))
     with pytest.raises(ResourceExhausted) as refused:
-        async with overload.admitted(fresh=True):
+        async with overload.admitted(follow_up=False):
             raise AssertionError("a shed request must not start")
     assert refused.value.retry_after_s is not None and refused.value.retry_after_s > 30.0
     assert registry.get_sample_value("segue_recommend_shed_total", {"reason": RECCOBEATS}) == 1
     assert registry.get_sample_value("segue_recommend_admissions_total", {"verdict": "shed"}) == 1
-    # Before the identity check too (its GET /me counted), unless the request continues a session.
-    with pytest.raises(ResourceExhausted):
-        await overload.precheck(follow_up=False)
-    await overload.precheck(follow_up=True)
-    assert registry.get_sample_value("segue_recommend_shed_total", {"reason": RECCOBEATS}) == 2
     # A session's follow-up reuses its pool: it is never shed.
-    async with overload.admitted(fresh=False) as admitted:
+    async with overload.admitted(follow_up=True) as admitted:
         assert admitted.plan.personalised
 
 
