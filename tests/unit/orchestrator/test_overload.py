@@ -21,6 +21,8 @@ from services.common.scheduler import BudgetView, SchedulerSettings, SharedSched
 from services.orchestrator import workflow
 from services.orchestrator.overload import (
     FULL_CALLS,
+    IDENTITY_CALLS,
+    IMPERSONAL_CALLS,
     RECCOBEATS,
     SPOTIFY,
     Overload,
@@ -153,7 +155,9 @@ async def test_an_idle_budget_admits_in_full(redis: RedisClient) -> None:
 
 
 async def test_a_spent_spotify_budget_drops_personalisation_and_pending_passes_count(redis: RedisClient) -> None:
-    spotify = gateway_scheduler(redis, SPOTIFY, burst=FULL_CALLS[SPOTIFY] + 3)
+    # What is left after the first call: a full pass, or an impersonal one behind a full one still pending.
+    left = FULL_CALLS[SPOTIFY] + IDENTITY_CALLS[SPOTIFY] + IMPERSONAL_CALLS[SPOTIFY]
+    spotify = gateway_scheduler(redis, SPOTIFY, burst=left + 1)
     await spotify.acquire(SPOTIFY, 0.0)  # a gateway's first call stores its limits where the view reads them
     context.set_deadline_in(30.0)
     overload = Overload(BudgetView(redis), 6.0)
