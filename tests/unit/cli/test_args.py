@@ -123,3 +123,13 @@ def test_help_never_prints_the_token_from_the_environment(
         with pytest.raises(SystemExit):
             main.parse_args([command, "--help"])
         assert "secret-spotify-token" not in capsys.readouterr().out
+
+
+def test_up_runs_n_replicas_of_each_gateway_and_refuses_a_bad_count(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main.parse_args(["up"]).replicas == 1
+    args = main.parse_args(["up", "--replicas", "2"])
+    assert main._mesh_options(args).replicas == 2
+    with pytest.raises(SystemExit) as caught:
+        main.parse_args(["up", "--replicas", "0"])
+    assert caught.value.code == main.Exit.USAGE
+    assert "--replicas must be a whole number from 1 to 8, got '0'" in capsys.readouterr().err
