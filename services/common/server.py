@@ -2,7 +2,7 @@
 
 A service describes itself with a `ServiceDefinition`; `start` runs it (tests call this in-process
 on port 0) and `main` runs it as a process until SIGTERM: NOT_SERVING → drain delay → stop(grace)
-→ close clients.
+→ cancel and await background work → close clients.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry, start_http_server
 
 from services.common import logs, tracing
+from services.common.background import Close, shut_down
 from services.common.config import ConfigError, SecurityConfig, ServerConfig
 from services.common.interceptors import server_interceptors
 from services.common.mesh_security import PeerCredentialInterceptor, describe, server_credentials
@@ -31,14 +32,15 @@ from services.common.metrics import GrpcMetrics, server_registry
 
 log = logging.getLogger(__name__)
 
-Closer = Callable[[], Awaitable[Any]]
-
 
 @dataclass
 class ServiceDefinition:
     service_names: Sequence[str]  # full proto names, e.g. "segue.v1.ReccoBeatGateway"
     add_to_server: Callable[[aio.Server], None]
-    closers: Sequence[Closer] = field(default_factory=list)
+    # At shutdown, after the server stopped taking calls: `background` first (each cancels and awaits its own
+    # work), then `closers` (the clients that work used: peer channels, Redis, HTTP clients).
+    background: Sequence[Close] = ()
+    closers: Sequence[Close] = field(default_factory=list)
     # Public services authenticate their callers themselves (`admission`, described by `callers` for the
     # start-up line); internal ones accept only mesh peers when the mesh is configured to tell.
     public: bool = False
@@ -62,11 +64,7 @@ class RunningService:
         if drain_delay_s > 0:
             await asyncio.sleep(drain_delay_s)
         await self.server.stop(grace_s)
-        for close in self.definition.closers:
-            try:
-                await close()
-            except Exception:
-                log.exception("closing a client failed")
+        await shut_down(self.definition.background, self.definition.closers)
         if self._metrics_http is not None:
             self._metrics_http.shutdown()
             self._metrics_http.server_close()

@@ -66,5 +66,6 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     return ServiceDefinition(
         service_names=[service_names.LLM_GATEWAY],
         add_to_server=add_to_server,
-        closers=[mood.aclose, gemini.aclose, store.close, *([redis.aclose] if redis else [])],
+        background=[mood.aclose],  # its bundles still waiting, cancelled before the clients close
+        closers=[gemini.aclose, store.close, *([redis.aclose] if redis else [])],
     )

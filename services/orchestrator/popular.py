@@ -13,7 +13,6 @@ The job's first pass starts at once; `stop()` cancels it cleanly at shutdown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import Counter, deque
@@ -25,6 +24,7 @@ from prometheus_client import Counter as PromCounter
 from segue.v1 import llm_gateway_pb2, seed_gatherer_pb2
 
 from services.common import context
+from services.common.background import BackgroundTasks
 from services.common.degradation import LLM_GATEWAY, SEED_GATHERER
 from services.common.errors import SegueError
 from services.orchestrator.peers import Peers, call
@@ -80,7 +80,7 @@ class PopularMoods:
         self._peers = peers
         self._settings = settings
         self._recent = recent
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = BackgroundTasks("popular-moods")
         self.passes = PromCounter(
             "segue_popular_mood_passes",
             "Passes of the popular-moods job, by outcome (done: every mood warmed; partial: some failed).",
@@ -98,15 +98,12 @@ class PopularMoods:
             self.warmed.labels(outcome)
 
     def start(self) -> None:
-        if self._task is None and (self._settings.moods or self._settings.recent):
-            self._task = asyncio.create_task(self._run(), name="popular-moods")
+        if not self._tasks and (self._settings.moods or self._settings.recent):
+            self._tasks.spawn(self._run(), "loop")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Cancel the job wherever it is and wait until it has ended."""
+        await self._tasks.close()
 
     async def _run(self) -> None:
         context.set_lane(context.Lane.BACKGROUND)  # never competes with users for upstream budgets

@@ -9,12 +9,12 @@ on it later, while interactive requests wait behind it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from limits import RateLimitItem
 
+from services.common.background import BackgroundTasks
 from services.common.errors import ResourceExhausted
 from services.common.identity import Identity
 from services.orchestrator.admission import Quotas
@@ -28,8 +28,8 @@ class BackgroundWork:
         self._max_inflight = max_inflight
         self._user_quota = user_quota
         self._admitting = 0  # prefetches whose user is being verified: they hold a slot too
-        self._users: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._users: set[str] = set()  # one running prefetch each
+        self._tasks = BackgroundTasks("prefetch")
 
     async def submit(
         self, verify: Callable[[], Awaitable[Identity]], work: Callable[[Identity], Awaitable[None]]
@@ -39,7 +39,7 @@ class BackgroundWork:
         The slot is taken before the user is verified, so a flood of prefetches with new tokens cannot make
         more than PREFETCH_MAX_INFLIGHT identity look-ups at once either. `verify`'s errors propagate.
         """
-        if self._admitting + len(self._tasks) >= self._max_inflight:
+        if self._admitting + len(self._users) >= self._max_inflight:
             return f"dropped: {self._max_inflight} prefetches are already running; try again later"
         self._admitting += 1
         try:
@@ -51,9 +51,9 @@ class BackgroundWork:
             except ResourceExhausted as exc:
                 return f"dropped: {exc.message}"
             self._users.add(identity.key)
-            task = asyncio.create_task(self._run(identity, work))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task = self._tasks.spawn(self._run(identity, work), "warm")
+            # Freed however the task ends, even cancelled before it ever ran.
+            task.add_done_callback(lambda _: self._users.discard(identity.key))
             return ""
         finally:
             self._admitting -= 1
@@ -63,11 +63,7 @@ class BackgroundWork:
             await work(identity)
         except Exception as exc:
             log.warning("a prefetch failed: %s", exc)
-        finally:
-            self._users.discard(identity.key)
 
     async def close(self) -> None:
-        """Cancel what is still running (at shutdown nobody waits for a prefetch)."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Cancel what is still running and wait until it has ended (at shutdown nobody waits for a prefetch)."""
+        await self._tasks.close()

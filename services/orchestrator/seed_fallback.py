@@ -7,13 +7,12 @@ ReccoBeats and a few of their tracks seed the recommendations. The answer says s
 
 from __future__ import annotations
 
-import asyncio
-
 from grpc import aio
 from segue.v1 import common_pb2, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2
 
 from services.common.degradation import ORCHESTRATOR, fallback_used
 from services.common.errors import Unavailable
+from services.common.fanout import task_group
 
 MAX_ARTISTS = 3
 TRACKS_PER_ARTIST = 5
@@ -52,7 +51,9 @@ async def seeds_from_mood_artists(
     """
     usage = common_pb2.CacheUsage()
     names = list(dict.fromkeys(mood.artists))[:MAX_ARTISTS]
-    per_artist = await asyncio.gather(*(_artist_tracks(gateway, n, usage) for n in names))
+    async with task_group() as group:
+        looking = [group.create_task(_artist_tracks(gateway, n, usage)) for n in names]
+    per_artist = [task.result() for task in looking]
     # Round robin over the artists, so the seeds span all of them.
     depth = max((len(t) for t in per_artist), default=0)
     tracks = [found[i] for i in range(depth) for found in per_artist if i < len(found)]

@@ -75,14 +75,8 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     return ServiceDefinition(
         service_names=[service_names.ORCHESTRATOR],
         add_to_server=lambda server: orchestrator_pb2_grpc.add_OrchestratorServicer_to_server(servicer, server),
-        closers=[
-            popular.stop,
-            servicer.close,
-            peers.close,
-            spotify.aclose,
-            store.close,
-            *([redis.aclose] if redis else []),
-        ],
+        background=[popular.stop, servicer.close],  # stopped before the peers and clients they use are closed
+        closers=[peers.close, spotify.aclose, store.close, *([redis.aclose] if redis else [])],
         public=True,
         admission=[CallerAuthInterceptor(authenticator)],
         callers=cfg.callers.describe(),

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from grpc import aio
 from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
 from services.common import context
 from services.common.identity import Identity
+from services.common.streams import Finished, as_events
 from services.orchestrator import ledger, workflow
 from services.orchestrator.admission import Admission
 from services.orchestrator.metrics import RecommendMetrics
@@ -117,26 +117,16 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     async def RecommendStream(
         self, request: orchestrator_pb2.RecommendStreamRequest, ctx: aio.ServicerContext
     ) -> AsyncIterator[orchestrator_pb2.RecommendStreamResponse]:
-        events: asyncio.Queue[orchestrator_pb2.Progress] = asyncio.Queue()
-        run = asyncio.ensure_future(self._run("RecommendStream", request.request, ctx, events.put_nowait))
-        getter: asyncio.Future[orchestrator_pb2.Progress] | None = None
-        try:
-            while not run.done() or not events.empty():
-                getter = asyncio.ensure_future(events.get())
-                await asyncio.wait({getter, run}, return_when=asyncio.FIRST_COMPLETED)
-                if getter.done():
-                    yield orchestrator_pb2.RecommendStreamResponse(progress=getter.result())
+        def run(emit: workflow.Emit) -> Awaitable[orchestrator_pb2.RecommendResponse]:
+            return self._run("RecommendStream", request.request, ctx, emit)
+
+        # A caller that hangs up closes the stream, which cancels the run and waits until it has ended.
+        async with contextlib.aclosing(as_events(run)) as events:
+            async for event in events:
+                if isinstance(event, Finished):
+                    yield orchestrator_pb2.RecommendStreamResponse(result=event.result)
                 else:
-                    getter.cancel()
-            yield orchestrator_pb2.RecommendStreamResponse(result=run.result())
-        finally:
-            # A caller that hangs up leaves both pending: cancel them and wait until they have finished, so no
-            # task is ever destroyed while still pending.
-            pending = [t for t in (run, getter) if t is not None and not t.done()]
-            for task in pending:
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*pending, return_exceptions=True)
+                    yield orchestrator_pb2.RecommendStreamResponse(progress=event)
 
     async def Prefetch(
         self, request: orchestrator_pb2.PrefetchRequest, ctx: aio.ServicerContext

@@ -17,7 +17,6 @@ mood names (seed_fallback).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -47,6 +46,7 @@ from services.common.degradation import (
     missing_features,
 )
 from services.common.errors import DeadlineExceeded, NotFound, SegueError, Unavailable
+from services.common.fanout import alongside, task_group
 from services.common.genres import genre_index, with_genres
 from services.orchestrator import ranking, seed_fallback
 from services.orchestrator.overload import Plan, mood_timeout
@@ -305,19 +305,19 @@ async def full_pass(
         await attach_features(peers, [*recommended, *(c.track for c in seeds.candidates)], tally)
         return seeds, recommended
 
-    try:
-        async with asyncio.TaskGroup() as group:
-            seeding = group.create_task(seeds_then_recommendations())
-            discovering = group.create_task(discover_artists(peers, params, mood, tally))
-    except* SegueError as caught:
-        raise caught.exceptions[0] from None
+    async with task_group() as group:
+        seeding = group.create_task(seeds_then_recommendations())
+        discovering = group.create_task(discover_artists(peers, params, mood, tally))
     seeds, recommended = seeding.result()
     return pool_of(seeds, discovering.result(), recommended)
 
 
-def warming_done(warm: asyncio.Task[None]) -> None:
-    """The warming's own outcome, logged: GatherSeeds, which shares its load, says what matters of it."""
-    if not warm.cancelled() and (exc := warm.exception()) is not None:
+async def warm_beside(peers: Peers, user_id: str, token: str) -> None:
+    """The warming as side work of a pass: its failure is only logged, since GatherSeeds, which shares its
+    load, says what matters of it (a rejected token fails the call there)."""
+    try:
+        await warm_user_context(peers, user_id, token)
+    except Exception as exc:
         log.info("warming the user context failed: %s", exc)
 
 
@@ -349,26 +349,20 @@ async def recommend(
     same_prompt = session.same_prompt(params.prompt)
     if not plan.personalised:
         tally.warn(common_pb2.WARNING_CODE_FALLBACK_USED, "orchestrator", plan.why_impersonal)
-    warm = asyncio.create_task(
-        warm_user_context(peers, params.user_id, params.token) if plan.personalised else asyncio.sleep(0)
-    )
-    warm.add_done_callback(warming_done)
-    try:
+    warming = warm_beside(peers, params.user_id, params.token) if plan.personalised else asyncio.sleep(0)
+    # The warming lives only as long as the gathering it serves: a failed mood step, a reused pool or the
+    # end of the pass cancels it if it still runs, and waits until it has ended.
+    async with alongside(warming, "warm-user-context"):
         mood = await analyze_mood(peers, params, session, tally, plan.mood_budget_s)
-    except BaseException:
-        warm.cancel()
-        raise
-    clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
-
-    reused = session.pool_for(mood)
+        clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
+        reused = session.pool_for(mood)
+        if reused is None:
+            gathered = await full_pass(peers, params, mood, tally, clock, impersonal=not plan.personalised)
     if reused is not None:
-        warm.cancel()
         record = session.record
         gathered = Gathered(reused, record.excluded, record.user_top_share, list(record.known_artists))
         clock.phase("seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, "seeds of this session reused")
         tally.cache.hits += 1
-    else:
-        gathered = await full_pass(peers, params, mood, tally, clock, impersonal=not plan.personalised)
     clock.phase(
         "candidates",
         orchestrator_pb2.PHASE_CANDIDATES_FOUND,

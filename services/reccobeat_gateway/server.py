@@ -131,5 +131,6 @@ async def build(
     return ServiceDefinition(
         service_names=[service_names.RECCOBEAT_GATEWAY],
         add_to_server=add_to_server,
-        closers=[tracks.aclose, features.aclose, client.aclose, store.close, *redis_closers],
+        background=[tracks.aclose, features.aclose],  # their batches, cancelled before the clients close
+        closers=[client.aclose, store.close, *redis_closers],
     )

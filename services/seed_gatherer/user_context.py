@@ -10,19 +10,18 @@ fetch: the flight is keyed by the cache key, so it joins exactly what the cache 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from segue.v1 import common_pb2, seed_gatherer_pb2
 
 from services.common.cache import Cache, lookup_usage
 from services.common.degradation import SPOTIFY, degraded
 from services.common.errors import SegueError, Unauthenticated
+from services.common.fanout import task_group, tolerant
 from services.common.singleflight import SingleFlight
 from services.seed_gatherer.spotify_client import SpotifyClient
 
-T = TypeVar("T")
+FATAL = (Unauthenticated,)
 
 
 @dataclass
@@ -79,27 +78,17 @@ class UserContextLoader:
         return UserContext(list(shared.top_tracks), list(shared.top_artists), False, list(shared.warnings))
 
     async def _fetch(self, key: str, token: str) -> UserContext:
-        tracks, artists = await asyncio.gather(
-            self._spotify.top_tracks(token, self._tracks_limit),
-            self._spotify.top_artists(token, self._artists_limit),
-            return_exceptions=True,
-        )
-        for result in (tracks, artists):
-            if isinstance(result, Unauthenticated):  # a bad token outranks any other failure
-                raise result
-        tracks = _value_or_raise(tracks)
+        # A bad token outranks any other failure: it cancels the other list and is raised.
+        async with task_group() as group:
+            asking_tracks = group.create_task(tolerant(self._spotify.top_tracks(token, self._tracks_limit), FATAL))
+            asking_artists = group.create_task(tolerant(self._spotify.top_artists(token, self._artists_limit), FATAL))
+        tracks, artists = asking_tracks.result(), asking_artists.result()
+        if isinstance(tracks, SegueError):
+            raise tracks
         if isinstance(artists, SegueError):
             problem = degraded(artists, SPOTIFY, "top artists skipped, so genres do not count in scoring")
             return UserContext(top_tracks=tracks, top_artists=[], from_cache=False, warnings=[problem])
-        artists = _value_or_raise(artists)
         await self._cache.set_message(
             key, seed_gatherer_pb2.UserContext(top_tracks=tracks, top_artists=artists), self._ttl_s
         )
         return UserContext(top_tracks=tracks, top_artists=artists, from_cache=False)
-
-
-def _value_or_raise(result: T | BaseException) -> T:
-    """A result of gather(return_exceptions=True), re-raising its exception."""
-    if isinstance(result, BaseException):
-        raise result
-    return result
