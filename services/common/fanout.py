@@ -64,7 +64,7 @@ async def gather_tolerant(
 
 
 @asynccontextmanager
-async def alongside(work: Coroutine[Any, Any, None], name: str) -> AsyncIterator[asyncio.Task[None]]:
+async def alongside(work: Coroutine[Any, Any, T], name: str) -> AsyncIterator[asyncio.Task[T]]:
     """Run `work` beside the block; when the block ends, however it ends, `work` still running is cancelled
     and awaited. `work` handles its own errors: one escaping it would cancel the block."""
     async with task_group() as group:

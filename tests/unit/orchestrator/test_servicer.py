@@ -2,89 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 from grpc import aio
 from prometheus_client import CollectorRegistry
-from segue.v1 import (
-    common_pb2,
-    llm_gateway_pb2_grpc,
-    orchestrator_pb2,
-    orchestrator_pb2_grpc,
-    reccobeat_gateway_pb2_grpc,
-    seed_gatherer_pb2_grpc,
-)
+from segue.v1 import common_pb2, orchestrator_pb2
 
 from services.common.metrics import GrpcMetrics
-from services.llm_gateway import config as llm_config
-from services.llm_gateway import server as llm_server
-from services.orchestrator import config as orchestrator_config
-from services.orchestrator import server as orchestrator_server
 from services.orchestrator.peers import Peers
 from services.orchestrator.popular import PopularMoods, PopularSettings, RecentPrompts
-from services.reccobeat_gateway import config as recco_config
-from services.reccobeat_gateway import server as recco_server
-from services.seed_gatherer import config as seeds_config
-from services.seed_gatherer import server as seeds_server
-from sim.testing import running_sim
-from tests.unit.inprocess import LOOPBACK, Served, serving
+from tests.unit.orchestrator.inprocess_mesh import InProcessMesh, in_process_mesh
 
 TOKEN = (("x-spotify-token", "user-5-unit"),)
-Stub = Callable[[aio.Channel], Any]
-
-
-@dataclass
-class InProcessMesh:
-    stub: orchestrator_pb2_grpc.OrchestratorStub
-    services: dict[str, Served[Any]]
 
 
 @pytest.fixture
 async def mesh() -> AsyncIterator[InProcessMesh]:
-    async with running_sim("fast") as sim, AsyncExitStack() as stack:
-
-        async def serve(config: ModuleType, server: ModuleType, stub: Stub, env: dict[str, str]) -> Served[Any]:
-            return await stack.enter_async_context(serving(config.from_env({**LOOPBACK, **env}), server.build, stub))
-
-        recco = await serve(
-            recco_config,
-            recco_server,
-            reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub,
-            {"RECCOBEAT_BASE_URL": sim.reccobeats_url},
-        )
-        llm = await serve(
-            llm_config,
-            llm_server,
-            llm_gateway_pb2_grpc.LlmGatewayStub,
-            {"GEMINI_BASE_URL": sim.gemini_url, "GEMINI_API_KEY": "unit-test-key"},
-        )
-        seeds = await serve(
-            seeds_config,
-            seeds_server,
-            seed_gatherer_pb2_grpc.SeedGathererStub,
-            {"SPOTIFY_BASE_URL": sim.spotify_url, "RECCOBEAT_GATEWAY_ADDR": recco.address},
-        )
-        orchestrator = await serve(
-            orchestrator_config,
-            orchestrator_server,
-            orchestrator_pb2_grpc.OrchestratorStub,
-            {
-                "SPOTIFY_BASE_URL": sim.spotify_url,
-                "LLM_GATEWAY_ADDR": llm.address,
-                "SEED_GATHERER_ADDR": seeds.address,
-                "RECCOBEAT_GATEWAY_ADDR": recco.address,
-            },
-        )
-        yield InProcessMesh(
-            orchestrator.stub,
-            {"reccobeat_gateway": recco, "llm_gateway": llm, "seed_gatherer": seeds, "orchestrator": orchestrator},
-        )
+    async with in_process_mesh() as running:
+        yield running
 
 
 def recommend(prompt: str, size: int | None = None, user: str = "simuser5") -> orchestrator_pb2.RecommendRequest:
