@@ -31,6 +31,7 @@ import httpx
 
 from services.common import context, margins, upstream_calls
 from services.common.errors import DeadlineExceeded, UpstreamError, UpstreamRateLimited, UpstreamRejected
+from services.common.fanout import task_group
 from services.common.logs import short
 from services.common.metrics import UpstreamMetrics
 
@@ -334,47 +335,52 @@ class UpstreamClient:
         return max(self._hedge.min_delay_s, self._hedge.default_delay_s if observed is None else observed)
 
     async def _attempt(self, get: _Get) -> Attempt:
-        """One attempt, hedged once if it is slow: the first usable answer, else the failure to act on."""
+        """One attempt, hedged once if it is slow: the first usable answer, else the failure to act on.
+
+        Both copies are tasks of one TaskGroup: the one that did not win is cancelled and awaited before the
+        answer returns, and an error in either cancels the other.
+        """
         timeout_s = context.budget(self.timeout_for(get.endpoint))
         delay = self.hedge_delay(get.endpoint)
         if delay is None or delay >= timeout_s:
             return await self._send(get, timeout_s)
-        first = asyncio.ensure_future(self._send(get, timeout_s))
-        racing = [first]
-        try:
-            await asyncio.wait([first], timeout=delay)
-            if first.done():
-                return first.result()
-            hedge = asyncio.ensure_future(self._send_hedge(get))
-            racing.append(hedge)
-            return await self._first_usable(get.endpoint, first, hedge)
-        finally:
-            losers = [t for t in racing if not t.done()]
-            for task in losers:
-                task.cancel()
-            await asyncio.gather(*losers, return_exceptions=True)
+        async with task_group() as group:
+            first = group.create_task(self._send(get, timeout_s))
+            racing: list[asyncio.Task[Any]] = [first]
+            try:
+                await asyncio.wait([first], timeout=delay)
+                if first.done():
+                    return first.result()
+                hedge = group.create_task(self._send_hedge(get))
+                racing.append(hedge)
+                return await self._first_usable(get.endpoint, first, hedge)
+            finally:
+                for task in racing:
+                    task.cancel()
 
-    async def _send_hedge(self, get: _Get) -> Attempt:
+    async def _send_hedge(self, get: _Get) -> Attempt | None:
+        """The hedge, or None when no token is free now: the first attempt then goes on alone."""
         # A token now or no hedge: a hedge must never queue behind, or overdraw, the upstream's budget.
-        await self._pacer.acquire(self.name, 0.0)
+        try:
+            await self._pacer.acquire(self.name, 0.0)
+        except UpstreamRateLimited:
+            return None
         self._metrics.hedges.labels(self.name, get.endpoint, "sent").inc()
         return await self._send(get, context.budget(self.timeout_for(get.endpoint)))
 
     async def _first_usable(
-        self, endpoint: str, first: asyncio.Future[Attempt], hedge: asyncio.Future[Attempt]
+        self, endpoint: str, first: asyncio.Task[Attempt], hedge: asyncio.Task[Attempt | None]
     ) -> Attempt:
         """The first answer that ends the attempt (not 429, not 5xx, not a timeout); else the worst failure seen."""
-        pending: set[asyncio.Future[Attempt]] = {first, hedge}
+        pending: set[asyncio.Task[Any]] = {first, hedge}
         failed: Attempt | None = None
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                exc = task.exception()
-                if exc is not None:
-                    if task is hedge and isinstance(exc, UpstreamRateLimited):
-                        continue  # no token for a hedge: the first attempt goes on alone
-                    raise exc
-                outcome, response = task.result()
+                attempt: Attempt | None = task.result()
+                if attempt is None:
+                    continue  # no token for a hedge: the first attempt goes on alone
+                outcome, response = attempt
                 if (
                     response is not None
                     and response.status_code != 429
