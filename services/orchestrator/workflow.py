@@ -17,6 +17,7 @@ mood names (seed_fallback).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -349,10 +350,15 @@ async def recommend(
     same_prompt = session.same_prompt(params.prompt)
     if not plan.personalised:
         tally.warn(common_pb2.WARNING_CODE_FALLBACK_USED, "orchestrator", plan.why_impersonal)
-    warming = warm_beside(peers, params.user_id, params.token) if plan.personalised else asyncio.sleep(0)
     # The warming lives only as long as the gathering it serves: a failed mood step, a reused pool or the
-    # end of the pass cancels it if it still runs, and waits until it has ended.
-    async with alongside(warming, "warm-user-context"):
+    # end of the pass cancels it if it still runs, and waits until it has ended. No warming for a pass
+    # that goes without the user's taste.
+    warming = (
+        alongside(warm_beside(peers, params.user_id, params.token), "warm-user-context")
+        if plan.personalised
+        else contextlib.nullcontext()
+    )
+    async with warming:
         mood = await analyze_mood(peers, params, session, tally, plan.mood_budget_s)
         clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
         reused = session.pool_for(mood)
