@@ -49,7 +49,7 @@ class FollowUps:
 
 async def _measured(
     mesh: MeshHandles,
-    stub: orchestrator_pb2_grpc.OrchestratorStub,
+    stub: orchestrator_pb2_grpc.OrchestratorAsyncStub,
     prompt: str,
     user: int,
     poll_s: float,
@@ -81,7 +81,7 @@ async def _measured(
 
 
 async def run_quality(
-    mesh: MeshHandles, config: BenchConfig, stub: orchestrator_pb2_grpc.OrchestratorStub, progress: Progress
+    mesh: MeshHandles, config: BenchConfig, stub: orchestrator_pb2_grpc.OrchestratorAsyncStub, progress: Progress
 ) -> dict[str, Any]:
     catalog = sim_catalog(config.profile, config.seed)
     cases = quality.cases(catalog) if config.quality_all else quality.quick_cases(catalog)
@@ -104,7 +104,7 @@ def _mean_feature(response: orchestrator_pb2.RecommendResponse | None, name: str
 async def run_refine(
     mesh: MeshHandles,
     config: BenchConfig,
-    stub: orchestrator_pb2_grpc.OrchestratorStub,
+    stub: orchestrator_pb2_grpc.OrchestratorAsyncStub,
     progress: Progress,
     out: FollowUps,
 ) -> None:
@@ -148,7 +148,7 @@ async def _popular_passes(metrics_url: str) -> float | None:
 async def run_popular(
     mesh: MeshHandles,
     config: BenchConfig,
-    stub: orchestrator_pb2_grpc.OrchestratorStub,
+    stub: orchestrator_pb2_grpc.OrchestratorAsyncStub,
     metrics_url: str,
     progress: Progress,
     out: FollowUps,

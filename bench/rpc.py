@@ -26,7 +26,7 @@ class Reply:
 
 
 async def recommend(
-    stub: orchestrator_pb2_grpc.OrchestratorStub,
+    stub: orchestrator_pb2_grpc.OrchestratorAsyncStub,
     prompt: str,
     user_id: str,
     token: str,
@@ -38,7 +38,7 @@ async def recommend(
 
 
 async def recommend_full(
-    stub: orchestrator_pb2_grpc.OrchestratorStub,
+    stub: orchestrator_pb2_grpc.OrchestratorAsyncStub,
     prompt: str,
     user_id: str,
     token: str,

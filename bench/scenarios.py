@@ -21,6 +21,7 @@ from bench.prompts import Case
 from bench.rpc import Reply, recommend
 from bench.samples import Sample, ScenarioResult
 from bench.simctl import Counted, RateLimitWatch, SimControl
+from segue_cli.client import orchestrator_stub
 from segue_cli.mesh import SimProcess, start_sim, stop_process
 
 Progress = Callable[[str], None]
@@ -107,7 +108,7 @@ async def legacy(config: BenchConfig, cases: list[Case], progress: Progress) -> 
 
 
 async def _isolated(
-    mesh: MeshHandles, stub: orchestrator_pb2_grpc.OrchestratorStub, case: Case, poll_s: float
+    mesh: MeshHandles, stub: orchestrator_pb2_grpc.OrchestratorAsyncStub, case: Case, poll_s: float
 ) -> Sample:
     """One request alone on the mesh; the simulator's counters over its window are its own."""
     async with RateLimitWatch(mesh.sim, poll_s * mesh.scale) as watch:
@@ -138,7 +139,7 @@ async def cold_and_warm(
     (same user and prompt; counters zeroed, rate-limit state kept)."""
     cold, warm = ScenarioResult("cold", mesh.scale), ScenarioResult("warm", mesh.scale)
     async with aio.insecure_channel(mesh.orchestrator) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+        stub = orchestrator_stub(channel)
         progress("priming the mesh (one unmeasured request)")
         await recommend(
             stub,
@@ -169,7 +170,7 @@ async def load(mesh: MeshHandles, config: BenchConfig, rate_sim: float, progress
     await flush_redis(mesh.redis_url)
     await mesh.sim.reset()
     async with aio.insecure_channel(mesh.orchestrator) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+        stub = orchestrator_stub(channel)
 
         async def one(i: int) -> Sample:
             user = bench_prompts.LOAD_USER_BASE + i

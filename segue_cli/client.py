@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import grpc
 from grpc import aio
@@ -87,8 +88,13 @@ def tls_credentials(ca_file: str, cert_file: str = "", key_file: str = "") -> gr
     return grpc.ssl_channel_credentials(Path(ca_file).read_bytes(), private_key=key, certificate_chain=cert)
 
 
+def orchestrator_stub(channel: aio.Channel) -> orchestrator_pb2_grpc.OrchestratorAsyncStub:
+    """The stub on an asyncio channel, typed as such (grpc ships no types to pick the aio overload)."""
+    return cast("orchestrator_pb2_grpc.OrchestratorAsyncStub", orchestrator_pb2_grpc.OrchestratorStub(channel))
+
+
 @asynccontextmanager
-async def orchestrator(target: Target | str) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorStub]:
+async def orchestrator(target: Target | str) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorAsyncStub]:
     """A stub on a channel to `target`; a call that never reached it raises Unreachable instead of UNAVAILABLE.
 
     UNAVAILABLE alone cannot tell the two apart: the orchestrator also answers it when a peer it cannot do
@@ -101,7 +107,7 @@ async def orchestrator(target: Target | str) -> AsyncIterator[orchestrator_pb2_g
         channel = aio.insecure_channel(target.addr)
     async with channel:
         try:
-            yield orchestrator_pb2_grpc.OrchestratorStub(channel)
+            yield orchestrator_stub(channel)
         except aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.UNAVAILABLE and channel.get_state() != grpc.ChannelConnectivity.READY:
                 raise Unreachable(target.addr, exc.details() or "") from exc
@@ -135,7 +141,7 @@ def recommend_request(
 
 
 async def call_recommend(
-    stub: orchestrator_pb2_grpc.OrchestratorStub,
+    stub: orchestrator_pb2_grpc.OrchestratorAsyncStub,
     request: orchestrator_pb2.RecommendRequest,
     token: str,
     timeout_s: float,
