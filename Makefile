@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-PROTOS := $(wildcard protos/segue/v1/*.proto)
+PROTOS := $(shell find protos -name '*.proto')
 GEN    := gen/.generated
 
 .PHONY: all venv protos demo up test test-unit test-integration test-security test-sim test-deploy test-chaos lint bench bench-quick constraints clean
@@ -55,7 +55,18 @@ test-sim: protos
 test-deploy: protos
 	$(PY) scripts/run_pytest.py tests/deploy $(PYTEST_ARGS)
 
-lint: protos
+# buf from npm into .tools/ (ignored by git), pinned: `make lint` installs it on first use.
+BUF_VERSION := 1.75.0
+BUF := .tools/node_modules/.bin/buf
+BUF_STAMP := .tools/.buf-$(BUF_VERSION)
+
+$(BUF_STAMP):
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error @bufbuild/buf@$(BUF_VERSION)
+	touch $@
+
+lint: protos $(BUF_STAMP)
+	$(BUF) lint
+	$(PY) scripts/buf_breaking.py
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -77,4 +88,4 @@ constraints:
 	rm -rf .venv-resolve
 
 clean:
-	rm -rf gen $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf gen .tools $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
