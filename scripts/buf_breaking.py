@@ -57,9 +57,8 @@ def main() -> int:
     if done.returncode == 0:
         print(f"buf breaking: no break against {base[:12]}, {described}")
         return 0
-    declared = [
-        line.strip() for line in (git("log", "--format=%B", f"{base}..HEAD") or "").splitlines() if line.startswith(TRAILER)
-    ]
+    messages = git("log", "--format=%B", f"{base}..HEAD") or ""
+    declared = [line.strip() for line in messages.splitlines() if line.startswith(TRAILER)]
     if declared:
         print(f"buf breaking: the breaks above are declared by a commit since {base[:12]}:")
         print("\n".join(f"  {line}" for line in declared))

@@ -36,7 +36,7 @@ def main() -> int:
         ]
     if protoc.main([*argv, *protos]) != 0:
         return 1
-    for package in ("segue", "segue/v1"):
+    for package in {Path(p).parent for p in protos} | {Path("segue"), Path("segue/cache")}:
         (args.out / package / "__init__.py").touch()
     (args.out / "segue" / "py.typed").touch()
     (args.out / ".generated").touch()

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
-from segue.v1 import common_pb2, session_pb2
+from segue.cache.v1 import cache_pb2
+from segue.v1 import common_pb2
 
 from services.common.cache import Cache, digest
 from services.orchestrator.ranking import Candidate
@@ -48,7 +49,7 @@ def _asks_the_same(a: common_pb2.MoodProfile, b: common_pb2.MoodProfile) -> bool
 @dataclass
 class Session:
     session_id: str
-    record: session_pb2.SessionRecord = field(default_factory=session_pb2.SessionRecord)
+    record: cache_pb2.SessionRecord = field(default_factory=cache_pb2.SessionRecord)
     new: bool = False  # begun by this request (no session id was given)
 
     @property
@@ -84,7 +85,7 @@ class Session:
         self.record.prompt_digest = prompt_digest(prompt)
         self.record.mood.CopyFrom(mood)
         del self.record.pool[:]
-        self.record.pool.extend(session_pb2.PlaylistCandidate(track=c.track, source=c.source) for c in pool)
+        self.record.pool.extend(cache_pb2.PlaylistCandidate(track=c.track, source=c.source) for c in pool)
         self.record.excluded.CopyFrom(excluded)
         self.record.user_top_share = share
         del self.record.known_artists[:]
@@ -121,14 +122,14 @@ class SessionStore:
             if repeat is not None:
                 session.record.CopyFrom(repeat)
             return session
-        return Session(session_id, await self._read(self._key(user_key, session_id)) or session_pb2.SessionRecord())
+        return Session(session_id, await self._read(self._key(user_key, session_id)) or cache_pb2.SessionRecord())
 
-    async def _read(self, key: str) -> session_pb2.SessionRecord | None:
+    async def _read(self, key: str) -> cache_pb2.SessionRecord | None:
         raw = await self._cache.get(key)
         if raw is None:
             return None
         try:
-            return session_pb2.SessionRecord.FromString(raw)
+            return cache_pb2.SessionRecord.FromString(raw)
         except DecodeError:
             log.warning("an unreadable session record was ignored")
             return None
@@ -136,7 +137,7 @@ class SessionStore:
     async def save(self, user_key: str, session: Session) -> None:
         await self._cache.set_message(self._key(user_key, session.session_id), session.record, self._ttl_s)
         if session.new:  # what a later repeat of this prompt may start from: the pass, not what was served
-            repeat = session_pb2.SessionRecord()
+            repeat = cache_pb2.SessionRecord()
             repeat.CopyFrom(session.record)
             del repeat.served[:]
             key = self._cache.key("repeat", user_key, repeat.prompt_digest)

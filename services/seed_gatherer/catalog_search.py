@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from segue.v1 import common_pb2, seed_gatherer_pb2
+from segue.cache.v1 import cache_pb2
+from segue.v1 import common_pb2
 
 from services.common.cache import Cache, digest
 from services.seed_gatherer.spotify_client import SpotifyClient
 
-Result = seed_gatherer_pb2.CatalogSearchResult
+Result = cache_pb2.CatalogSearchResult
 
 
 @dataclass

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from segue.v1 import common_pb2, seed_gatherer_pb2
+from segue.cache.v1 import cache_pb2
+from segue.v1 import common_pb2
 
 from services.common.cache import Cache, lookup_usage
 from services.common.degradation import SPOTIFY, degraded
@@ -68,7 +69,7 @@ class UserContextLoader:
         cannot be read (the caller decides how to degrade). Failed top artists only add a warning.
         """
         key = self._key(user_key)
-        cached = await self._cache.get_message(key, seed_gatherer_pb2.UserContext)
+        cached = await self._cache.get_message(key, cache_pb2.UserContext)
         if cached is not None:
             return UserContext(
                 top_tracks=list(cached.top_tracks), top_artists=list(cached.top_artists), from_cache=True
@@ -88,7 +89,5 @@ class UserContextLoader:
         if isinstance(artists, SegueError):
             problem = degraded(artists, SPOTIFY, "top artists skipped, so genres do not count in scoring")
             return UserContext(top_tracks=tracks, top_artists=[], from_cache=False, warnings=[problem])
-        await self._cache.set_message(
-            key, seed_gatherer_pb2.UserContext(top_tracks=tracks, top_artists=artists), self._ttl_s
-        )
+        await self._cache.set_message(key, cache_pb2.UserContext(top_tracks=tracks, top_artists=artists), self._ttl_s)
         return UserContext(top_tracks=tracks, top_artists=artists, from_cache=False)
