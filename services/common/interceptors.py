@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -21,13 +20,10 @@ from grpc import aio
 
 from services.common import context as call_context
 from services.common import margins, upstream_calls
-from services.common.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted, SegueError
+from services.common.errors import DeadlineExceeded, InvalidArgument, SegueError, error_trailers
 from services.common.metrics import GO_CODE_NAMES, GrpcMetrics
 
 log = logging.getLogger(__name__)
-
-RETRY_PUSHBACK_HEADER = "grpc-retry-pushback-ms"
-RETRY_AFTER_HEADER = "retry-after-ms"
 
 UnaryBehavior = Callable[[Any, aio.ServicerContext], Awaitable[Any]]
 StreamBehavior = Callable[[Any, aio.ServicerContext], AsyncIterator[Any]]
@@ -211,7 +207,7 @@ class MetricsInterceptor(_HandlerInterceptor):
         return wrapped
 
 
-def _add_trailing_metadata(ctx: aio.ServicerContext, items: tuple[tuple[str, str], ...]) -> None:
+def _add_trailing_metadata(ctx: aio.ServicerContext, items: tuple[tuple[str, str | bytes], ...]) -> None:
     if items:
         ctx.set_trailing_metadata((*(ctx.trailing_metadata() or ()), *items))
 
@@ -225,10 +221,7 @@ class ErrorInterceptor(_HandlerInterceptor):
     async def _abort(self, ctx: aio.ServicerContext, exc: Exception, method: str) -> None:
         _add_trailing_metadata(ctx, upstream_calls.trailer())
         if isinstance(exc, SegueError):
-            if isinstance(exc, ResourceExhausted) and exc.retry_after_s is not None:
-                # gRPC's own pushback key for its retry machinery, and a plain one for any caller to read.
-                retry_ms = str(max(1, math.ceil(exc.retry_after_s * 1000)))
-                _add_trailing_metadata(ctx, ((RETRY_PUSHBACK_HEADER, retry_ms), (RETRY_AFTER_HEADER, retry_ms)))
+            _add_trailing_metadata(ctx, error_trailers(exc))
             log.info("%s failed: %s", method, exc.message, extra={"grpc_code": exc.code.name})
             await ctx.abort(exc.code, exc.message)
         log.exception("%s failed unexpectedly", method)

@@ -8,6 +8,8 @@ from importlib import metadata
 
 import grpc
 import httpx
+from google.rpc.error_details_pb2 import RetryInfo
+from grpc_status import rpc_status
 import pytest
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -100,6 +102,12 @@ async def test_domain_errors_map_to_status_codes_and_metrics_see_the_real_code(r
     trailers = tuple(busy.value.trailing_metadata() or ())
     assert ("grpc-retry-pushback-ms", "1500") in trailers
     assert ("retry-after-ms", "1500") in trailers
+    # The same delay as google.rpc RetryInfo, in the standard status details.
+    status = rpc_status.from_call(busy.value)
+    assert status is not None and status.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+    (detail,) = status.details
+    retry = RetryInfo()
+    assert detail.Unpack(retry) and retry.retry_delay.ToMilliseconds() == 1500
 
     with pytest.raises(grpc.aio.AioRpcError) as crash:
         await call(svc.port, "crash")

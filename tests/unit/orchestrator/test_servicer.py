@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from google.rpc.error_details_pb2 import BadRequest
+from grpc_status import rpc_status
 from grpc import aio
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, orchestrator_pb2
@@ -66,13 +68,25 @@ async def test_each_warning_in_an_answer_is_counted_by_code_and_component(mesh: 
 
 async def test_requests_are_checked_before_any_peer_is_called(mesh: InProcessMesh) -> None:
     for request, metadata, code in [
-        (recommend("calm", size=0), TOKEN, grpc.StatusCode.INVALID_ARGUMENT),
+        (recommend("calm", size=101), TOKEN, grpc.StatusCode.INVALID_ARGUMENT),
         (recommend(" "), TOKEN, grpc.StatusCode.INVALID_ARGUMENT),
         (recommend("calm"), (), grpc.StatusCode.UNAUTHENTICATED),
     ]:
         with pytest.raises(aio.AioRpcError) as exc:
             await mesh.stub.Recommend(request, metadata=metadata, timeout=10)
         assert exc.value.code() == code
+
+
+async def test_a_bad_request_names_its_fields_in_a_bad_request_detail(mesh: InProcessMesh) -> None:
+    with pytest.raises(aio.AioRpcError) as exc:
+        await mesh.stub.Recommend(recommend("calm", size=101), metadata=TOKEN, timeout=10)
+    assert exc.value.details() == "size must be between 1 and 100 (or 0 for 20), got 101"
+    status = rpc_status.from_call(exc.value)
+    assert status is not None and status.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    (detail,) = status.details
+    bad = BadRequest()
+    assert detail.Unpack(bad)
+    assert [(v.field, v.description) for v in bad.field_violations] == [("size", exc.value.details())]
 
 
 async def test_an_unreachable_llm_gateway_costs_a_connect_budget_and_the_mood_comes_from_keywords(
