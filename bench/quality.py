@@ -24,6 +24,7 @@ from typing import Any
 
 from segue.v1 import common_pb2, orchestrator_pb2
 
+from services.common.features import feature_name
 from sim.catalog import FEATURE_RANGES, Artist, Catalog, Track
 from sim.catalog.users import top_tracks
 
@@ -142,14 +143,15 @@ def quick_cases(catalog: Catalog) -> list[QualityCase]:
 
 def feature_gap(features: Mapping[str, float], targets: Sequence[common_pb2.FeatureTarget]) -> float | None:
     """Weighted mean gap between `features` and the targets' ranges, each as a share of the feature's span."""
-    known = [t for t in targets if t.feature in FEATURE_RANGES]
+    named = [(feature_name(t.feature), t) for t in targets]
+    known = [(name, t) for name, t in named if name in FEATURE_RANGES]
     if not known:
         return None
-    total = sum(max(t.weight, 0.05) for t in known)
+    total = sum(max(t.weight, 0.05) for _, t in known)
     gap = 0.0
-    for t in known:
-        low, high = FEATURE_RANGES[t.feature]
-        value = features[t.feature]
+    for name, t in known:
+        low, high = FEATURE_RANGES[name]
+        value = features[name]
         gap += max(t.weight, 0.05) * max(t.min - value, value - t.max, 0.0) / (high - low)
     return gap / total
 

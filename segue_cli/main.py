@@ -124,7 +124,7 @@ async def _demo(args: argparse.Namespace) -> int:
         progress = _PrintProgress()
         response = await _recommend_at(Target(mesh.orchestrator), request, DEMO_TOKEN, True, progress)
         print()
-        print(render.full(response, with_mood=not progress.mood_shown))
+        print(render.full(response, with_mood=not progress.mood_shown, asked_session=args.session))
         print("\nshutting down…")
     print("done.")
     return 0
@@ -182,7 +182,7 @@ async def _recommend(args: argparse.Namespace) -> int:
     response = await _recommend_at(_target(args), request, args.token, stream, progress)
     if stream:
         print()
-    print(render.full(response, with_mood=not progress.mood_shown))
+    print(render.full(response, with_mood=not progress.mood_shown, asked_session=args.session))
     return Exit.OK
 
 

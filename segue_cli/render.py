@@ -10,10 +10,12 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from segue.v1 import common_pb2, orchestrator_pb2
 
+from services.common import features
+
 _SOURCE = {
     common_pb2.TRACK_SOURCE_RECOMMENDATION: "recommended",
     common_pb2.TRACK_SOURCE_USER_TOP: "your top",
-    common_pb2.TRACK_SOURCE_ANCHOR: "anchor",
+    common_pb2.TRACK_SOURCE_MOOD_SEARCH: "mood search",
     common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY: "discovered",
     common_pb2.TRACK_SOURCE_USER_MENTIONED: "you named",
 }
@@ -55,7 +57,7 @@ def playlist(response: orchestrator_pb2.RecommendResponse) -> str:
 
 
 # The target features (services/common/features.py) not on a 0..1 scale: (decimals, unit).
-_SCALES = {"tempo": (0, " BPM"), "loudness": (0, " dB")}
+_SCALES = {features.TEMPO: (0, " BPM"), features.LOUDNESS: (0, " dB")}
 
 
 def _signed(value: float, decimals: int) -> str:
@@ -71,7 +73,7 @@ def span(low: float, high: float, decimals: int = 2, unit: str = "") -> str:
 
 def target(t: common_pb2.FeatureTarget) -> str:
     decimals, unit = _SCALES.get(t.feature, (2, ""))
-    return f"{t.feature} {span(t.min, t.max, decimals, unit)}"
+    return f"{features.feature_name(t.feature)} {span(t.min, t.max, decimals, unit)}"
 
 
 def _mood_lines(profile: common_pb2.MoodProfile) -> list[str]:
@@ -89,13 +91,21 @@ def mood(profile: common_pb2.MoodProfile) -> str:
     return "\n".join([f"mood: {headline}", *details])
 
 
-def summary(response: orchestrator_pb2.RecommendResponse) -> str:
+def session_line(response: orchestrator_pb2.RecommendResponse, asked_session: str = "") -> str:
+    """The session the answer belongs to; when the one asked for was unknown, that a new one began."""
+    line = f"session: {response.session_id}   request: {response.request_id}"
+    if asked_session and response.session_started:
+        line += f"\nsession {asked_session} was not found (expired, or never made): started a new session under that id"
+    return line
+
+
+def summary(response: orchestrator_pb2.RecommendResponse, asked_session: str = "") -> str:
     timings = "  ".join(f"{t.phase} {t.seconds * 1000:.0f} ms" for t in response.timings)
     lines = [
         f"timings: {timings}",
         f"llm: {response.llm.calls} call(s), {response.llm.prompt_tokens}+{response.llm.output_tokens} tokens, "
         f"{response.llm.cache_hits} cache hit(s)   cache: {response.cache.hits} hits / {response.cache.misses} misses",
-        f"session: {response.session_id}   request: {response.request_id}",
+        session_line(response, asked_session),
     ]
     for w in response.warnings:
         code = common_pb2.WarningCode.Name(w.code).removeprefix("WARNING_CODE_").lower()
@@ -113,10 +123,11 @@ def progress(event: orchestrator_pb2.Progress) -> str:
     return "\n".join([f"{stamp}{phase}: {headline}", *(" " * len(stamp) + d for d in details)])
 
 
-def full(response: orchestrator_pb2.RecommendResponse, with_mood: bool = True) -> str:
-    """The whole answer; `with_mood=False` when a progress line has shown the mood already."""
+def full(response: orchestrator_pb2.RecommendResponse, with_mood: bool = True, asked_session: str = "") -> str:
+    """The whole answer; `with_mood=False` when a progress line has shown the mood already; `asked_session`: the
+    session id the request named, if any."""
     blocks = [mood(response.mood)] if with_mood else []
-    return "\n\n".join([*blocks, playlist(response), summary(response)])
+    return "\n\n".join([*blocks, playlist(response), summary(response, asked_session)])
 
 
 def as_json(message: Message, one_line: bool = False) -> str:

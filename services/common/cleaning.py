@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from segue.v1 import common_pb2
 
-from services.common.features import FEATURE_RANGES
+from services.common.features import FEATURE_RANGES, Feature, feature_named
 
 
 def one_line(text: str, limit: int) -> str:
@@ -19,17 +19,18 @@ def _clamp(value: float, low: float, high: float) -> float:
 
 
 def feature_target(
-    feature: str, low: float, high: float, target: float | None = None, weight: float = 0.5
+    name: str, low: float, high: float, target: float | None = None, weight: float = 0.5
 ) -> common_pb2.FeatureTarget | None:
-    """A FeatureTarget inside the feature's range with min ≤ target ≤ max, or None for an unknown feature."""
-    name = feature.strip().lower()
-    if name not in FEATURE_RANGES:
+    """A FeatureTarget for the feature `name` names (as the LLM and the lexicon write it), inside the feature's
+    range with min ≤ target ≤ max; None when `name` names no feature."""
+    feature = feature_named(name)
+    if feature is None:
         return None
-    lo_bound, hi_bound = FEATURE_RANGES[name]
+    lo_bound, hi_bound = FEATURE_RANGES[feature]
     low, high = sorted((_clamp(low, lo_bound, hi_bound), _clamp(high, lo_bound, hi_bound)))
     middle = (low + high) / 2 if target is None else target
     return common_pb2.FeatureTarget(
-        feature=name,
+        feature=feature,
         min=round(low, 4),
         max=round(high, 4),
         target=round(_clamp(middle, low, high), 4),
@@ -39,7 +40,7 @@ def feature_target(
 
 def unique_targets(targets: Iterable[common_pb2.FeatureTarget | None]) -> list[common_pb2.FeatureTarget]:
     """The first target given for each feature, Nones dropped."""
-    seen: set[str] = set()
+    seen: set[Feature] = set()
     out: list[common_pb2.FeatureTarget] = []
     for t in targets:
         if t is not None and t.feature not in seen:

@@ -38,7 +38,8 @@ MAX_PROMPT_CHARS = 2000
 MOOD_FAILURES: tuple[type[Exception], ...] = (*LLM_FAILURES, TimeoutError)
 FALLBACK_MARGIN_S = 0.1  # kept back from the caller's deadline to answer with the keyword reading
 # Part of the cache key: change it whenever the instruction or the schema changes meaning.
-PROMPT_VERSION = "mood-2"
+# mood-3: FeatureTarget.feature became an AudioFeature (field 6): a cached mood-2 answer has no features.
+PROMPT_VERSION = "mood-3"
 
 SYSTEM_INSTRUCTION = """\
 You are a music curator. A listener describes, in their own words, the playlist they want right now.

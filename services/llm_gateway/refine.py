@@ -16,20 +16,30 @@ from segue.v1 import common_pb2
 
 from services.common import mood_heuristics
 from services.common.cleaning import clean_names, one_line
-from services.common.features import FEATURE_RANGES
+from services.common.features import (
+    ACOUSTICNESS,
+    DANCEABILITY,
+    ENERGY,
+    FEATURE_RANGES,
+    INSTRUMENTALNESS,
+    LOUDNESS,
+    TEMPO,
+    VALENCE,
+    Feature,
+)
 from services.common.genres import genre_matches
 
 MAX_TWEAK_WORDS = 12
-_UP_MOOD = {"valence": 0.2, "energy": 0.1}
-_DOWN_MOOD = {"valence": -0.2}
-_UP_ENERGY = {"energy": 0.2, "tempo": 12.0}
-_DOWN_ENERGY = {"energy": -0.2, "tempo": -12.0}
-_DANCE = {"danceability": 0.2}
-_ACOUSTIC = {"acousticness": 0.25}
-_INSTRUMENTAL = {"instrumentalness": 0.3}
-_LOUD = {"loudness": 4.0, "energy": 0.1}
+_UP_MOOD = {VALENCE: 0.2, ENERGY: 0.1}
+_DOWN_MOOD = {VALENCE: -0.2}
+_UP_ENERGY = {ENERGY: 0.2, TEMPO: 12.0}
+_DOWN_ENERGY = {ENERGY: -0.2, TEMPO: -12.0}
+_DANCE = {DANCEABILITY: 0.2}
+_ACOUSTIC = {ACOUSTICNESS: 0.25}
+_INSTRUMENTAL = {INSTRUMENTALNESS: 0.3}
+_LOUD = {LOUDNESS: 4.0, ENERGY: 0.1}
 
-SHIFTS: Mapping[str, Mapping[str, float]] = {
+SHIFTS: Mapping[str, Mapping[Feature, float]] = {
     **dict.fromkeys(
         ("upbeat", "happy", "happier", "cheerful", "cheerier", "brighter", "sunnier", "positive"), _UP_MOOD
     ),
@@ -46,20 +56,20 @@ SHIFTS: Mapping[str, Mapping[str, float]] = {
     **dict.fromkeys(("acoustic", "unplugged"), _ACOUSTIC),
     **dict.fromkeys(("instrumental", "instrumentals"), _INSTRUMENTAL),
     **dict.fromkeys(("louder", "loud", "heavier"), _LOUD),
-    "quieter": {"loudness": -4.0, "energy": -0.1},
-    "electronic": {"acousticness": -0.25},
-    "vocals": {"instrumentalness": -0.3},
+    "quieter": {LOUDNESS: -4.0, ENERGY: -0.1},
+    "electronic": {ACOUSTICNESS: -0.25},
+    "vocals": {INSTRUMENTALNESS: -0.3},
 }
 _LESS = frozenset(("less", "fewer", "not", "no", "too", "nothing", "without"))
 _MARKERS = frozenset(("same", "again", "more", "less", "bit", "slightly", "little", "instead", "too", "now", "but"))
 _WORD = re.compile(r"[a-z&]+")
 # Where a feature sits when the earlier mood did not constrain it, and half the width of a new range.
-_CENTRE = {"tempo": 110.0, "loudness": -8.0}
-_HALF_WIDTH = {"tempo": 20.0, "loudness": 4.0}
+_CENTRE: Mapping[Feature, float] = {TEMPO: 110.0, LOUDNESS: -8.0}
+_HALF_WIDTH: Mapping[Feature, float] = {TEMPO: 20.0, LOUDNESS: 4.0}
 
 
-def _shifts(tokens: list[str]) -> dict[str, float]:
-    moves: dict[str, float] = {}
+def _shifts(tokens: list[str]) -> dict[Feature, float]:
+    moves: dict[Feature, float] = {}
     for i, token in enumerate(tokens):
         shift = SHIFTS.get(token)
         if shift is None:
@@ -70,7 +80,7 @@ def _shifts(tokens: list[str]) -> dict[str, float]:
     return moves
 
 
-def _moved(target: common_pb2.FeatureTarget | None, feature: str, delta: float) -> common_pb2.FeatureTarget:
+def _moved(target: common_pb2.FeatureTarget | None, feature: Feature, delta: float) -> common_pb2.FeatureTarget:
     low, high = FEATURE_RANGES[feature]
     if target is None:
         centre = _CENTRE.get(feature, 0.5)

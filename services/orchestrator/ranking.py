@@ -17,12 +17,25 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from segue.v1 import common_pb2
 
-from services.common.features import fit_score
+from services.common.features import (
+    ACOUSTICNESS,
+    DANCEABILITY,
+    ENERGY,
+    INSTRUMENTALNESS,
+    LIVENESS,
+    LOUDNESS,
+    SPEECHINESS,
+    TEMPO,
+    VALENCE,
+    Feature,
+    feature_value,
+    fit_score,
+)
 from services.common.genres import (
     Excluder,
     artist_keys,
@@ -48,18 +61,18 @@ PEAK_AT = 2 / 3
 
 MENTIONED = common_pb2.TRACK_SOURCE_USER_MENTIONED
 USER_TOP = common_pb2.TRACK_SOURCE_USER_TOP
-FOR_MOOD = (common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY, common_pb2.TRACK_SOURCE_ANCHOR)
+FOR_MOOD = (common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY, common_pb2.TRACK_SOURCE_MOOD_SEARCH)
 # How a feature is said to a listener, and how its value is written.
-_SPOKEN = {
-    "energy": "energy {:.2f}",
-    "valence": "brightness {:.2f}",
-    "danceability": "danceability {:.2f}",
-    "acousticness": "acoustic {:.2f}",
-    "instrumentalness": "instrumental {:.2f}",
-    "speechiness": "spoken word {:.2f}",
-    "liveness": "live feel {:.2f}",
-    "tempo": "{:.0f} BPM",
-    "loudness": "{:.0f} dB",
+_SPOKEN: Mapping[Feature, str] = {
+    ENERGY: "energy {:.2f}",
+    VALENCE: "brightness {:.2f}",
+    DANCEABILITY: "danceability {:.2f}",
+    ACOUSTICNESS: "acoustic {:.2f}",
+    INSTRUMENTALNESS: "instrumental {:.2f}",
+    SPEECHINESS: "spoken word {:.2f}",
+    LIVENESS: "live feel {:.2f}",
+    TEMPO: "{:.0f} BPM",
+    LOUDNESS: "{:.0f} dB",
 }
 
 
@@ -116,10 +129,10 @@ class Asked:
         return Excluder(self.excluded, self.avoid)
 
     @functools.cached_property
-    def emphasis(self) -> list[str]:
+    def emphasis(self) -> list[Feature]:
         """The two features the mood weighs most, to name in reasons."""
         ranked = sorted(self.targets, key=lambda t: -t.weight)
-        return [t.feature for t in ranked if t.feature in _SPOKEN][:2] or ["energy"]
+        return [t.feature for t in ranked if t.feature in _SPOKEN][:2] or [ENERGY]
 
 
 def _identity(track: common_pb2.Track) -> tuple[str, str]:
@@ -166,7 +179,7 @@ def _features_part(track: common_pb2.Track, asked: Asked) -> str:
     if not track.HasField("audio_features"):
         return "no audio features to judge the fit"
     f = track.audio_features
-    return ", ".join(_SPOKEN[name].format(getattr(f, name)) for name in asked.emphasis)
+    return ", ".join(_SPOKEN[feature].format(feature_value(f, feature)) for feature in asked.emphasis)
 
 
 def _origin(candidate: Candidate, asked: Asked) -> str:
@@ -260,7 +273,7 @@ def sequence(tracks: Sequence[Ranked], asked: Asked | None = None) -> list[Ranke
     if not tracks:
         return []
     targets = asked.targets if asked else []
-    energy_target = next((t.target for t in targets if t.feature == "energy"), 0.5)
+    energy_target = next((t.target for t in targets if t.feature == ENERGY), 0.5)
     opening = [r for r in tracks if r.source == MENTIONED][:1]
     rest = sorted((r for r in tracks if not any(r is o for o in opening)), key=lambda r: _energy(r, energy_target))
     step = round(1 / (1 - PEAK_AT))

@@ -43,9 +43,9 @@ def parse_recommend(request: orchestrator_pb2.RecommendRequest, token: str) -> R
         raise InvalidArgument(
             f"mood_prompt must be at most {MAX_PROMPT_CHARS} characters, got {len(request.mood_prompt)}"
         )
-    size = request.size if request.HasField("size") else DEFAULT_SIZE
+    size = request.size or DEFAULT_SIZE
     if not 1 <= size <= MAX_SIZE:
-        raise InvalidArgument(f"size must be between 1 and {MAX_SIZE} (or unset for {DEFAULT_SIZE}), got {size}")
+        raise InvalidArgument(f"size must be between 1 and {MAX_SIZE} (or 0 for {DEFAULT_SIZE}), got {size}")
     if request.session_id and not _ID.fullmatch(request.session_id):
         raise InvalidArgument("session_id must be 1..128 characters of letters, digits and . _ : @ -")
     return RecommendParams(user_id, prompt, size, request.session_id, check_spotify_token(token))

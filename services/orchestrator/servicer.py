@@ -101,6 +101,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
                 fresh = session.mood is None  # a session's follow-up or a repeat mostly reuses its pool
                 plan = admitted.plan if fresh else Plan(mood_budget_s=admitted.plan.mood_budget_s)
                 response = await workflow.recommend(self._peers, params, session, admitted.watch(emit), plan)
+                response.session_started = session.started
             if fresh:
                 self._overload.observe_answer(response.timings)
             await self._sessions.save(identity.key, session)

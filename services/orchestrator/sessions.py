@@ -51,6 +51,11 @@ class Session:
     session_id: str
     record: cache_pb2.SessionRecord = field(default_factory=cache_pb2.SessionRecord)
     new: bool = False  # begun by this request (no session id was given)
+    unknown: bool = False  # the session id given named no session (expired, or never made): it begins here
+
+    @property
+    def started(self) -> bool:
+        return self.new or self.unknown
 
     @property
     def mood(self) -> common_pb2.MoodProfile | None:
@@ -122,7 +127,8 @@ class SessionStore:
             if repeat is not None:
                 session.record.CopyFrom(repeat)
             return session
-        return Session(session_id, await self._read(self._key(user_key, session_id)) or cache_pb2.SessionRecord())
+        record = await self._read(self._key(user_key, session_id))
+        return Session(session_id, record or cache_pb2.SessionRecord(), unknown=record is None)
 
     async def _read(self, key: str) -> cache_pb2.SessionRecord | None:
         raw = await self._cache.get(key)

@@ -36,7 +36,6 @@ class RecommendationQuery:
     negative_seeds: tuple[str, ...] = ()
     size: int = 20
     targets: Mapping[str, float] = field(default_factory=dict)
-    feature_weight: float = 0.0  # 0: leave it to ReccoBeats
 
     def params(self) -> list[tuple[str, str]]:
         """Query parameters in a canonical order, so equal queries give equal cache digests."""
@@ -44,12 +43,10 @@ class RecommendationQuery:
         if self.negative_seeds:
             params.append(("negativeSeeds", ",".join(self.negative_seeds)))
         params.extend((name, repr(value)) for name, value in sorted(self.targets.items()))
-        if self.feature_weight:
-            params.append(("featureWeight", repr(self.feature_weight)))
         return params
 
     def without_negatives(self) -> RecommendationQuery:
-        return RecommendationQuery(self.seeds, (), self.size, self.targets, self.feature_weight)
+        return RecommendationQuery(self.seeds, (), self.size, self.targets)
 
 
 class ReccoBeatsClient:

@@ -15,12 +15,13 @@ from segue.v1 import common_pb2
 
 from services.common.degradation import RECCOBEATS, fallback_used
 from services.common.errors import InvalidArgument
-from services.common.features import FEATURE_RANGES, targets_as_params
+from services.common.features import FEATURE_RANGES, Feature, feature_name, targets_as_params
 from services.reccobeat_gateway.validation import clean_ids
 
 MAX_SEEDS = 5
 MAX_NEGATIVE_SEEDS = 5
 MAX_SIZE = 100
+DEFAULT_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -67,30 +68,24 @@ def balance_seeds(seeds: Sequence[str], negative_seeds: Sequence[str]) -> Balanc
 
 
 def check_size(size: int) -> int:
-    if not 1 <= size <= MAX_SIZE:
-        raise InvalidArgument(f"size must be 1..{MAX_SIZE}, got {size}")
-    return size
-
-
-def check_feature_weight(weight: float) -> float:
-    if weight != 0 and not (math.isfinite(weight) and 1 <= weight <= 5):
-        raise InvalidArgument(f"feature_weight must be 1..5, or 0 for the ReccoBeats default, got {weight}")
-    return weight
+    """1..MAX_SIZE, 0 for DEFAULT_SIZE (the contract's convention: 0 is the default where it is not a size)."""
+    if not 0 <= size <= MAX_SIZE:
+        raise InvalidArgument(f"size must be 1..{MAX_SIZE} (0 means {DEFAULT_SIZE}), got {size}")
+    return size or DEFAULT_SIZE
 
 
 def target_params(targets: Sequence[common_pb2.FeatureTarget]) -> dict[str, float]:
     """Validated feature targets as recommendation query parameters."""
-    seen: set[str] = set()
+    seen: set[Feature] = set()
     for index, t in enumerate(targets):
         bounds = FEATURE_RANGES.get(t.feature)
         if bounds is None:
-            raise InvalidArgument(
-                f"targets[{index}].feature must be one of {', '.join(FEATURE_RANGES)}, got {t.feature!r}"
-            )
+            raise InvalidArgument(f"targets[{index}].feature must be an AudioFeature, got {t.feature}")
+        name = feature_name(t.feature)
         if t.feature in seen:
-            raise InvalidArgument(f"targets[{index}] repeats the feature {t.feature!r}; give each feature once")
+            raise InvalidArgument(f"targets[{index}] repeats the feature {name}; give each feature once")
         seen.add(t.feature)
         low, high = bounds
         if not (math.isfinite(t.target) and low <= t.target <= high):
-            raise InvalidArgument(f"targets[{index}].target for {t.feature} must be {low:g}..{high:g}, got {t.target}")
+            raise InvalidArgument(f"targets[{index}].target for {name} must be {low:g}..{high:g}, got {t.target}")
     return targets_as_params(targets)

@@ -19,7 +19,6 @@ from services.reccobeat_gateway.client import ReccoBeatsClient, RecommendationQu
 from services.reccobeat_gateway.guardrails import (
     MAX_SIZE,
     balance_seeds,
-    check_feature_weight,
     check_size,
     target_params,
 )
@@ -59,7 +58,6 @@ class Recommender:
         negative_seeds: Sequence[str],
         size: int,
         targets: Sequence[common_pb2.FeatureTarget],
-        feature_weight: float,
     ) -> Recommendations:
         balanced = balance_seeds(seeds, negative_seeds)
         size = check_size(size)
@@ -69,7 +67,6 @@ class Recommender:
             # Ask for a few extra: the seeds may come back and are filtered out.
             size=min(MAX_SIZE, size + len(balanced.seeds) + len(balanced.negative_seeds)),
             targets=target_params(targets),
-            feature_weight=check_feature_weight(feature_weight),
         )
         key = self._cache.key("recommendation", digest(*(f"{k}={v}" for k, v in query.params())))
         # Identical queries in flight together (a burst of users with the same seeds) cost one upstream call.

@@ -56,9 +56,7 @@ class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServic
     async def GetRecommendations(
         self, request: pb.GetRecommendationsRequest, context: aio.ServicerContext
     ) -> pb.GetRecommendationsResponse:
-        result = await self._recommender.recommend(
-            request.seeds, request.negative_seeds, request.size, request.targets, request.feature_weight
-        )
+        result = await self._recommender.recommend(request.seeds, request.negative_seeds, request.size, request.targets)
         return pb.GetRecommendationsResponse(
             tracks=result.tracks,
             seeds_used=result.seeds_used,

@@ -63,7 +63,7 @@ def plan_seeds(
     return [
         *((s, common_pb2.TRACK_SOURCE_USER_MENTIONED) for s in named),
         *((s, common_pb2.TRACK_SOURCE_USER_TOP) for s in own),
-        *((s, common_pb2.TRACK_SOURCE_ANCHOR) for s in anchored),
+        *((s, common_pb2.TRACK_SOURCE_MOOD_SEARCH) for s in anchored),
     ]
 
 

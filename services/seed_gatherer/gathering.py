@@ -42,7 +42,7 @@ T = TypeVar("T")
 
 _USER_TOP = common_pb2.TRACK_SOURCE_USER_TOP
 _NAMED = common_pb2.TRACK_SOURCE_USER_MENTIONED
-_ANCHOR = common_pb2.TRACK_SOURCE_ANCHOR
+_ANCHOR = common_pb2.TRACK_SOURCE_MOOD_SEARCH
 
 
 @dataclass

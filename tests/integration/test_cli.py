@@ -113,6 +113,17 @@ async def test_piped_recommend_prints_the_answer_only_unless_stream(mesh: Mesh) 
     assert phases(out.splitlines()) == ["mood analyzed", "seeds gathered", "candidates found", "ranked"]
 
 
+async def test_an_unknown_session_says_a_new_session_began_and_then_continues_it(mesh: Mesh) -> None:
+    ask = ("recommend", "quiet rain", "--user", "simuser52", "--size", "3", "--addr", mesh.orchestrator)
+    code, out, _ = await segue(*ask, "--token", "user-52-cli", "--session", "no-such-session")
+    assert code == 0
+    assert "session no-such-session was not found (expired, or never made): started a new session" in out
+    code, out, _ = await segue(*ask, "--token", "user-52-cli", "--session", "no-such-session", "--json")
+    assert code == 0
+    response = json.loads(out)
+    assert (response["sessionId"], response["sessionStarted"]) == ("no-such-session", False)
+
+
 async def test_recommend_json_prints_every_field_and_stream_prints_json_lines(mesh: Mesh) -> None:
     ask = ("recommend", "quiet rain", "--user", "simuser51", "--size", "3", "--addr", mesh.orchestrator)
     code, out, _ = await segue(*ask, "--token", "user-51-cli", "--json")

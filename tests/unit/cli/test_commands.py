@@ -23,7 +23,7 @@ from services.common.server import RunningService, ServiceDefinition, start
 
 MOOD = common_pb2.MoodProfile(
     interpretation="A calm, warm mood",
-    targets=[common_pb2.FeatureTarget(feature="tempo", min=67, max=97)],
+    targets=[common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_TEMPO, min=67, max=97)],
     source=common_pb2.MOOD_SOURCE_HEURISTIC,
 )
 

@@ -8,9 +8,12 @@ import pytest
 from segue.v1 import common_pb2, orchestrator_pb2
 
 from segue_cli import render
+from services.common.features import feature_named
 
 
-def target(feature: str, low: float, high: float) -> common_pb2.FeatureTarget:
+def target(name: str, low: float, high: float) -> common_pb2.FeatureTarget:
+    feature = feature_named(name)
+    assert feature is not None
     return common_pb2.FeatureTarget(feature=feature, min=low, max=high, target=(low + high) / 2, weight=0.5)
 
 
@@ -61,6 +64,14 @@ def test_the_mood_progress_line_carries_the_mood_and_the_end_does_not_repeat_it(
     assert first == "[  2.20s] mood analyzed: A calm, warm mood (from llm)"
     assert all(line.startswith(" " * len("[  2.20s] ")) for line in details)
     assert "Stone of Empire" in shown and "session: s1" in shown
+
+
+def test_an_unknown_session_is_said_to_have_started_anew() -> None:
+    started = orchestrator_pb2.RecommendResponse(session_id="s9", session_started=True)
+    note = "session s9 was not found (expired, or never made): started a new session under that id"
+    assert note in render.full(started, asked_session="s9")
+    assert "not found" not in render.full(started), "no session asked for: a new one is no news"
+    assert "not found" not in render.full(RESPONSE, asked_session="s1"), "a known session continues"
 
 
 def test_without_progress_the_end_shows_the_mood_once() -> None:

@@ -8,12 +8,12 @@ from importlib import metadata
 
 import grpc
 import httpx
-from google.rpc.error_details_pb2 import RetryInfo
-from grpc_status import rpc_status
 import pytest
+from google.rpc.error_details_pb2 import RetryInfo
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
 

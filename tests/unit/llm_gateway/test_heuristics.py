@@ -7,13 +7,13 @@ from segue.v1 import common_pb2
 
 from services.common import mood_heuristics
 from services.common.cleaning import feature_target
-from services.common.features import FEATURE_RANGES
+from services.common.features import FEATURE_RANGES, feature_name
 from services.llm_gateway.mood import to_profile
 from services.llm_gateway.schemas import FeatureTargetAnswer, MoodAnswer
 
 
 def targets(profile: common_pb2.MoodProfile) -> dict[str, common_pb2.FeatureTarget]:
-    return {t.feature: t for t in profile.targets}
+    return {feature_name(t.feature): t for t in profile.targets}
 
 
 def test_rainy_slow_jazz_reads_as_low_energy_jazz_without_sadness() -> None:
@@ -59,7 +59,7 @@ def test_mentions_are_found_by_pattern() -> None:
 
 def test_feature_target_clamps_orders_and_rejects_unknown_features() -> None:
     t = feature_target("Tempo", 300, 90, 500, 3)
-    assert t is not None and (t.feature, t.min, t.max, t.target, t.weight) == ("tempo", 90, 250, 250, 1)
+    assert t is not None and (feature_name(t.feature), t.min, t.max, t.target, t.weight) == ("tempo", 90, 250, 250, 1)
     assert feature_target("groove", 0, 1) is None
 
 

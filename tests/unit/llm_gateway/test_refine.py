@@ -6,13 +6,14 @@ import pytest
 from segue.v1 import common_pb2
 
 from services.common import mood_heuristics
+from services.common.features import feature_name
 from services.llm_gateway import refine
 
 BASE = mood_heuristics.mood_profile("rainy sunday, slow jazz")
 
 
 def target(profile: common_pb2.MoodProfile, feature: str) -> common_pb2.FeatureTarget:
-    return next(t for t in profile.targets if t.feature == feature)
+    return next(t for t in profile.targets if feature_name(t.feature) == feature)
 
 
 def test_more_upbeat_lifts_valence_and_energy_and_keeps_the_rest() -> None:
@@ -44,7 +45,9 @@ def test_each_tweak_moves_its_feature_the_way_it_says(prompt: str, feature: str,
 
 
 def test_a_feature_the_mood_did_not_constrain_gets_a_range_around_the_middle() -> None:
-    mood = common_pb2.MoodProfile(targets=[common_pb2.FeatureTarget(feature="energy", min=0.2, max=0.4, target=0.3)])
+    mood = common_pb2.MoodProfile(
+        targets=[common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_ENERGY, min=0.2, max=0.4, target=0.3)]
+    )
     tweaked = refine.tweak(mood, "same but more danceable")
     assert tweaked is not None
     dance = target(tweaked, "danceability")

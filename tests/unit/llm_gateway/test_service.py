@@ -11,6 +11,7 @@ import pytest
 from grpc import aio
 from segue.v1 import common_pb2, llm_gateway_pb2
 
+from services.common.features import feature_name
 from tests.unit.llm_gateway.conftest import API_KEY, Gateway
 from tests.unit.llm_gateway.fake_gemini import FakeGemini, Seen, answer, error, rate_limited
 
@@ -46,7 +47,7 @@ async def analyze(gw: Gateway, prompt: str, deadline_s: float = 10) -> llm_gatew
 
 
 def target(profile: common_pb2.MoodProfile, feature: str) -> common_pb2.FeatureTarget:
-    [found] = [t for t in profile.targets if t.feature == feature]
+    [found] = [t for t in profile.targets if feature_name(t.feature) == feature]
     return found
 
 
@@ -59,7 +60,7 @@ async def test_analyze_mood_maps_and_clamps_the_llm_answer(gateway: Gateway, fak
 
     mood = response.mood
     assert mood.source == common_pb2.MOOD_SOURCE_LLM
-    assert [t.feature for t in mood.targets] == ["energy", "tempo", "loudness"]
+    assert [feature_name(t.feature) for t in mood.targets] == ["energy", "tempo", "loudness"]
     energy, tempo, loudness = target(mood, "energy"), target(mood, "tempo"), target(mood, "loudness")
     assert (energy.min, energy.max, energy.target) == (0.0, 0.4, 0.4)
     assert (tempo.min, tempo.max, tempo.target, tempo.weight) == (60, 140, 90, 1.0)

@@ -38,7 +38,7 @@ async def analyze(gw: Gateway, prompt: str) -> llm_gateway_pb2.AnalyzeMoodRespon
 
 
 def energy(profile: common_pb2.MoodProfile) -> common_pb2.FeatureTarget:
-    [target] = [t for t in profile.targets if t.feature == "energy"]
+    [target] = [t for t in profile.targets if t.feature == common_pb2.AUDIO_FEATURE_ENERGY]
     return target
 
 

@@ -30,7 +30,8 @@ def test_configured_moods_come_first_and_each_mood_is_warmed_once() -> None:
 
 def mood(*genres: str, energy: float = 0.3) -> common_pb2.MoodProfile:
     return common_pb2.MoodProfile(
-        genres=genres, targets=[common_pb2.FeatureTarget(feature="energy", target=energy, min=0, max=1)]
+        genres=genres,
+        targets=[common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_ENERGY, target=energy, min=0, max=1)],
     )
 
 
@@ -62,6 +63,16 @@ async def test_a_saved_session_holds_a_digest_of_the_prompt_never_the_prompt() -
     loaded = await sessions.load("user-1", "s1", PROMPT)
     assert loaded.same_prompt(PROMPT) and loaded.served == ["t1"]
     assert (await sessions.load("user-2", "s1", PROMPT)).mood is None, "another user cannot read it"
+
+
+async def test_a_session_id_that_names_no_session_begins_one_under_that_id() -> None:
+    sessions = SessionStore(Cache(MemoryStore(), "orchestrator"), ttl_s=60, repeat_ttl_s=60)
+    unknown = await sessions.load("user-1", "gone", PROMPT)
+    assert (unknown.session_id, unknown.started, unknown.mood) == ("gone", True, None)
+    unknown.remember(PROMPT, common_pb2.MoodProfile(genres=["jazz"]), [], common_pb2.Exclusions(), 0.5, [])
+    await sessions.save("user-1", unknown)
+    assert not (await sessions.load("user-1", "gone", PROMPT)).started, "now it is known"
+    assert (await sessions.load("user-1", "", PROMPT)).started, "no id: a new session"
 
 
 async def test_a_users_repeat_of_a_prompt_starts_from_that_pass_and_no_one_elses() -> None:

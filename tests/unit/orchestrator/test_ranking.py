@@ -12,7 +12,7 @@ REC = common_pb2.TRACK_SOURCE_RECOMMENDATION
 TOP = common_pb2.TRACK_SOURCE_USER_TOP
 FOUND = common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY
 NAMED = common_pb2.TRACK_SOURCE_USER_MENTIONED
-TARGETS = [common_pb2.FeatureTarget(feature="energy", target=0.2, min=0.1, max=0.3, weight=1.0)]
+TARGETS = [common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_ENERGY, target=0.2, min=0.1, max=0.3, weight=1.0)]
 CALM = Asked(targets=TARGETS)
 
 
@@ -98,7 +98,10 @@ def test_unknown_genres_are_fine_when_no_genre_is_ruled_out() -> None:
 def test_reasons_say_why_in_a_listeners_words() -> None:
     jazz = artist("Miles", "jazz")
     asked = Asked(
-        targets=[*TARGETS, common_pb2.FeatureTarget(feature="tempo", target=90, min=70, max=110, weight=0.5)],
+        targets=[
+            *TARGETS,
+            common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_TEMPO, target=90, min=70, max=110, weight=0.5),
+        ],
         genres=("jazz",),
         named_genres=("jazz",),
         named_artists=("Nina",),
@@ -162,7 +165,11 @@ def test_named_tracks_and_a_track_of_each_named_artist_are_always_in() -> None:
 
 def test_the_order_climbs_in_energy_to_a_peak_two_thirds_in_then_eases_off() -> None:
     energies = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
-    wide = Asked(targets=[common_pb2.FeatureTarget(feature="energy", target=0.5, min=0.0, max=1.0, weight=1.0)])
+    wide = Asked(
+        targets=[
+            common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_ENERGY, target=0.5, min=0.0, max=1.0, weight=1.0)
+        ]
+    )
     pool = [Candidate(track(f"e{e}", f"a{e}", e), REC) for e in energies]
     order = [r.track.audio_features.energy for r in ranking.build_playlist(pool, wide, size=9)]
     peak = order.index(max(order))

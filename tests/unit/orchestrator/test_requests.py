@@ -20,6 +20,7 @@ def request(**kw: object) -> orchestrator_pb2.RecommendRequest:
 def test_unset_size_means_the_default_and_prompt_whitespace_is_normalised() -> None:
     params = parse_recommend(request(mood_prompt="  rainy   sunday \n jazz "), "tok")
     assert params.size == DEFAULT_SIZE
+    assert parse_recommend(request(mood_prompt="jazz", size=0), "tok").size == DEFAULT_SIZE
     assert params.prompt == "rainy sunday jazz"
 
 
@@ -28,8 +29,7 @@ def test_unset_size_means_the_default_and_prompt_whitespace_is_normalised() -> N
     [
         ({"mood_prompt": "   "}, "mood_prompt must not be empty"),
         ({"mood_prompt": "x" * 2001}, "at most 2000 characters, got 2001"),
-        ({"size": -1}, "size must be between 1 and 100 (or unset for 20), got -1"),
-        ({"size": 0}, "got 0"),
+        ({"size": -1}, "size must be between 1 and 100 (or 0 for 20), got -1"),
         ({"size": 500}, "got 500"),
         ({"user_id": "a b"}, "user_id must be the Spotify user id of the token's owner"),
         ({"user_id": "victim\n"}, "user_id must be"),  # a full match: a trailing newline is no id

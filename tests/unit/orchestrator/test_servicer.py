@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from google.rpc.error_details_pb2 import BadRequest
-from grpc_status import rpc_status
 from grpc import aio
+from grpc_status import rpc_status
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, orchestrator_pb2
 
@@ -42,7 +42,7 @@ async def test_recommend_answers_with_an_ordered_playlist_and_its_accounting(mes
     total = response.timings[-1].seconds
     assert total == pytest.approx(sum(t.seconds for t in response.timings[:-1]), abs=0.05), "the total counts them all"
     energies = [e.track.audio_features.energy for e in response.tracks if e.track.HasField("audio_features")]
-    target = next(t for t in response.mood.targets if t.feature == "energy")
+    target = next(t for t in response.mood.targets if t.feature == common_pb2.AUDIO_FEATURE_ENERGY)
     assert sum(energies) / len(energies) < 0.6 and target.max < 0.7, "a slow jazz playlist is not high-energy"
 
     orchestrator = mesh.services["orchestrator"]

@@ -85,8 +85,7 @@ async def test_recommendations_exclude_the_seeds_and_survive_bad_negative_combin
             seeds=seeds,
             negative_seeds=negatives,
             size=20,
-            targets=[common_pb2.FeatureTarget(feature="energy", target=0.7)],
-            feature_weight=2,
+            targets=[common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_ENERGY, target=0.7)],
         ),
         timeout=20,
     )

@@ -62,10 +62,9 @@ async def test_seeds_are_filtered_out_and_size_is_honoured(gateway: Gateway) -> 
             seeds=seeds,
             size=10,
             targets=[
-                common_pb2.FeatureTarget(feature="energy", target=0.8),
-                common_pb2.FeatureTarget(feature="tempo", target=120),
+                common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_ENERGY, target=0.8),
+                common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_TEMPO, target=120),
             ],
-            feature_weight=3,
         ),
         timeout=10,
     )
@@ -75,7 +74,7 @@ async def test_seeds_are_filtered_out_and_size_is_honoured(gateway: Gateway) -> 
     (call,) = gateway.upstream.calls("/track/recommendation")
     params = call.url.params
     assert params["size"] == "12"  # room for the seeds that come back
-    assert (params["energy"], params["tempo"], params["featureWeight"]) == ("0.8", "120.0", "3.0")
+    assert (params["energy"], params["tempo"]) == ("0.8", "120.0") and "featureWeight" not in params
     assert sorted(params["seeds"].split(",")) == sorted(seeds)
 
 

@@ -9,13 +9,16 @@ import pytest
 from segue.v1 import common_pb2
 from segue.v1 import reccobeat_gateway_pb2 as pb
 
+from services.common.features import feature_named
 from tests.unit.reccobeat_gateway.conftest import Gateway
 
 SEED = "4uLU6hMCjMI75M1A2tKUQC"
 
 
-def target(feature: str, value: float) -> common_pb2.FeatureTarget:
-    return common_pb2.FeatureTarget(feature=feature, target=value)
+def target(name: str, value: float) -> common_pb2.FeatureTarget:
+    """A target for the feature `name` names; a name that names none is sent as an enum number no feature has."""
+    feature = feature_named(name)
+    return common_pb2.FeatureTarget(feature=99 if feature is None else feature, target=value)
 
 
 def recs(**kw: Any) -> tuple[str, Any]:
@@ -28,14 +31,12 @@ CASES = [
     (recs(seeds=[]), "seeds must hold 1..5 track IDs, got none"),
     (recs(seeds=[f"{SEED[:-1]}{i}" for i in range(6)]), "seeds must hold 1..5 track IDs, got 6"),
     (recs(negative_seeds=[f"neg{i:019d}" for i in range(6)]), "negative_seeds may hold at most 5 track IDs, got 6"),
-    (recs(size=0), "size must be 1..100, got 0"),
-    (recs(size=101), "size must be 1..100, got 101"),
+    (recs(size=-1), "size must be 1..100 (0 means 20), got -1"),
+    (recs(size=101), "size must be 1..100 (0 means 20), got 101"),
     (recs(targets=[target("energy", 1.5)]), "targets[0].target for energy must be 0..1, got 1.5"),
     (recs(targets=[target("tempo", 120), target("loudness", 5)]), "targets[1].target for loudness must be -60..2"),
-    (recs(targets=[target("happiness", 0.5)]), "targets[0].feature must be one of acousticness"),
-    (recs(targets=[target("energy", 0.5), target("energy", 0.6)]), "targets[1] repeats the feature 'energy'"),
-    (recs(feature_weight=0.5), "feature_weight must be 1..5, or 0 for the ReccoBeats default, got 0.5"),
-    (recs(feature_weight=6), "feature_weight must be 1..5"),
+    (recs(targets=[target("happiness", 0.5)]), "targets[0].feature must be an AudioFeature, got 99"),
+    (recs(targets=[target("energy", 0.5), target("energy", 0.6)]), "targets[1] repeats the feature energy"),
     (recs(seeds=["a,b"]), "seeds[0] must be a Spotify track ID or a ReccoBeats UUID, got 'a,b'"),
     (("GetTracks", pb.GetTracksRequest(ids=[SEED, " "])), "ids[1] is empty"),
     (("GetTracks", pb.GetTracksRequest(ids=["spotify:track:x"])), "ids[0] must be a Spotify track ID"),

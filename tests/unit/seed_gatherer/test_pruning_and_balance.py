@@ -17,7 +17,7 @@ from services.seed_gatherer.pruning import Ask, Found, fit, prune
 from services.seed_gatherer.seed_selection import ScoredTrack
 
 USER_TOP = common_pb2.TRACK_SOURCE_USER_TOP
-ANCHOR = common_pb2.TRACK_SOURCE_ANCHOR
+ANCHOR = common_pb2.TRACK_SOURCE_MOOD_SEARCH
 NAMED = common_pb2.TRACK_SOURCE_USER_MENTIONED
 
 

@@ -20,8 +20,8 @@ from services.seed_gatherer.seed_selection import (
 
 MOOD = common_pb2.MoodProfile(
     targets=[
-        common_pb2.FeatureTarget(feature="energy", target=0.8, min=0.6, max=1.0, weight=1.0),
-        common_pb2.FeatureTarget(feature="valence", target=0.7, min=0.5, max=0.9, weight=0.6),
+        common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_ENERGY, target=0.8, min=0.6, max=1.0, weight=1.0),
+        common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_VALENCE, target=0.7, min=0.5, max=0.9, weight=0.6),
     ],
     genres=["rock"],
 )

@@ -20,8 +20,8 @@ from tests.unit.seed_gatherer.spotify_fake import TOKEN, FakeSpotify, artist_jso
 AUTH = ((SPOTIFY_TOKEN_HEADER, TOKEN),)
 MOOD = common_pb2.MoodProfile(
     targets=[
-        common_pb2.FeatureTarget(feature="energy", target=0.9, min=0.7, max=1.0, weight=1.0),
-        common_pb2.FeatureTarget(feature="valence", target=0.8, min=0.6, max=1.0, weight=0.5),
+        common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_ENERGY, target=0.9, min=0.7, max=1.0, weight=1.0),
+        common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_VALENCE, target=0.8, min=0.6, max=1.0, weight=0.5),
     ],
     genres=["punk"],
 )
@@ -146,7 +146,7 @@ async def test_seeds_are_the_best_fitting_top_tracks_and_anchors_in_the_balanced
     # The anchor is Spotify's first for the mood's genre; its features come later, with the recommendations'.
     assert seed_ids(response) == ["hot1", "hot2", "warm", "punk1"]
     assert [s.source for s in response.seeds] == [common_pb2.TRACK_SOURCE_USER_TOP] * 3 + [
-        common_pb2.TRACK_SOURCE_ANCHOR
+        common_pb2.TRACK_SOURCE_MOOD_SEARCH
     ]
     for seed in response.seeds[:3]:
         assert seed.track.HasField("audio_features") and seed.track.reccobeats_id
@@ -155,8 +155,8 @@ async def test_seeds_are_the_best_fitting_top_tracks_and_anchors_in_the_balanced
     # Candidates: the anchors, then the top tracks above the floor ("calm" and "cold" fit too poorly,
     # "unknown" has no features), each with its source.
     assert [(c.track.spotify_id, c.source) for c in response.candidates] == [
-        ("punk1", common_pb2.TRACK_SOURCE_ANCHOR),
-        ("punk2", common_pb2.TRACK_SOURCE_ANCHOR),
+        ("punk1", common_pb2.TRACK_SOURCE_MOOD_SEARCH),
+        ("punk2", common_pb2.TRACK_SOURCE_MOOD_SEARCH),
         ("hot1", common_pb2.TRACK_SOURCE_USER_TOP),
         ("hot2", common_pb2.TRACK_SOURCE_USER_TOP),
         ("hot3", common_pb2.TRACK_SOURCE_USER_TOP),
@@ -230,13 +230,13 @@ async def test_spotify_down_falls_back_to_a_genre_search(mesh: Mesh, spotify: Fa
     response = await mesh.stub.GatherSeeds(request(), metadata=AUTH, timeout=10)
 
     assert seed_ids(response) == ["punk1", "punk2"]
-    assert {s.source for s in response.seeds} == {common_pb2.TRACK_SOURCE_ANCHOR}
+    assert {s.source for s in response.seeds} == {common_pb2.TRACK_SOURCE_MOOD_SEARCH}
     assert {common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE, common_pb2.WARNING_CODE_FALLBACK_USED} <= codes(response)
     fallback = next(w for w in response.warnings if w.code == common_pb2.WARNING_CODE_FALLBACK_USED)
     assert "Spotify did not answer" in fallback.message and 'genre:"punk"' in fallback.message
     assert [(c.track.spotify_id, c.source) for c in response.candidates] == [
-        ("punk1", common_pb2.TRACK_SOURCE_ANCHOR),
-        ("punk2", common_pb2.TRACK_SOURCE_ANCHOR),
+        ("punk1", common_pb2.TRACK_SOURCE_MOOD_SEARCH),
+        ("punk2", common_pb2.TRACK_SOURCE_MOOD_SEARCH),
     ]
     assert response.user_top_share == 0
 

@@ -17,8 +17,10 @@ from tests.unit.seed_gatherer.mesh import Mesh, running_mesh
 TOKEN = "user-7-demo-token"
 MOOD = common_pb2.MoodProfile(
     targets=[
-        common_pb2.FeatureTarget(feature="energy", target=0.3, min=0.1, max=0.5, weight=1.0),
-        common_pb2.FeatureTarget(feature="acousticness", target=0.7, min=0.4, max=1.0, weight=0.6),
+        common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_ENERGY, target=0.3, min=0.1, max=0.5, weight=1.0),
+        common_pb2.FeatureTarget(
+            feature=common_pb2.AUDIO_FEATURE_ACOUSTICNESS, target=0.7, min=0.4, max=1.0, weight=0.6
+        ),
     ],
 )
 
