@@ -1,27 +1,31 @@
-"""`buf breaking` (buf.yaml's FILE rules) against the last commit of main: the contract a change starts from.
+"""`buf breaking` for `make lint`: the contract may change only compatibly, unless a commit says it breaks it.
 
-Which commit, so that the check means the same on a branch and in CI's clean clone of main:
-- on a branch: the commit of main it starts from (`git merge-base HEAD main`), so what main gained since
-  does not read as a break of this branch;
-- on main itself (HEAD is main, as in CI): HEAD~1, main before the commit being checked; a merge commit's
-  first parent is main before the merge, so the whole merged change is checked.
-A clone that lacks that commit (too shallow, no main at all) cannot tell: the check says so and passes,
-rather than fail on what the clone lacks.
-
-The mesh deploys as one, so the contract may change in one step on purpose. A commit in the checked range
-declares it with a line `Contract-Break: <why>` in its message: the findings are still printed, and the
-check passes. An undeclared break fails `make lint`.
+What is compared, so that the check means the same on a branch and in CI's clean clone of main:
+- the range: on a branch, from the commit of main it starts from (`git merge-base HEAD main`), so what main
+  gained since does not read as a break of this branch; on main itself (HEAD is main, as in CI), the last
+  commit (HEAD~1..HEAD; for a merge commit, everything it merged);
+- every commit in the range that touches protos/ or buf.yaml, against its (first) parent, with buf.yaml's
+  breaking rules (FILE): a commit that breaks the contract must say so itself, with a line
+  `Contract-Break: <why>` in its message (for a merge commit, in a commit it merges). The mesh deploys as one,
+  so a deliberate break is allowed, but never a silent one;
+- the working tree against HEAD: an uncommitted change must not break the contract (commit it, declared).
+A clone that lacks a commit the comparison needs (too shallow) cannot tell: the check says so and skips that
+comparison, rather than fail on what the clone lacks.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 BUF = ROOT / ".tools" / "node_modules" / ".bin" / "buf"
 TRAILER = "Contract-Break:"
+WATCHED = ("protos", "buf.yaml")
 
 
 def git(*args: str) -> str | None:
@@ -39,35 +43,64 @@ def base_commit() -> tuple[str | None, str]:
     if head is None:
         return None, "no commit yet"
     if main is None or main == head:
-        return commit("HEAD~1"), "HEAD~1 (main before its last commit)"
+        return commit("HEAD~1"), "main before its last commit"
     base = git("merge-base", "HEAD", main)
     if base is None or base == head:
-        return commit("HEAD~1"), "HEAD~1 (main before its last commit)"
+        return commit("HEAD~1"), "main before its last commit"
     return base, "the commit of main this branch starts from"
+
+
+def module_config() -> str:
+    """buf.yaml's breaking rules for a module rooted at protos/ (how a git input with subdir=protos is read)."""
+    config = yaml.safe_load((ROOT / "buf.yaml").read_text())
+    return json.dumps({"version": "v2", "breaking": config.get("breaking", {})})
+
+
+def breaks(against: str, source: str = ".") -> bool:
+    """True when `source` breaks the contract of `against` (buf prints each finding)."""
+    argv = [str(BUF), "breaking", source, "--against", against]
+    if source != ".":
+        config = module_config()
+        argv += ["--config", config, "--against-config", config]
+    return subprocess.run(argv, cwd=ROOT, check=False).returncode != 0
+
+
+def git_input(ref: str) -> str:
+    return f".git#ref={ref},subdir=protos"
+
+
+def declared(parent: str, child: str) -> list[str]:
+    messages = git("log", "--format=%B", f"{parent}..{child}") or ""
+    return [line.strip() for line in messages.splitlines() if line.startswith(TRAILER)]
 
 
 def main() -> int:
     base, described = base_commit()
+    failed = False
     if base is None:
-        print(f"buf breaking: skipped, this clone lacks {described} (fetch more history to check)")
-        return 0
-    # subdir: the module root at that commit, whether or not buf.yaml existed there yet.
-    against = f".git#ref={base},subdir=protos"
-    done = subprocess.run([str(BUF), "breaking", "--against", against], cwd=ROOT, text=True, check=False)
-    if done.returncode == 0:
-        print(f"buf breaking: no break against {base[:12]}, {described}")
-        return 0
-    messages = git("log", "--format=%B", f"{base}..HEAD") or ""
-    declared = [line.strip() for line in messages.splitlines() if line.startswith(TRAILER)]
-    if declared:
-        print(f"buf breaking: the breaks above are declared by a commit since {base[:12]}:")
-        print("\n".join(f"  {line}" for line in declared))
-        return 0
-    print(
-        f"buf breaking: the contract breaks against {base[:12]} ({described}). Keep field numbers and names "
-        f"(reserve what you remove), or declare a deliberate break with a '{TRAILER} <why>' line in the commit message."
-    )
-    return 1
+        print(f"buf breaking: commits not compared, this clone lacks {described} (fetch more history to check)")
+    else:
+        changed = (git("rev-list", "--reverse", f"{base}..HEAD", "--", *WATCHED) or "").split()
+        for sha in changed:
+            parent = commit(f"{sha}~1")
+            if parent is None:
+                print(f"buf breaking: {sha[:12]} not compared, this clone lacks its parent")
+                continue
+            if not breaks(git_input(parent), git_input(sha)):
+                continue
+            reasons = declared(parent, sha)
+            if reasons:
+                print(f"buf breaking: {sha[:12]} breaks the contract as it declares: " + " / ".join(reasons))
+            else:
+                failed = True
+                print(f"buf breaking: {sha[:12]} breaks the contract without a '{TRAILER} <why>' line")
+        print(f"buf breaking: {len(changed)} commit(s) changing the contract since {base[:12]} ({described})")
+    if breaks(git_input("HEAD")):
+        failed = True
+        print("buf breaking: the uncommitted changes break the contract (commit them with a 'Contract-Break:' line)")
+    if failed:
+        print("Keep field numbers and names (reserve what you remove), or declare a deliberate break.")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

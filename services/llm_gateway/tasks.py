@@ -16,7 +16,7 @@ from segue.v1 import common_pb2, llm_gateway_pb2
 from services.common import mood_heuristics
 from services.common.cache import Cache, digest
 from services.common.cleaning import clean_names, clean_tracks, one_line
-from services.common.errors import InvalidArgument
+from services.common.errors import FieldViolation, InvalidArgument
 from services.llm_gateway.fallback import fallback_warning
 from services.llm_gateway.gemini import LLM_FAILURES, StructuredLlm
 from services.llm_gateway.schemas import ChooseAnswer, MentionsAnswer, tasks_schema
@@ -54,9 +54,9 @@ def validate_request(request: llm_gateway_pb2.RunTasksRequest) -> None:
     if len(request.context) > MAX_CONTEXT_CHARS:
         problems.append(f"context must be at most {MAX_CONTEXT_CHARS} characters, got {len(request.context)}")
     if not request.tasks:
-        problems.append("at least one task is required")
+        problems.append("tasks must not be empty: at least one task is required")
     if len(request.tasks) > MAX_TASKS:
-        problems.append(f"at most {MAX_TASKS} tasks per request, got {len(request.tasks)}")
+        problems.append(f"tasks may hold at most {MAX_TASKS} tasks per request, got {len(request.tasks)}")
     seen: set[str] = set()
     for i, task in enumerate(request.tasks):
         label = f"tasks[{i}]"
@@ -190,10 +190,11 @@ def fallback_results(request: llm_gateway_pb2.RunTasksRequest) -> list[llm_gatew
 def check_prompt_size(prompt: str, max_chars: int) -> None:
     """What one LLM call may cost: the per-field limits alone allow ~1.2 M characters in one bundle."""
     if len(prompt) > max_chars:
-        raise InvalidArgument(
+        message = (
             f"the tasks make a prompt of {len(prompt)} characters, at most {max_chars} are sent in one call: "
             "send fewer tasks or candidates, or shorter descriptions"
         )
+        raise InvalidArgument(message, [FieldViolation("tasks", message)])
 
 
 class TaskRunner:
