@@ -86,8 +86,8 @@ def _choose_problems(label: str, choose: llm_gateway_pb2.ChooseCandidatesTask) -
         problems.append(f"{label}.choose needs at least 1 candidate")
     if len(choose.candidates) > MAX_CANDIDATES:
         problems.append(f"{label}.choose has {len(choose.candidates)} candidates, at most {MAX_CANDIDATES} allowed")
-    if choose.max_choices < 1:
-        problems.append(f"{label}.choose.max_choices must be at least 1, got {choose.max_choices}")
+    if choose.max_choices < 0:
+        problems.append(f"{label}.choose.max_choices must be 1 or more (0: no cap), got {choose.max_choices}")
     ids = [c.id for c in choose.candidates]
     if any(not i.strip() for i in ids):
         problems.append(f"{label}.choose candidate ids must not be empty")
@@ -108,7 +108,7 @@ def build_prompt(request: llm_gateway_pb2.RunTasksRequest) -> str:
         name = property_name(i)
         if task.WhichOneof("kind") == "choose":
             choose = task.choose
-            limit = min(choose.max_choices, len(choose.candidates))
+            limit = choice_cap(choose)
             lines = [f"- {c.id}: {one_line(c.description, MAX_DESCRIPTION_CHARS)}" for c in choose.candidates]
             parts.append(
                 f"{name} (choose): {one_line(choose.instruction, 1000)}\n"
@@ -132,6 +132,11 @@ def build_schema(request: llm_gateway_pb2.RunTasksRequest) -> type[BaseModel]:
     )
 
 
+def choice_cap(choose: llm_gateway_pb2.ChooseCandidatesTask) -> int:
+    """At most max_choices, 0 meaning no cap but the candidates' count."""
+    return min(choose.max_choices or len(choose.candidates), len(choose.candidates))
+
+
 def choose_result(
     choose: llm_gateway_pb2.ChooseCandidatesTask, chosen: list[str], reasoning: str
 ) -> llm_gateway_pb2.ChooseCandidatesResult:
@@ -143,7 +148,7 @@ def choose_result(
         if cid in allowed and cid not in picked:
             picked.append(cid)
     return llm_gateway_pb2.ChooseCandidatesResult(
-        chosen_ids=picked[: choose.max_choices], reasoning=one_line(reasoning, 500)
+        chosen_ids=picked[: choice_cap(choose)], reasoning=one_line(reasoning, 500)
     )
 
 

@@ -476,7 +476,7 @@ CASES = [
     ),
     Case("tasks: 201 candidates", f"{LLM}/RunTasks", tasks(choose(201)), BAD, "201 candidates, at most 200 allowed"),
     Case(
-        "tasks: max_choices 0", f"{LLM}/RunTasks", tasks(choose(max_choices=0)), BAD, "max_choices must be at least 1"
+        "tasks: max_choices -1", f"{LLM}/RunTasks", tasks(choose(max_choices=-1)), BAD, "max_choices must be 1 or more"
     ),
     Case(
         "tasks: no kind",

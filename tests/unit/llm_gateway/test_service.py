@@ -241,11 +241,11 @@ def _task(task_id: str, **kind: Any) -> llm_gateway_pb2.LlmTask:
                 _task(
                     "a",
                     choose=llm_gateway_pb2.ChooseCandidatesTask(
-                        candidates=[llm_gateway_pb2.Candidate(id="t1")], max_choices=0
+                        candidates=[llm_gateway_pb2.Candidate(id="t1")], max_choices=-1
                     ),
                 )
             ],
-            "max_choices must be at least 1, got 0",
+            "max_choices must be 1 or more (0: no cap), got -1",
         ),
         ([_task("a")], "must set choose or extract_mentions"),
     ],
