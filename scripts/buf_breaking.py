@@ -50,23 +50,35 @@ def base_commit() -> tuple[str | None, str]:
     return base, "the commit of main this branch starts from"
 
 
+FINDINGS = 100  # buf's exit code when it found breaking changes (other non-zero codes: it could not check)
+
+
+class CannotCheck(Exception):
+    pass
+
+
 def module_config() -> str:
-    """buf.yaml's breaking rules for a module rooted at protos/ (how a git input with subdir=protos is read)."""
+    """buf.yaml's breaking rules for a module rooted at protos/ (how a commit without buf.yaml is read)."""
     config = yaml.safe_load((ROOT / "buf.yaml").read_text())
     return json.dumps({"version": "v2", "breaking": config.get("breaking", {})})
 
 
-def breaks(against: str, source: str = ".") -> bool:
+def git_input(ref: str) -> tuple[str, bool]:
+    """buf's input for the contract at `ref`, and whether it carries its own buf.yaml (else: the module is protos/)."""
+    if git("cat-file", "-e", f"{ref}:buf.yaml") is not None:
+        return f".git#ref={ref}", True
+    return f".git#ref={ref},subdir=protos", False
+
+
+def breaks(against: tuple[str, bool], source: tuple[str, bool] = (".", True)) -> bool:
     """True when `source` breaks the contract of `against` (buf prints each finding)."""
-    argv = [str(BUF), "breaking", source, "--against", against]
-    if source != ".":
-        config = module_config()
-        argv += ["--config", config, "--against-config", config]
-    return subprocess.run(argv, cwd=ROOT, check=False).returncode != 0
-
-
-def git_input(ref: str) -> str:
-    return f".git#ref={ref},subdir=protos"
+    argv = [str(BUF), "breaking", source[0], "--against", against[0]]
+    if not source[1]:
+        argv += ["--config", module_config()]
+    code = subprocess.run(argv, cwd=ROOT, check=False).returncode
+    if code not in (0, FINDINGS):
+        raise CannotCheck(f"buf could not compare {source[0]} with {against[0]} (exit code {code})")
+    return code == FINDINGS
 
 
 def declared(parent: str, child: str) -> list[str]:
@@ -75,6 +87,14 @@ def declared(parent: str, child: str) -> list[str]:
 
 
 def main() -> int:
+    try:
+        return check()
+    except CannotCheck as exc:
+        print(f"buf breaking: {exc}")
+        return 1
+
+
+def check() -> int:
     base, described = base_commit()
     failed = False
     if base is None:
