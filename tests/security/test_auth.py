@@ -18,9 +18,11 @@ import httpx
 import jwt
 import pytest
 import pytest_asyncio
+from google.rpc.error_details_pb2 import RetryInfo
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
 from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc
 
 from segue_cli.mesh import ROOT, SERVICES, Mesh
@@ -184,6 +186,11 @@ async def test_a_caller_past_its_quota_gets_resource_exhausted_with_retry_after(
     assert "this caller's request quota (12 per 1 minute) is used up: retry in" in (error.details() or "")
     retry_ms = dict(error.trailing_metadata() or ())["retry-after-ms"]
     assert 0 < int(retry_ms) <= 60_000
+    # The same delay as a google.rpc.RetryInfo detail, for callers that read the standard status details.
+    status = rpc_status.from_call(error)
+    assert status is not None
+    retry = RetryInfo()
+    assert status.details[0].Unpack(retry) and retry.retry_delay.ToMilliseconds() == int(retry_ms)
     # Other callers are unaffected.
     other = (spotify(63), bearer(mesh_secrets.jwt("HS256", **claims("not-greedy"))))
     error = await rpc_error(orchestrator.Recommend(orchestrator_pb2.RecommendRequest(), metadata=other))
