@@ -278,7 +278,8 @@ async def test_segue_recommend_passes_a_caller_token(secure_mesh: Mesh, pki: Pki
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         return int(proc.returncode or 0), out.decode(), err.decode()
 
-    code, out, _ = await segue("--caller-token", mesh_secrets.caller_token)
+    # One argument with "=": a token_urlsafe value may begin with "-", which argparse would take for an option.
+    code, out, _ = await segue(f"--caller-token={mesh_secrets.caller_token}")
     assert code == 0 and len(json.loads(out)["tracks"]) == 3
     code, out, _ = await segue()
     error = json.loads(out)["error"]
