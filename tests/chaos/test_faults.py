@@ -8,6 +8,7 @@ answers again within a bounded time after it ends. Windows are short so the suit
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 
@@ -27,6 +28,7 @@ WINDOWS = Windows(baseline_s=2.0, fault_s=5.0, after_s=1.0, clean=8, rate_share=
 # after a peer dies may each wait a connect budget, 2 s, at two hops); before these fixes a frozen Redis or
 # a dead peer answered none of those started in it.
 MIN_ANSWERED_DURING = 5
+PROBED_BACK_POLLS = 60  # half-second looks for each service's "available again" line after the fault
 
 
 def log_sizes(mesh: Mesh) -> dict[str, int]:
@@ -59,6 +61,13 @@ async def test_a_frozen_redis_is_bypassed_with_a_warning_and_probed_back(chaos_m
     since = log_sizes(chaos_mesh)
     figures = await under_load(chaos_mesh, faults.redis_frozen(), "frozen")
     assert_answers_kept_coming(figures, "WARNING_CODE_UPSTREAM_UNAVAILABLE cache")
+    # A service probes Redis back on its next cache call once the breaker's pause is over; the llm_gateway
+    # may have had none yet (moods come from the orchestrator's sessions). Fresh prompts reach every service.
+    async with Traffic(chaos_mesh.orchestrator, fresh_every=1, tag="frozen-after"):
+        for _ in range(PROBED_BACK_POLLS):
+            if all("cache available again" in new_log_text(chaos_mesh, n, since) for n in SERVICES):
+                break
+            await asyncio.sleep(0.5)
     for name in SERVICES:
         text = new_log_text(chaos_mesh, name, since)
         # One line when the cache goes away and one when it is back: state changes, not one per call.
