@@ -32,7 +32,25 @@ demo: protos
 up: protos
 	$(PY) -m segue_cli up
 
-test: protos
+# buf from npm into .tools/ (ignored by git), pinned: `make lint` installs it on first use.
+BUF_VERSION := 1.75.0
+BUF := .tools/node_modules/.bin/buf
+BUF_STAMP := .tools/.buf-$(BUF_VERSION)
+
+$(BUF_STAMP):
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error @bufbuild/buf@$(BUF_VERSION)
+	touch $@
+
+# The Prometheus Operator's CRD schemas, as @kubernetes-models generates them: tests/deploy validates the
+# PodMonitor and PrometheusRule against them (kubernetes-validate has only the built-in kinds).
+OPERATOR_MODELS_VERSION := 6.0.0
+OPERATOR_MODELS_STAMP := .tools/.operator-models-$(OPERATOR_MODELS_VERSION)
+
+$(OPERATOR_MODELS_STAMP):
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error @kubernetes-models/prometheus-operator@$(OPERATOR_MODELS_VERSION)
+	touch $@
+
+test: protos $(OPERATOR_MODELS_STAMP)
 	$(PY) scripts/run_pytest.py $(PYTEST_ARGS)
 
 test-unit: protos
@@ -52,17 +70,8 @@ test-sim: protos
 	$(PY) scripts/run_pytest.py tests/sim $(PYTEST_ARGS)
 
 # Manifests, Dockerfile and Prometheus rules (render, validate offline, policies, promtool).
-test-deploy: protos
+test-deploy: protos $(OPERATOR_MODELS_STAMP)
 	$(PY) scripts/run_pytest.py tests/deploy $(PYTEST_ARGS)
-
-# buf from npm into .tools/ (ignored by git), pinned: `make lint` installs it on first use.
-BUF_VERSION := 1.75.0
-BUF := .tools/node_modules/.bin/buf
-BUF_STAMP := .tools/.buf-$(BUF_VERSION)
-
-$(BUF_STAMP):
-	npm install --prefix .tools --no-audit --no-fund --loglevel=error @bufbuild/buf@$(BUF_VERSION)
-	touch $@
 
 lint: protos $(BUF_STAMP)
 	$(BUF) lint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 import yaml
 
 from services.common.service_names import BY_PACKAGE
-from tests.deploy.conftest import K8S, OVERLAYS, ROOT, Manifest, named, of_kind, render
+from tests.deploy.conftest import K8S, OVERLAYS, ROOT, Manifest, named, of_kind, render, tool
 
 KUBERNETES_VERSION = "1.32.0"  # native gRPC probes are stable since 1.27
 SERVICES = {name.replace("_", "-"): proto for name, proto in BY_PACKAGE.items()}
@@ -231,9 +232,35 @@ def test_the_prometheus_rule_is_rules_yml_and_valid(rendered: dict[str, Manifest
     assert rule["spec"] == yaml.safe_load((ROOT / "deploy/prometheus/rules.yml").read_text())
 
 
-# The PodMonitor fields segue uses, as the Prometheus Operator's monitoring.coreos.com/v1 API defines them
-# (unknown fields rejected, like kubernetes-validate --strict). The operator's CRD schemas are not in
-# kubernetes-validate; the PrometheusRule's content is checked by promtool (tests/deploy/test_prometheus_rules.py).
+def test_operator_objects_match_the_operators_crd_schemas(rendered: dict[str, Manifest]) -> None:
+    """The PodMonitor and PrometheusRule against the Prometheus Operator's own CRD schemas (types, enums,
+    required fields), through @kubernetes-models/prometheus-operator, which `make test` installs from npm."""
+    modules = ROOT / ".tools" / "node_modules"
+    if not (modules / "@kubernetes-models" / "prometheus-operator").is_dir():
+        pytest.fail(
+            "@kubernetes-models/prometheus-operator is not in .tools/: `make test` (or test-deploy) installs it"
+        )
+    node = tool("node", "Node.js 20 or later (the machine's node)")
+    objects = [o for o in rendered["prod"] if o["kind"] in OPERATOR_KINDS]
+    assert {o["kind"] for o in objects} == OPERATOR_KINDS
+    script = ROOT / "tests" / "deploy" / "validate_operator_objects.mjs"
+    checked = subprocess.run(
+        [node, str(script), str(modules)], input=json.dumps(objects), capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # The check can fail: the same PodMonitor with a scrape interval of the wrong type is refused.
+    monitor = next(o for o in objects if o["kind"] == "PodMonitor")
+    broken = json.loads(json.dumps(monitor))
+    broken["spec"]["podMetricsEndpoints"][0]["interval"] = 30
+    refused = subprocess.run(
+        [node, str(script), str(modules)], input=json.dumps([broken]), capture_output=True, text=True
+    )
+    assert refused.returncode == 1 and "interval" in refused.stdout, refused.stdout + refused.stderr
+
+
+# The PodMonitor fields segue uses, as the Prometheus Operator's monitoring.coreos.com/v1 API defines them,
+# with unknown fields rejected (like kubernetes-validate --strict; the CRD schemas above prune them instead of
+# refusing). The PrometheusRule's content is checked by promtool (tests/deploy/test_prometheus_rules.py).
 _LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
 _DURATION = "^(0|(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
 POD_MONITOR = {
