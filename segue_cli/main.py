@@ -124,7 +124,7 @@ async def _demo(args: argparse.Namespace) -> int:
         progress = _PrintProgress()
         response = await _recommend_at(Target(mesh.orchestrator), request, DEMO_TOKEN, True, progress)
         print()
-        print(render.full(response, with_mood=not progress.mood_shown, asked_session=args.session))
+        print(render.full(response, with_mood=not progress.mood_shown))
         print("\nshutting down…")
     print("done.")
     return 0

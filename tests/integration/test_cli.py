@@ -177,6 +177,15 @@ async def test_version() -> None:
     assert code == 0 and out.strip() == f"segue {importlib.metadata.version('segue')}"
 
 
+async def test_demo_starts_the_mesh_shows_a_playlist_and_stops(tmp_path: Path) -> None:
+    """`make demo`'s command end to end (the fast profile, its own Redis-less cache): a full playlist shown."""
+    code, out, err = await segue("demo", "--profile", "fast", "--redis", "none", "--log-dir", str(tmp_path))
+    assert code == 0, out[-2000:] + err[-2000:]
+    entries = [line for line in out.splitlines() if re.match(r" ?\d+  \S", line)]
+    assert len(entries) == 15, out
+    assert "shutting down" in out and "Traceback" not in out + err
+
+
 def children(pid: int) -> dict[int, str]:
     """The direct child processes of `pid` and their command lines, from /proc."""
     found = {}
