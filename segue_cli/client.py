@@ -14,7 +14,7 @@ import grpc
 from grpc import aio
 from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
-from services.common.context import AUTHORIZATION_HEADER, SPOTIFY_TOKEN_HEADER
+from services.common.call_context import AUTHORIZATION_HEADER, SPOTIFY_TOKEN_HEADER
 from services.common.errors import RETRY_AFTER_HEADER
 
 Metadata = tuple[tuple[str, str], ...]

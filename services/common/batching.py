@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Se
 from dataclasses import dataclass, field
 from typing import Generic, TypeAlias, TypeVar
 
-from services.common import context
+from services.common import call_context
 from services.common.errors import Unavailable
 from services.common.metrics import WorkSharingMetrics
 
@@ -53,13 +53,13 @@ class _Batch(Generic[K, V]):
     def join(self) -> None:
         self.callers += 1
         self.waiting += 1
-        remaining = context.time_remaining()
+        remaining = call_context.time_remaining()
         if remaining is None:
             self.unbounded = True
         else:
             at = time.monotonic() + remaining
             self.deadline = at if self.deadline is None else max(self.deadline, at)
-        self.interactive |= context.lane() == context.Lane.INTERACTIVE
+        self.interactive |= call_context.lane() == call_context.Lane.INTERACTIVE
 
 
 class MicroBatcher(Generic[K, V]):
@@ -177,11 +177,11 @@ class MicroBatcher(Generic[K, V]):
     def _serve(batch: _Batch[K, V]) -> None:
         """This task's context (a copy of the first caller's) takes the batch's deadline and lane."""
         if batch.unbounded or batch.deadline is None:
-            context.set_deadline_in(None)
+            call_context.set_deadline_in(None)
         else:
-            context.set_deadline_in(batch.deadline - time.monotonic())
+            call_context.set_deadline_in(batch.deadline - time.monotonic())
         if batch.interactive:
-            context.set_lane(context.Lane.INTERACTIVE)
+            call_context.set_lane(call_context.Lane.INTERACTIVE)
 
     @staticmethod
     def _answer(future: asyncio.Future[V | None]) -> Answer[V]:

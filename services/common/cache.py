@@ -29,7 +29,7 @@ from google.protobuf.message import Message
 from redis.exceptions import RedisError
 from segue.v1 import common_pb2
 
-from services.common import context
+from services.common import call_context
 from services.common.breaker import Breaker, BreakerState
 from services.common.config import ServerConfig
 from services.common.degradation import CACHE
@@ -143,7 +143,7 @@ class RedisStore:
 
         CacheBypassed when the breaker is open or no time is left; Redis's own error when it fails.
         """
-        budget = context.budget(self._op_timeout_s)
+        budget = call_context.budget(self._op_timeout_s)
         if budget <= 0 or not self.breaker.allow():
             raise CacheBypassed
         try:
@@ -292,14 +292,14 @@ class Cache:
 
 
 def _note_unavailable() -> None:
-    notes = context.notes()
+    notes = call_context.notes()
     if notes is not None:
         notes.cache_unavailable = True
 
 
 def cache_warnings() -> list[common_pb2.Warning]:
     """The warning for the current call's answer when the cache failed it or was bypassed; else none."""
-    notes = context.notes()
+    notes = call_context.notes()
     if notes is None or not notes.cache_unavailable:
         return []
     return [

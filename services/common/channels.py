@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 from grpc import aio
 
-from services.common import context, tracing
+from services.common import call_context, tracing
 from services.common.config import SecurityConfig
 from services.common.interceptors import ClientMetricsInterceptor, PropagatingClientInterceptor
 from services.common.mesh_security import MeshCredentialClientInterceptor, channel_credentials
@@ -77,7 +77,7 @@ class ConnectGate(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientIntercep
             return
         if self._down and state is grpc.ChannelConnectivity.TRANSIENT_FAILURE:
             raise self._unavailable("no connection since the last attempt")
-        wait = context.budget(self._connect_timeout_s)
+        wait = call_context.budget(self._connect_timeout_s)
         if wait <= 0:
             return  # no time left at all: the deadline interceptor fails the call, the peer is not to blame
         try:

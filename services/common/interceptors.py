@@ -18,8 +18,7 @@ from typing import Any
 import grpc
 from grpc import aio
 
-from services.common import context as call_context
-from services.common import margins, upstream_calls
+from services.common import call_context, margins, upstream_calls
 from services.common.errors import DeadlineExceeded, InvalidArgument, SegueError, error_trailers
 from services.common.metrics import GO_CODE_NAMES, GrpcMetrics
 

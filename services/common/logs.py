@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from services.common import context, tracing
+from services.common import call_context, tracing
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
@@ -59,7 +59,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = context.request_id()
+        request_id = call_context.request_id()
         if request_id:
             entry["request_id"] = request_id
         ids = tracing.current_ids()

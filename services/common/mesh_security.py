@@ -19,8 +19,8 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from services.common.call_context import metadata_value
 from services.common.config import ConfigError, SecurityConfig
-from services.common.context import metadata_value
 from services.common.errors import Unauthenticated
 from services.common.interceptors import StreamBehavior, UnaryBehavior, _HandlerInterceptor
 

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
-from services.common import context
+from services.common import call_context
 from services.common.config import EnvReader
 from services.common.errors import UpstreamRateLimited
 from services.common.gcra import Decision, Limit, LocalLimiter
@@ -180,8 +180,8 @@ def read_scheduler_settings(env: EnvReader) -> SchedulerSettings:
     )
 
 
-def reserve_for(lane: context.Lane, settings: SchedulerSettings) -> float:
-    return 0.0 if lane is context.Lane.INTERACTIVE else settings.background_reserve
+def reserve_for(lane: call_context.Lane, settings: SchedulerSettings) -> float:
+    return 0.0 if lane is call_context.Lane.INTERACTIVE else settings.background_reserve
 
 
 class BudgetView:
@@ -195,7 +195,7 @@ class BudgetView:
         self._settings = settings or SchedulerSettings()
 
     async def estimate_wait(
-        self, upstream: str, *, tokens: int = 0, lane: context.Lane = context.Lane.INTERACTIVE, calls: int = 1
+        self, upstream: str, *, tokens: int = 0, lane: call_context.Lane = call_context.Lane.INTERACTIVE, calls: int = 1
     ) -> float:
         """Seconds a call of this lane and token cost would wait for `upstream` if it asked now; 0: at once.
 
@@ -207,7 +207,7 @@ class BudgetView:
             log.debug("budget view could not read %s: %s", upstream, exc.__class__.__name__)
             return 0.0
 
-    async def peek(self, upstream: str, tokens: int, lane: context.Lane, calls: int = 1) -> Decision:
+    async def peek(self, upstream: str, tokens: int, lane: call_context.Lane, calls: int = 1) -> Decision:
         """Like estimate_wait, but Redis errors propagate."""
         async with asyncio.timeout(REDIS_TIMEOUT_S):
             reply = await self._peek(keys(upstream), [reserve_for(lane, self._settings), tokens, max(1, calls)])
@@ -247,14 +247,14 @@ class SharedScheduler:
             metrics.cooldown_seconds.labels(upstream).set_function(partial(self._cooldown_left, upstream))
 
     async def acquire(self, upstream: str, max_wait_s: float, *, tokens: int = 0) -> float:
-        lane = context.lane()
+        lane = call_context.lane()
         reserve = reserve_for(lane, self._settings)
         slept = 0.0
         while True:
             allowance = max(0.0, max_wait_s - slept)
             # Background work never books ahead: it takes a slot free now, so it never holds one a user needs.
             decision, shared = await self._decide(
-                upstream, tokens, reserve, allowance if lane is context.Lane.INTERACTIVE else 0.0
+                upstream, tokens, reserve, allowance if lane is call_context.Lane.INTERACTIVE else 0.0
             )
             if decision.wait_s > allowance:
                 self._metrics.admissions.labels(upstream, lane, "refused").inc()
@@ -282,7 +282,7 @@ class SharedScheduler:
         log.info("%s asked for a %.2fs pause; every replica holds off for %.2fs", upstream, seconds, left)
 
     async def estimate_wait(
-        self, upstream: str, *, tokens: int = 0, lane: context.Lane = context.Lane.INTERACTIVE
+        self, upstream: str, *, tokens: int = 0, lane: call_context.Lane = call_context.Lane.INTERACTIVE
     ) -> float:
         decision = await self._shared(partial(self._view.peek, upstream, tokens, lane))
         if decision is None:

@@ -26,7 +26,7 @@ from typing import Generic, TypeVar
 
 from google.protobuf.message import Message
 
-from services.common import context
+from services.common import call_context
 from services.common.cache import Cache
 from services.common.errors import DeadlineExceeded
 from services.common.metrics import WorkSharingMetrics
@@ -44,7 +44,7 @@ class _Flight(Generic[V]):
 
 
 def _deadline_at() -> float | None:
-    remaining = context.time_remaining()
+    remaining = call_context.time_remaining()
     return None if remaining is None else time.monotonic() + remaining
 
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from services.common import context, margins, upstream_calls
+from services.common import call_context, margins, upstream_calls
 from services.common.errors import DeadlineExceeded, UpstreamError, UpstreamRateLimited, UpstreamRejected
 from services.common.fanout import task_group
 from services.common.logs import short
@@ -95,7 +95,7 @@ class Pacer(Protocol):
     """Decides when a call to an upstream may go out (the seam of the shared scheduler).
 
     `tokens` is what a call costs against token-metered limits (Gemini's TPM); request limits count
-    calls. The caller's priority lane comes from `context.lane()`.
+    calls. The caller's priority lane comes from `call_context.lane()`.
     """
 
     async def acquire(self, upstream: str, max_wait_s: float, *, tokens: int = 0) -> float:
@@ -106,7 +106,7 @@ class Pacer(Protocol):
         """The upstream said to wait (429 Retry-After): hold every caller for at least that long."""
 
     async def estimate_wait(
-        self, upstream: str, *, tokens: int = 0, lane: context.Lane = context.Lane.INTERACTIVE
+        self, upstream: str, *, tokens: int = 0, lane: call_context.Lane = call_context.Lane.INTERACTIVE
     ) -> float:
         """Seconds a call of this lane and cost would wait if it asked now (0: it goes at once). Takes nothing."""
 
@@ -143,7 +143,7 @@ class LocalCooldown:
             self._until[upstream] = until
 
     async def estimate_wait(
-        self, upstream: str, *, tokens: int = 0, lane: context.Lane = context.Lane.INTERACTIVE
+        self, upstream: str, *, tokens: int = 0, lane: call_context.Lane = call_context.Lane.INTERACTIVE
     ) -> float:
         return max(0.0, self._until.get(upstream, 0.0) - self._clock())
 
@@ -212,12 +212,12 @@ async def retrying(
     kept back from the pacer's wait."""
     failures = 0
     while True:
-        if context.budget(call.timeout_s, call.margin_s) <= 0:
+        if call_context.budget(call.timeout_s, call.margin_s) <= 0:
             raise DeadlineExceeded(f"no time left to call {call.upstream}")
         # The whole remaining deadline may go to waiting for a slot, less what the call itself takes;
         # the pacer refuses at once when the wait is longer.
-        await pacer.acquire(call.upstream, context.wait_allowance(call.timeout_s, keep_s()), tokens=call.tokens)
-        if context.budget(call.timeout_s, call.margin_s) <= 0:
+        await pacer.acquire(call.upstream, call_context.wait_allowance(call.timeout_s, keep_s()), tokens=call.tokens)
+        if call_context.budget(call.timeout_s, call.margin_s) <= 0:
             raise DeadlineExceeded(f"no time left to call {call.upstream}")
         result = await attempt()
         if not isinstance(result, Failed):
@@ -239,7 +239,7 @@ async def retrying(
             log.info("retrying %s %s after its %.2fs pause", call.upstream, call.what, pause)
             continue
         wait = policy.backoff(failures - 1)
-        if failures >= policy.max_attempts or wait >= context.budget(call.timeout_s, call.margin_s):
+        if failures >= policy.max_attempts or wait >= call_context.budget(call.timeout_s, call.margin_s):
             detail = f": {result.detail}" if result.detail else ""
             raise UpstreamError(
                 call.upstream, f"{call.what} failed after {failures} attempt(s) ({result.kind}{detail})", result.status
@@ -340,7 +340,7 @@ class UpstreamClient:
         Both copies are tasks of one TaskGroup: the one that did not win is cancelled and awaited before the
         answer returns, and an error in either cancels the other.
         """
-        timeout_s = context.budget(self.timeout_for(get.endpoint))
+        timeout_s = call_context.budget(self.timeout_for(get.endpoint))
         delay = self.hedge_delay(get.endpoint)
         if delay is None or delay >= timeout_s:
             return await self._send(get, timeout_s)
@@ -366,7 +366,7 @@ class UpstreamClient:
         except UpstreamRateLimited:
             return None
         self._metrics.hedges.labels(self.name, get.endpoint, "sent").inc()
-        return await self._send(get, context.budget(self.timeout_for(get.endpoint)))
+        return await self._send(get, call_context.budget(self.timeout_for(get.endpoint)))
 
     async def _first_usable(
         self, endpoint: str, first: asyncio.Task[Attempt], hedge: asyncio.Task[Attempt | None]

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from services.common import context
+from services.common import call_context
 from services.common.upstream_http import LocalCooldown, Pacer
 from services.llm_gateway.gemini import UPSTREAM
 
@@ -44,7 +44,7 @@ class LocalGeminiBudget:
         await self._cooldown.pause(upstream, seconds)
 
     async def estimate_wait(
-        self, upstream: str, *, tokens: int = 0, lane: context.Lane = context.Lane.INTERACTIVE
+        self, upstream: str, *, tokens: int = 0, lane: call_context.Lane = call_context.Lane.INTERACTIVE
     ) -> float:
         return await self._cooldown.estimate_wait(upstream)
 

@@ -18,7 +18,7 @@ from google import genai
 from google.genai import types
 from pydantic import BaseModel, ValidationError
 
-from services.common import context, margins, upstream_calls
+from services.common import call_context, margins, upstream_calls
 from services.common.degradation import GEMINI
 from services.common.errors import (
     DeadlineExceeded,
@@ -191,7 +191,7 @@ class GeminiClient:
     async def _send(
         self, task: str, system: str, prompt: str, schema: type[BaseModel], usage: Usage
     ) -> tuple[types.GenerateContentResponse | None, Failure | None]:
-        budget = context.budget(self._timeout_s, self._margin_s)
+        budget = call_context.budget(self._timeout_s, self._margin_s)
         config = types.GenerateContentConfig(
             system_instruction=system,
             response_mime_type="application/json",

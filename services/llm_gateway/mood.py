@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from segue.v1 import common_pb2
 
-from services.common import context, mood_heuristics
+from services.common import call_context, mood_heuristics
 from services.common.batching import MicroBatcher
 from services.common.cache import Cache, digest
 from services.common.cleaning import clean_names, clean_tracks, feature_target, one_line, unique_targets
@@ -172,7 +172,7 @@ class MoodAnalyzer:
         try:
             # The caller's deadline is this step's budget (the orchestrator sets LLM_MOOD_BUDGET_S): the
             # keyword reading answers before it, whatever the LLM is still doing (a slow tail, a wait).
-            async with asyncio.timeout(llm_time(context.time_remaining())):
+            async with asyncio.timeout(llm_time(call_context.time_remaining())):
                 profile, hit = await cached_once(
                     self._cache, self._flights, key, common_pb2.MoodProfile, self._ttl_s, ask_llm
                 )

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from grpc import aio
 
+from services.common.call_context import AUTHORIZATION_HEADER, metadata_value
 from services.common.config import ConfigError, EnvReader
-from services.common.context import AUTHORIZATION_HEADER, metadata_value
 from services.common.errors import Unauthenticated
 from services.common.logs import register_secret
 from services.common.mesh_security import AdmissionInterceptor

@@ -28,7 +28,7 @@ from typing import NoReturn
 from prometheus_client import CollectorRegistry, Counter
 from segue.v1 import common_pb2, orchestrator_pb2
 
-from services.common import context
+from services.common import call_context
 from services.common.errors import ResourceExhausted
 from services.common.scheduler import BudgetView
 from services.common.upstream_http import LatencyWindow
@@ -224,13 +224,13 @@ class Overload:
         mood_s, work_s = self.estimates()
         full = await self._waits(FULL_CALLS, extra)
         impersonal = await self._waits(IMPERSONAL_CALLS, extra) if any(w > 0 for w in full.values()) else full
-        return decide(context.time_remaining(), mood_s, work_s, full, impersonal)
+        return decide(call_context.time_remaining(), mood_s, work_s, full, impersonal)
 
     def _shed(self, admit: Admit) -> NoReturn:
         if self._metrics is not None:
             self._metrics.admissions.labels(admit.verdict.value).inc()
             self._metrics.shed.labels(admit.bottleneck or "unknown").inc()
-        remaining = context.time_remaining() or 0.0
+        remaining = call_context.time_remaining() or 0.0
         raise ResourceExhausted(
             f"the {admit.bottleneck} budget cannot serve this request before its deadline (about "
             f"{admit.expected_s:.1f}s needed, {remaining:.1f}s left): retry in {admit.retry_after_s:.1f}s",

@@ -8,9 +8,9 @@ from typing import cast
 from grpc import aio
 from segue.v1 import llm_gateway_pb2_grpc, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
 
+from services.common.call_context import SPOTIFY_TOKEN_HEADER
 from services.common.channels import DEFAULT_CONNECT_TIMEOUT_S, make_channel
 from services.common.config import SecurityConfig
-from services.common.context import SPOTIFY_TOKEN_HEADER
 from services.common.degradation import PeerFailed
 from services.common.degradation import ask_peer as call
 from services.common.metrics import GrpcMetrics

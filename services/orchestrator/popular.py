@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
 from segue.v1 import llm_gateway_pb2, seed_gatherer_pb2
 
-from services.common import context
+from services.common import call_context
 from services.common.background import BackgroundTasks
 from services.common.degradation import LLM_GATEWAY, SEED_GATHERER
 from services.common.errors import SegueError
@@ -106,7 +106,7 @@ class PopularMoods:
         await self._tasks.close()
 
     async def _run(self) -> None:
-        context.set_lane(context.Lane.BACKGROUND)  # never competes with users for upstream budgets
+        call_context.set_lane(call_context.Lane.BACKGROUND)  # never competes with users for upstream budgets
         while True:
             await self.warm_once()
             await asyncio.sleep(self._settings.interval_s)
@@ -129,7 +129,7 @@ class PopularMoods:
         return warmed
 
     async def _warm(self, prompt: str) -> None:
-        context.set_deadline_in(self._settings.timeout_s)
+        call_context.set_deadline_in(self._settings.timeout_s)
         answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
             LLM_GATEWAY, self._peers.llm.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt=prompt))
         )

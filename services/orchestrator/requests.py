@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from segue.v1 import orchestrator_pb2
 
-from services.common.context import check_spotify_token
+from services.common.call_context import check_spotify_token
 from services.common.errors import InvalidArgument
 from services.common.identity import user_id_problem
 

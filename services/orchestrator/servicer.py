@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable
 from grpc import aio
 from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
-from services.common import context
+from services.common import call_context
 from services.common.identity import Identity
 from services.common.streams import Finished, as_events
 from services.orchestrator import ledger, workflow
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def _recommend_params(request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext) -> RecommendParams:
-    return parse_recommend(request, context.metadata_value(ctx, context.SPOTIFY_TOKEN_HEADER))
+    return parse_recommend(request, call_context.metadata_value(ctx, call_context.SPOTIFY_TOKEN_HEADER))
 
 
 def _count_admission(response: orchestrator_pb2.RecommendResponse, seconds: float) -> None:
@@ -74,11 +74,11 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         Within MAX_DEADLINE_S the answer comes (partial if it must), so a caller allowing more still gets
         it in time, and connection ageing, which waits that long for calls in flight, never cuts it.
         """
-        remaining = context.time_remaining()
+        remaining = call_context.time_remaining()
         if remaining is None:
-            context.set_deadline_in(self._recommend_timeout_s)
+            call_context.set_deadline_in(self._recommend_timeout_s)
         elif remaining > self._max_deadline_s:
-            context.set_deadline_in(self._max_deadline_s)
+            call_context.set_deadline_in(self._max_deadline_s)
 
     async def _run(
         self, method: str, request: orchestrator_pb2.RecommendRequest, ctx: aio.ServicerContext, emit: workflow.Emit
@@ -134,9 +134,9 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
     ) -> orchestrator_pb2.PrefetchResponse:
         await self._admission.caller()
         claimed = check_user_id(request.user_id)
-        token = context.spotify_token(ctx)
+        token = call_context.spotify_token(ctx)
         # Background work from here: the identity look-up too yields to users waiting for an answer.
-        context.set_lane(context.Lane.BACKGROUND)
+        call_context.set_lane(call_context.Lane.BACKGROUND)
         dropped = await self._background.submit(
             lambda: self._admission.identity(token, claimed), lambda identity: self._warm(identity, token)
         )
@@ -146,6 +146,6 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
 
     async def _warm(self, identity: Identity, token: str) -> None:
         # Runs after Prefetch has answered, so it needs a deadline of its own; nobody waits for it.
-        context.set_deadline_in(self._prefetch_timeout_s)
-        context.set_lane(context.Lane.BACKGROUND)
+        call_context.set_deadline_in(self._prefetch_timeout_s)
+        call_context.set_lane(call_context.Lane.BACKGROUND)
         await workflow.warm_user_context(self._peers, identity.user_id, token)

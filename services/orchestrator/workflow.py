@@ -33,7 +33,7 @@ from segue.v1 import (
     seed_gatherer_pb2,
 )
 
-from services.common import context, margins, mood_heuristics
+from services.common import call_context, margins, mood_heuristics
 from services.common.cache import cache_warnings
 from services.common.degradation import (
     LLM_GATEWAY,
@@ -142,7 +142,7 @@ def step_timeout() -> float | None:
 
     None (no deadline) leaves the channel's default peer timeout in force.
     """
-    remaining = context.time_remaining()
+    remaining = call_context.time_remaining()
     return None if remaining is None else max(0.0, remaining - RESERVE_S)
 
 
@@ -155,7 +155,7 @@ async def analyze_mood(
     if reused is not None:
         return reused
     request = llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt, refines=session.mood)
-    timeout = None if budget_s is None else mood_timeout(budget_s, context.time_remaining(), RESERVE_S)
+    timeout = None if budget_s is None else mood_timeout(budget_s, call_context.time_remaining(), RESERVE_S)
     try:
         answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
             LLM_GATEWAY, peers.llm.AnalyzeMood(request, timeout=timeout)
@@ -408,5 +408,5 @@ async def recommend(
         llm=tally.llm,
         warnings=tally.unique_warnings(),
         session_id=session.session_id,
-        request_id=context.request_id(),
+        request_id=call_context.request_id(),
     )

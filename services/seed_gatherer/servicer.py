@@ -6,7 +6,7 @@ from grpc import aio
 from segue.v1 import seed_gatherer_pb2, seed_gatherer_pb2_grpc
 
 from services.common.cache import cache_warnings
-from services.common.context import SPOTIFY_TOKEN_HEADER, metadata_value, spotify_token
+from services.common.call_context import SPOTIFY_TOKEN_HEADER, metadata_value, spotify_token
 from services.seed_gatherer import requests
 from services.seed_gatherer.discovery import ArtistDiscovery
 from services.seed_gatherer.gathering import SeedGatherer

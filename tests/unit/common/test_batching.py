@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.common import context
+from services.common import call_context
 from services.common.batching import MicroBatcher
 from services.common.errors import UpstreamError
 from services.common.metrics import WorkSharingMetrics
@@ -25,12 +25,12 @@ class Upstream:
         self.gate = asyncio.Event()
         self.gate.set()
         self.deadlines: list[float | None] = []
-        self.lanes: list[context.Lane] = []
+        self.lanes: list[call_context.Lane] = []
 
     async def fetch(self, keys: Sequence[str]) -> Mapping[str, str]:
         self.calls.append(list(keys))
-        self.deadlines.append(context.time_remaining())
-        self.lanes.append(context.lane())
+        self.deadlines.append(call_context.time_remaining())
+        self.lanes.append(call_context.lane())
         await self.gate.wait()
         if self.failing.intersection(keys):
             raise UpstreamError("up", "503", 503)
@@ -141,16 +141,16 @@ async def test_a_batch_runs_under_its_most_patient_callers_deadline_and_the_inte
     up = Upstream()
     b, _ = batcher(up, window_s=0.05)
 
-    async def ask(key: str, deadline_s: float, lane: context.Lane) -> object:
-        context.set_deadline_in(deadline_s)
-        context.set_lane(lane)
+    async def ask(key: str, deadline_s: float, lane: call_context.Lane) -> object:
+        call_context.set_deadline_in(deadline_s)
+        call_context.set_lane(lane)
         return await b.load([key])
 
-    await asyncio.gather(ask("a", 5, context.Lane.BACKGROUND), ask("b", 50, context.Lane.INTERACTIVE))
+    await asyncio.gather(ask("a", 5, call_context.Lane.BACKGROUND), ask("b", 50, call_context.Lane.INTERACTIVE))
     assert len(up.calls) == 1
     [remaining] = up.deadlines
     assert remaining is not None and 5 < remaining <= 50
-    assert up.lanes == [context.Lane.INTERACTIVE]
+    assert up.lanes == [call_context.Lane.INTERACTIVE]
 
 
 async def test_close_answers_waiting_callers_with_unavailable() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from prometheus_client import CollectorRegistry
 
-from services.common import context
+from services.common import call_context
 from services.common.breaker import Breaker, BreakerState
 from services.common.cache import CACHE_COMPONENT, Cache, MemoryStore, RedisStore, cache_warnings
 from services.common.metrics import CacheMetrics
@@ -31,7 +31,7 @@ async def test_a_frozen_redis_is_bypassed_after_a_few_failures_and_the_answer_sa
     registry = CollectorRegistry()
     store = frozen_store(frozen)
     cache = Cache(store, "x", CacheMetrics.create(registry))
-    context.begin_notes()
+    call_context.begin_notes()
     async with asyncio.timeout(PATIENCE_S):
         for _ in range(3):
             assert await cache.get("k") is None
@@ -53,12 +53,12 @@ async def test_a_frozen_redis_is_bypassed_after_a_few_failures_and_the_answer_sa
 async def test_the_callers_deadline_bounds_an_operation_without_blaming_redis(frozen: FrozenServer) -> None:
     store = frozen_store(frozen, timeout_s=30.0)  # a socket timeout far beyond the call's deadline
     cache = Cache(store, "x")
-    context.set_deadline_in(0.2)
+    call_context.set_deadline_in(0.2)
     async with asyncio.timeout(PATIENCE_S):
         for _ in range(5):
             assert await cache.get("k") is None
     assert store.breaker.state is BreakerState.CLOSED, "cut by the caller's deadline, not a Redis failure"
-    context.set_deadline_in(-1.0)
+    call_context.set_deadline_in(-1.0)
     received = frozen.received
     assert await cache.get("k") is None
     assert frozen.received == received, "no time left: Redis is not asked at all"
@@ -66,7 +66,7 @@ async def test_the_callers_deadline_bounds_an_operation_without_blaming_redis(fr
 
 
 async def test_no_warning_when_the_cache_answered() -> None:
-    context.begin_notes()
+    call_context.begin_notes()
     cache = Cache(MemoryStore(), "x")
     await cache.set("k", b"v", ttl_s=60)
     assert await cache.get("k") == b"v"

@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
 
-from services.common import context, upstream_calls
+from services.common import call_context, upstream_calls
 from services.common.channels import make_channel
 from services.common.config import ConfigError, EnvReader, SecurityConfig, ServerConfig, read_server_config
 from services.common.mesh_security import MESH_CREDENTIAL_HEADER, describe
@@ -28,7 +28,9 @@ class Probe(llm_gateway_pb2_grpc.LlmGatewayServicer):
 
     async def AnalyzeMood(self, request: Any, ctx: aio.ServicerContext) -> llm_gateway_pb2.AnalyzeMoodResponse:
         upstream_calls.count("spotify", 2)
-        return llm_gateway_pb2.AnalyzeMoodResponse(mood=common_pb2.MoodProfile(interpretation=context.request_id()))
+        return llm_gateway_pb2.AnalyzeMoodResponse(
+            mood=common_pb2.MoodProfile(interpretation=call_context.request_id())
+        )
 
 
 async def serve(security: SecurityConfig, registry: CollectorRegistry | None = None) -> RunningService:

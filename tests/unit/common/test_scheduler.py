@@ -19,7 +19,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from segue_cli.mesh import free_port
-from services.common import context
+from services.common import call_context
 from services.common.errors import UpstreamRateLimited
 from services.common.gcra import Limit
 from services.common.metrics import SchedulerMetrics
@@ -102,12 +102,12 @@ async def make() -> AsyncIterator[Make]:
 
 
 @contextlib.contextmanager
-def lane(value: context.Lane) -> Iterator[None]:
-    token = context.set_lane(value)
+def lane(value: call_context.Lane) -> Iterator[None]:
+    token = call_context.set_lane(value)
     try:
         yield
     finally:
-        context._lane.reset(token)
+        call_context._lane.reset(token)
 
 
 async def test_admissions_stay_within_burst_plus_rate_times_the_span(redis_url: str, make: Make) -> None:
@@ -168,7 +168,7 @@ async def test_an_interactive_call_reserves_its_slot_and_waits_exactly_for_it(ba
 
 async def test_background_never_takes_the_reserved_share_of_the_burst(backend: str, make: Make) -> None:
     replica = make(backend, Limit("requests", rate=SLOW, burst=10.0), reserve=0.5)
-    with lane(context.Lane.BACKGROUND):
+    with lane(call_context.Lane.BACKGROUND):
         assert await replica.take_all() == 5
         with pytest.raises(UpstreamRateLimited):
             await replica.scheduler.acquire("up", 1.0)
@@ -182,14 +182,14 @@ async def test_users_go_first_and_background_still_gets_through(backend: str, ma
     assert await replica.take_all() == 2
     finished: list[str] = []
 
-    async def call(which: context.Lane) -> None:
+    async def call(which: call_context.Lane) -> None:
         with lane(which):
             await replica.scheduler.acquire("up", 10.0)
         finished.append(which)
 
     # Both ask with an empty bucket: the user's call gets the next slot; background gets one once the
     # bucket holds more than its reserve again.
-    await asyncio.gather(call(context.Lane.BACKGROUND), call(context.Lane.INTERACTIVE))
+    await asyncio.gather(call(call_context.Lane.BACKGROUND), call(call_context.Lane.INTERACTIVE))
     assert finished == ["interactive", "background"]
 
 

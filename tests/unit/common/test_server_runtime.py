@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
 
 from segue_cli.mesh import free_port
-from services.common import context
+from services.common import call_context
 from services.common.channels import make_channel
 from services.common.config import ServerConfig
 from services.common.errors import InvalidArgument, ResourceExhausted
@@ -32,16 +32,16 @@ class ProbeServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
     def __init__(self) -> None:
         self.seen_request_ids: list[str] = []
         self.seen_remaining: list[float | None] = []
-        self.seen_lanes: list[context.Lane] = []
+        self.seen_lanes: list[call_context.Lane] = []
         self.release = asyncio.Event()
         self.arrived = asyncio.Event()
 
     async def AnalyzeMood(
         self, request: llm_gateway_pb2.AnalyzeMoodRequest, context_: aio.ServicerContext
     ) -> llm_gateway_pb2.AnalyzeMoodResponse:
-        self.seen_request_ids.append(context.request_id())
-        self.seen_remaining.append(context.time_remaining())
-        self.seen_lanes.append(context.lane())
+        self.seen_request_ids.append(call_context.request_id())
+        self.seen_remaining.append(call_context.time_remaining())
+        self.seen_lanes.append(call_context.lane())
         if request.prompt == "bad":
             raise InvalidArgument("prompt must not be 'bad'")
         if request.prompt == "busy":
@@ -180,22 +180,22 @@ async def test_client_interceptor_propagates_request_id_lane_and_caps_timeout(ru
     )
     try:
         stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
-        context.set_request_id("parent-req")
-        context.set_deadline_in(2.0)
+        call_context.set_request_id("parent-req")
+        call_context.set_deadline_in(2.0)
         await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="fine"))
         assert servicer.seen_request_ids[-1] == "parent-req"
         remaining = servicer.seen_remaining[-1]
         assert remaining is not None and remaining <= 1.9  # the parent deadline less the margin, not 30 s
 
-        assert servicer.seen_lanes[-1] is context.Lane.INTERACTIVE
-        context.set_lane(context.Lane.BACKGROUND)
+        assert servicer.seen_lanes[-1] is call_context.Lane.INTERACTIVE
+        call_context.set_lane(call_context.Lane.BACKGROUND)
         await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="fine"))
-        assert servicer.seen_lanes[-1] is context.Lane.BACKGROUND  # background work stays background downstream
+        assert servicer.seen_lanes[-1] is call_context.Lane.BACKGROUND  # background work stays background downstream
 
-        context.set_deadline_in(-1.0)
+        call_context.set_deadline_in(-1.0)
         with pytest.raises(Exception, match="deadline passed"):
             await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="fine"))
-        context.set_deadline_in(None)
+        call_context.set_deadline_in(None)
         with pytest.raises(grpc.aio.AioRpcError):
             await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="bad"))
 
@@ -215,8 +215,8 @@ async def test_client_interceptor_propagates_request_id_lane_and_caps_timeout(ru
         assert client_handled("InvalidArgument") == 1
         assert client_registry.get_sample_value("grpc_client_handling_seconds_count", labels) == 4
     finally:
-        context.set_deadline_in(None)
-        context.set_lane(context.Lane.INTERACTIVE)
+        call_context.set_deadline_in(None)
+        call_context.set_lane(call_context.Lane.INTERACTIVE)
         await channel.close()
 
 

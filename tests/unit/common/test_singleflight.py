@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.common import context
+from services.common import call_context
 from services.common.errors import DeadlineExceeded, UpstreamError
 from services.common.metrics import WorkSharingMetrics
 from services.common.singleflight import SingleFlight
@@ -138,7 +138,7 @@ async def test_a_joiner_with_more_time_redoes_work_that_ran_out_of_the_leaders_d
     runs: list[float | None] = []
 
     async def work() -> str:
-        runs.append(context.time_remaining())
+        runs.append(call_context.time_remaining())
         if len(runs) == 1:
             await gate.wait()
             raise DeadlineExceeded("no time left to call upstream")
@@ -147,7 +147,7 @@ async def test_a_joiner_with_more_time_redoes_work_that_ran_out_of_the_leaders_d
     gate = asyncio.Event()
 
     async def call(deadline_s: float) -> str:
-        context.set_deadline_in(deadline_s)
+        call_context.set_deadline_in(deadline_s)
         return await sf.do("k", work)
 
     leader = asyncio.create_task(call(30))
@@ -173,7 +173,7 @@ async def test_a_joiner_with_less_time_shares_the_deadline_failure() -> None:
         raise DeadlineExceeded("no time left")
 
     async def call(deadline_s: float) -> str:
-        context.set_deadline_in(deadline_s)
+        call_context.set_deadline_in(deadline_s)
         return await sf.do("k", work)
 
     leader = asyncio.create_task(call(300))

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.common import context
+from services.common import call_context
 from services.common.errors import UpstreamError, UpstreamRateLimited, UpstreamRejected
 from services.common.metrics import UpstreamMetrics
 from services.common.upstream_http import RetryPolicy, UpstreamClient, parse_retry_after
@@ -119,14 +119,14 @@ async def test_429_pauses_every_caller_for_retry_after() -> None:
         return httpx.Response(429, headers={"Retry-After": "30"})
 
     c, _ = client(limited)
-    context.set_deadline_in(2.0)
+    call_context.set_deadline_in(2.0)
     try:
         with pytest.raises(UpstreamRateLimited):
             await c.get_json("GET /x", "x")
         with pytest.raises(UpstreamRateLimited) as exc:
             await c.get_json("GET /y", "y")
     finally:
-        context.set_deadline_in(None)
+        call_context.set_deadline_in(None)
     assert calls == 1
     assert exc.value.retry_after_s is not None and exc.value.retry_after_s > 2.0
     await c.aclose()
@@ -134,12 +134,12 @@ async def test_429_pauses_every_caller_for_retry_after() -> None:
 
 async def test_429_longer_than_the_deadline_fails_fast_with_retry_after() -> None:
     c, _ = client(lambda request: httpx.Response(429, headers={"Retry-After": "30"}))
-    context.set_deadline_in(2.0)
+    call_context.set_deadline_in(2.0)
     try:
         with pytest.raises(UpstreamRateLimited) as exc:
             await c.get_json("GET /x", "x")
     finally:
-        context.set_deadline_in(None)
+        call_context.set_deadline_in(None)
     # The hint is what is left of the pause when the retry was refused (at once, so nearly all of it).
     assert exc.value.retry_after_s == pytest.approx(30, abs=1.0)
     await c.aclose()

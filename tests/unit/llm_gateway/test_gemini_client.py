@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from services.common import context
+from services.common import call_context
 from services.common.errors import ResourceExhausted, UpstreamError, UpstreamRateLimited, UpstreamRejected
 from services.llm_gateway.gemini import GeminiClient, InvalidAnswer
 from services.llm_gateway.gemini_errors import retry_delay_s
@@ -100,7 +100,7 @@ async def test_429_waits_at_least_the_retry_info_delay_then_succeeds(fake: FakeG
 
 async def test_429_longer_than_the_deadline_fails_fast_with_the_delay(fake: FakeGemini, client: Client) -> None:
     fake.default = lambda seen: rate_limited("60s")
-    context.set_deadline_in(2.0)
+    call_context.set_deadline_in(2.0)
     with pytest.raises(UpstreamRateLimited) as caught:
         await client.ask()
     assert isinstance(caught.value, ResourceExhausted)

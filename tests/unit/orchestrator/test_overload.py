@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2
 
-from services.common import context
+from services.common import call_context
 from services.common.errors import ResourceExhausted, UpstreamRateLimited
 from services.common.gcra import Limit
 from services.common.metrics import GrpcMetrics, SchedulerMetrics
@@ -149,7 +149,7 @@ async def spend(scheduler: SharedScheduler, upstream: str) -> None:
 async def test_an_idle_budget_admits_in_full(redis: RedisClient) -> None:
     for upstream in (SPOTIFY, RECCOBEATS):
         await gateway_scheduler(redis, upstream, burst=20).acquire(upstream, 0.0)
-    context.set_deadline_in(30.0)
+    call_context.set_deadline_in(30.0)
     overload = Overload(BudgetView(redis), 6.0)
     assert (await overload.admit()).verdict is Verdict.FULL
 
@@ -159,7 +159,7 @@ async def test_a_spent_spotify_budget_drops_personalisation_and_pending_passes_c
     left = FULL_CALLS[SPOTIFY] + IDENTITY_CALLS[SPOTIFY] + IMPERSONAL_CALLS[SPOTIFY]
     spotify = gateway_scheduler(redis, SPOTIFY, burst=left + 1)
     await spotify.acquire(SPOTIFY, 0.0)  # a gateway's first call stores its limits where the view reads them
-    context.set_deadline_in(30.0)
+    call_context.set_deadline_in(30.0)
     overload = Overload(BudgetView(redis), 6.0)
     # One full pass fits the burst; a second, admitted while the first's calls have not gone out, does not.
     first = await overload.admit()
@@ -178,7 +178,7 @@ async def test_a_spent_spotify_budget_drops_personalisation_and_pending_passes_c
 async def test_a_shed_request_is_refused_at_once_with_a_retry_hint_and_counted(redis: RedisClient) -> None:
     recco = gateway_scheduler(redis, RECCOBEATS, burst=2)
     await spend(recco, RECCOBEATS)
-    context.set_deadline_in(30.0)
+    call_context.set_deadline_in(30.0)
     registry = CollectorRegistry()
     overload = Overload(BudgetView(redis), 6.0, OverloadMetrics.create(registry))
     with pytest.raises(ResourceExhausted) as refused:
@@ -193,7 +193,7 @@ async def test_a_shed_request_is_refused_at_once_with_a_retry_hint_and_counted(r
 
 
 async def test_without_redis_every_pass_goes_in_full() -> None:
-    context.set_deadline_in(1.0)
+    call_context.set_deadline_in(1.0)
     assert (await Overload(None, 6.0).admit()).verdict is Verdict.FULL
 
 
@@ -208,7 +208,7 @@ async def mood_within(fake: FakeGemini, budget_s: float) -> tuple[common_pb2.Moo
             gateway.address, unreachable, unreachable, 30.0, GrpcMetrics.create(CollectorRegistry(), "client")
         )
         try:
-            context.set_deadline_in(30.0)
+            call_context.set_deadline_in(30.0)
             tally = workflow.Tally()
             params = RecommendParams("", "rainy sunday, slow jazz, nothing sad", 20, "", "user-1-token")
             mood = await workflow.analyze_mood(peers, params, Session("s"), tally, budget_s)

@@ -11,7 +11,7 @@ import pytest
 from grpc import aio
 from segue.v1 import common_pb2, seed_gatherer_pb2
 
-from services.common.context import SPOTIFY_TOKEN_HEADER
+from services.common.call_context import SPOTIFY_TOKEN_HEADER
 from services.common.features import fit_score
 from services.seed_gatherer.seed_selection import GENRE_BONUS
 from tests.unit.seed_gatherer.mesh import FakeReccoBeats, Mesh, features_row, running_mesh

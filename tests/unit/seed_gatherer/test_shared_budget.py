@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from segue.v1 import seed_gatherer_pb2
 
-from services.common.context import SPOTIFY_TOKEN_HEADER
+from services.common.call_context import SPOTIFY_TOKEN_HEADER
 from tests.unit.seed_gatherer.mesh import FakeReccoBeats, running_mesh
 from tests.unit.seed_gatherer.spotify_fake import TOKEN, FakeSpotify, artist_json, track_json
 

@@ -9,7 +9,7 @@ import pytest
 from grpc import aio
 from segue.v1 import common_pb2, seed_gatherer_pb2
 
-from services.common.context import SPOTIFY_TOKEN_HEADER
+from services.common.call_context import SPOTIFY_TOKEN_HEADER
 from sim.catalog.users import top_tracks, user_number
 from sim.testing import RunningSim, running_sim
 from tests.unit.seed_gatherer.mesh import Mesh, running_mesh
