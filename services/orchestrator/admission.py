@@ -6,22 +6,31 @@ every replica's hot path without a Redis round trip per call; a mesh-wide quota 
 rate-limit scheduler. Past a quota: RESOURCE_EXHAUSTED with `retry-after-ms`.
 
 The caller quota is checked before the token is: a flood of made-up tokens costs Spotify nothing past it.
+
+When Spotify cannot say whose token a request carries for a transient reason (its `GET /v1/me` answered
+429 or 5xx, timed out, or the shared scheduler's wait for a slot outlasts the deadline), the request goes
+on unverified (`Unverified`, see `unverified_by`): a playlist made from the prompt alone, reading and
+writing no per-user artifact. A refused token (UNAUTHENTICATED) and a claim naming another user
+(PERMISSION_DENIED) stay refusals: only Spotify's trouble degrades, never a "no".
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from services.common.config import EnvReader
-from services.common.errors import ResourceExhausted
+from services.common.errors import PermissionDenied, ResourceExhausted, SegueError, Unauthenticated, Unavailable
 from services.common.identity import Identities, Identity
 from services.orchestrator.callers import current_caller
+from services.orchestrator.overload import Plan
 
 # "120/minute", "10/second;600/hour" (limits' notation, restricted to the plain form); "off" disables.
 _QUOTA = re.compile(r"off|\d+\s*/\s*(second|minute|hour|day)(\s*;\s*\d+\s*/\s*(second|minute|hour|day))*")
@@ -33,6 +42,47 @@ def read_quota(env: EnvReader, name: str, default: str) -> tuple[RateLimitItem, 
     if not _QUOTA.fullmatch(text) or text == "off":
         return ()
     return tuple(parse_many(text))
+
+
+class UnverifiedReason(enum.StrEnum):
+    RATE_LIMITED = "rate_limited"  # GET /me answered 429, or the wait for a Spotify slot outlasts the deadline
+    UNAVAILABLE = "unavailable"  # GET /me answered 5xx, timed out, or answered without a user id
+
+
+@dataclass(frozen=True)
+class Unverified:
+    """A request whose token's user Spotify could not confirm, for a transient reason."""
+
+    reason: UnverifiedReason
+    detail: str  # the error's message (safe to show: it names no token)
+
+    @property
+    def why_impersonal(self) -> str:
+        return (
+            f"Spotify could not confirm whose token this is ({self.detail}): this playlist follows the prompt "
+            "but not your taste, and starts no session"
+        )
+
+    def plan(self, mood_budget_s: float | None) -> Plan:
+        """What the pass may do: nothing of the user's (the overload's impersonal plan), nothing with the token."""
+        return Plan(personalised=False, mood_budget_s=mood_budget_s, why_impersonal=self.why_impersonal, verified=False)
+
+
+def unverified_by(exc: SegueError) -> Unverified | None:
+    """Whether the identity check's failure lets the request go on unverified (None: it is refused as raised).
+
+    A refusal stays one: a rejected token (UNAUTHENTICATED), a user this app may not serve or a claim naming
+    another user (PERMISSION_DENIED), or any answer about the request itself (an upstream 4xx other than 429).
+    Transient trouble does not: a rate limit (RESOURCE_EXHAUSTED), an unreachable or failing Spotify
+    (UNAVAILABLE). A spent deadline stays DEADLINE_EXCEEDED: no pass could be made in it either.
+    """
+    if isinstance(exc, Unauthenticated | PermissionDenied):
+        return None
+    if isinstance(exc, ResourceExhausted):
+        return Unverified(UnverifiedReason.RATE_LIMITED, exc.message)
+    if isinstance(exc, Unavailable):
+        return Unverified(UnverifiedReason.UNAVAILABLE, exc.message)
+    return None
 
 
 class Quotas:
@@ -70,8 +120,15 @@ class Admission:
         """The user the token belongs to (UNAUTHENTICATED, or PERMISSION_DENIED when the claim names another)."""
         return await self._identities.verify(token, claimed_user_id)
 
-    async def user(self, token: str, claimed_user_id: str) -> Identity:
-        """The verified user, once the user's own request quota allows one more."""
-        identity = await self.identity(token, claimed_user_id)
+    async def user(self, token: str, claimed_user_id: str) -> Identity | Unverified:
+        """The verified user, once the user's own request quota allows one more; `Unverified` when Spotify
+        could not say whose token it is for a transient reason (no user, so no user quota to count)."""
+        try:
+            identity = await self.identity(token, claimed_user_id)
+        except SegueError as exc:
+            unverified = unverified_by(exc)
+            if unverified is None:
+                raise
+            return unverified
         await self._quotas.hit("user", identity.key, self._user_quota, "this user's request")
         return identity

@@ -1,6 +1,7 @@
 """The request ledger: one structured log line per Recommend, whatever its outcome.
 
-It says how the request ended (the gRPC status), for whom (the caller, and the user as a keyed hash),
+It says how the request ended (the gRPC status), for whom (the caller, and the user as a keyed hash — or
+`identity: unverified` and why, with no user, when Spotify could not say whose token it was),
 what degraded (warning codes), what it cost upstream (every HTTP call to Spotify, ReccoBeats and Gemini
 made for it, by any service — see services.common.upstream_calls), and where the time went. It holds
 no token, prompt or raw user id.
@@ -41,7 +42,13 @@ class Entry:
         self.fields: dict[str, Any] = {"method": method, "caller": current_caller().name}
 
     def admitted(self, identity: Identity) -> None:
+        self.fields["identity"] = "verified"
         self.fields["user"] = identity.key
+
+    def unverified(self, reason: str) -> None:
+        """Spotify could not say whose token this is (a transient failure): answered without a user."""
+        self.fields["identity"] = "unverified"
+        self.fields["unverified_reason"] = reason
 
     def answered(self, response: orchestrator_pb2.RecommendResponse, size: int) -> None:
         self.fields.update(

@@ -103,6 +103,9 @@ class Plan:
     personalised: bool = True
     mood_budget_s: float | None = None  # the LLM step's own budget; None: whatever the deadline leaves
     why_impersonal: str = ""  # the warning's text when not personalised
+    # False: nobody confirmed whose token this is (services.orchestrator.admission.Unverified), so nothing is
+    # asked with it: seeds from the mood's artists, artist discovery without the token (ReccoBeats only).
+    verified: bool = True
 
 
 def plan_for(admit: Admit, mood_budget_s: float) -> Plan:

@@ -3,6 +3,7 @@
 The playlist loses the user's taste (no top tracks without the seed gatherer) but still follows the
 prompt: the mood's artists — those the prompt names, and those the LLM suggests — are looked up on
 ReccoBeats and a few of their tracks seed the recommendations. The answer says so with a warning.
+A request whose user Spotify could not confirm is seeded the same way (`mood_artist_seeds`).
 """
 
 from __future__ import annotations
@@ -39,15 +40,13 @@ async def _artist_tracks(
     return list(tracks.tracks)
 
 
-async def seeds_from_mood_artists(
-    gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub,
-    mood: common_pb2.MoodProfile,
-    max_seeds: int,
-    why: str,
+async def mood_artist_seeds(
+    gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub, mood: common_pb2.MoodProfile, max_seeds: int
 ) -> seed_gatherer_pb2.GatherSeedsResponse:
-    """Seeds (first tracks of each artist, round robin), all of them candidates, with a warning saying why.
+    """Seeds (first tracks of each artist, round robin), all of them candidates; none when no artist is found.
 
-    UNAVAILABLE when no artist yields a track: without seeds no playlist can be made.
+    Also the seeds of a request whose user is unverified (services.orchestrator.admission.Unverified), which
+    must not reach the seed gatherer: it would ask Spotify whose token this is again.
     """
     usage = common_pb2.CacheUsage()
     names = list(dict.fromkeys(mood.artists))[:MAX_ARTISTS]
@@ -59,10 +58,26 @@ async def seeds_from_mood_artists(
     tracks = [found[i] for i in range(depth) for found in per_artist if i < len(found)]
     source = common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY
     found = [seed_gatherer_pb2.Seed(track=t, score=0.0, source=source) for t in tracks]
-    seeds = found[:max_seeds]
-    if not seeds:
+    return seed_gatherer_pb2.GatherSeedsResponse(seeds=found[:max_seeds], candidates=found, cache=usage)
+
+
+async def seeds_from_mood_artists(
+    gateway: reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub,
+    mood: common_pb2.MoodProfile,
+    max_seeds: int,
+    why: str,
+) -> seed_gatherer_pb2.GatherSeedsResponse:
+    """The mood's artists' seeds in place of the unreachable seed gatherer, with a warning saying why.
+
+    UNAVAILABLE when no artist yields a track: without seeds no playlist can be made.
+    """
+    answer = await mood_artist_seeds(gateway, mood, max_seeds)
+    if not answer.seeds:
         raise Unavailable(f"seed_gatherer: {why}; and no artist of the mood was found on ReccoBeats to start from")
-    warning = fallback_used(
-        ORCHESTRATOR, f"the seed gatherer is unreachable ({why}): seeds come from the mood's artists, not your taste"
+    answer.warnings.append(
+        fallback_used(
+            ORCHESTRATOR,
+            f"the seed gatherer is unreachable ({why}): seeds come from the mood's artists, not your taste",
+        )
     )
-    return seed_gatherer_pb2.GatherSeedsResponse(seeds=seeds, candidates=found, cache=usage, warnings=[warning])
+    return answer

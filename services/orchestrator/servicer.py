@@ -15,14 +15,14 @@ from services.common import call_context
 from services.common.identity import Identity
 from services.common.streams import Finished, as_events
 from services.orchestrator import ledger, workflow
-from services.orchestrator.admission import Admission
+from services.orchestrator.admission import Admission, Unverified
 from services.orchestrator.metrics import RecommendMetrics
 from services.orchestrator.overload import DEFAULT_MOOD_BUDGET_S, Overload, Plan
 from services.orchestrator.peers import Peers
 from services.orchestrator.popular import RecentPrompts
 from services.orchestrator.prefetch import BackgroundWork
 from services.orchestrator.requests import RecommendParams, check_user_id, parse_recommend
-from services.orchestrator.sessions import SessionStore
+from services.orchestrator.sessions import Session, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -91,20 +91,30 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             # Before the identity check, whose GET /me takes a Spotify slot: a request is shed at once.
             async with self._overload.admitted(follow_up=bool(params.session_id)) as admitted:
                 identity = await self._admission.user(params.token, params.user_id)
-                entry.admitted(identity)
-                # From here on the user is who the token says: every per-user artifact is reached through it.
-                params = dataclasses.replace(params, user_id=identity.user_id)
                 admitted_s = time.perf_counter() - started
-                session = await self._sessions.load(identity.key, params.session_id, params.prompt)
+                if isinstance(identity, Unverified):
+                    # Whose token this is stays unknown: no per-user artifact is read or written (no session).
+                    entry.unverified(identity.reason)
+                    self._metrics.unverified.labels(identity.reason.value).inc()
+                    params = dataclasses.replace(params, user_id="", session_id="")
+                    session = Session(session_id="")
+                    plan = identity.plan(admitted.plan.mood_budget_s)
+                    fresh = True
+                else:
+                    entry.admitted(identity)
+                    # From here on the user is who the token says: every per-user artifact is reached through it.
+                    params = dataclasses.replace(params, user_id=identity.user_id)
+                    session = await self._sessions.load(identity.key, params.session_id, params.prompt)
+                    fresh = session.mood is None  # a session's follow-up or a repeat mostly reuses its pool
+                    plan = admitted.plan if fresh else Plan(mood_budget_s=admitted.plan.mood_budget_s)
                 if not params.session_id:  # a later prompt of a session may be a tweak ("more upbeat"), not a mood
                     self._recent.add(params.prompt)
-                fresh = session.mood is None  # a session's follow-up or a repeat mostly reuses its pool
-                plan = admitted.plan if fresh else Plan(mood_budget_s=admitted.plan.mood_budget_s)
                 response = await workflow.recommend(self._peers, params, session, admitted.watch(emit), plan)
                 response.session_started = session.started
             if fresh:
                 self._overload.observe_answer(response.timings)
-            await self._sessions.save(identity.key, session)
+            if isinstance(identity, Identity):
+                await self._sessions.save(identity.key, session)
             _count_admission(response, admitted_s)
             self._metrics.record(response)
             entry.answered(response, params.size)

@@ -195,12 +195,14 @@ async def gather_seeds(
 
 
 async def discover_artists(
-    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally
+    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally, verified: bool = True
 ) -> seed_gatherer_pb2.DiscoverArtistsResponse | None:
+    """`verified` False: without the token, so the seed gatherer asks ReccoBeats only (nothing of Spotify's)."""
     request = seed_gatherer_pb2.DiscoverArtistsRequest(mood_prompt=params.prompt, mood=mood)
+    metadata = token_metadata(params.token) if verified else ()
     answer = await optional_step(
         SEED_GATHERER,
-        peers.seeds.DiscoverArtists(request, metadata=token_metadata(params.token), timeout=step_timeout()),
+        peers.seeds.DiscoverArtists(request, metadata=metadata, timeout=step_timeout()),
         tally,
         "artist discovery",
     )
@@ -289,15 +291,22 @@ async def full_pass(
     tally: Tally,
     clock: Clock,
     impersonal: bool = False,
+    verified: bool = True,
 ) -> Gathered:
     """Seeds → recommendations → their features, beside artist discovery; both under one TaskGroup.
 
     GatherSeeds does not wait for the warming: when the mood came at once (from a cache), the user's context
-    is still loading, and the seed gatherer lets GatherSeeds share that load while it searches.
+    is still loading, and the seed gatherer lets GatherSeeds share that load while it searches. `verified`
+    False (nobody confirmed whose token this is): no GatherSeeds, which would verify it again; the seeds are
+    the mood's artists' tracks, and discovery goes without the token.
     """
 
     async def seeds_then_recommendations() -> tuple[seed_gatherer_pb2.GatherSeedsResponse, list[common_pb2.Track]]:
-        seeds = await gather_seeds(peers, params, mood, tally, impersonal)
+        if verified:
+            seeds = await gather_seeds(peers, params, mood, tally, impersonal)
+        else:
+            seeds = await seed_fallback.mood_artist_seeds(peers.reccobeats, mood, MAX_SEEDS)
+            tally.absorb(seeds.cache, seeds.warnings)
         clock.phase(
             "seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, f"{len(seeds.seeds)} seeds chosen", len(seeds.seeds)
         )
@@ -308,7 +317,7 @@ async def full_pass(
 
     async with task_group() as group:
         seeding = group.create_task(seeds_then_recommendations())
-        discovering = group.create_task(discover_artists(peers, params, mood, tally))
+        discovering = group.create_task(discover_artists(peers, params, mood, tally, verified))
     seeds, recommended = seeding.result()
     return pool_of(seeds, discovering.result(), recommended)
 
@@ -363,7 +372,9 @@ async def recommend(
         clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
         reused = session.pool_for(mood)
         if reused is None:
-            gathered = await full_pass(peers, params, mood, tally, clock, impersonal=not plan.personalised)
+            gathered = await full_pass(
+                peers, params, mood, tally, clock, impersonal=not plan.personalised, verified=plan.verified
+            )
     if reused is not None:
         record = session.record
         gathered = Gathered(reused, record.excluded, record.user_top_share, list(record.known_artists))
