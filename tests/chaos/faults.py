@@ -79,9 +79,9 @@ def upstream_5xx_burst(error_rate: float = 0.5) -> Fault:
     return _sim_faults(f"upstream 5xx burst ({error_rate:.0%} of calls, all upstreams)", [{"error_rate": error_rate}])
 
 
-# Not Spotify: a new user's token is verified with Spotify's GET /me before anything else (the identity
-# check), and a request whose user cannot be verified is refused (RESOURCE_EXHAUSTED), not degraded.
-STORMED = ("reccobeats", "gemini")
+# Spotify too: a new user's token whose GET /me is answered 429 goes on unverified, a playlist from the prompt
+# alone with a warning (services.orchestrator.admission.Unverified), not a refusal.
+STORMED = ("spotify", "reccobeats", "gemini")
 
 
 def upstream_429_storm(rate: float = 0.5, retry_after_s: float = 1.0, upstreams: tuple[str, ...] = STORMED) -> Fault:
