@@ -331,8 +331,17 @@ async def warm_beside(peers: Peers, user_id: str, token: str) -> None:
         log.info("warming the user context failed: %s", exc)
 
 
-def no_playlist(tally: Tally) -> SegueError:
-    """Why a pass found nothing: upstream trouble (UNAVAILABLE) or nothing that fits (NOT_FOUND)."""
+def no_playlist(tally: Tally, verified: bool = True, pool_size: int = 0) -> SegueError:
+    """Why a pass found nothing: upstream trouble (UNAVAILABLE) or nothing that fits (NOT_FOUND).
+
+    An unverified pass that found no candidate at all is upstream trouble too: Spotify's (who the token is,
+    and its catalog search) and, when the mood came from keywords, the LLM's, which would have named artists.
+    """
+    if not verified and not pool_size:
+        return Unavailable(
+            "no playlist could be made: Spotify could not confirm whose token this is, and the prompt alone "
+            "gave no track to start from without it (no artist of the mood was found on ReccoBeats); retry later"
+        )
     troubled = [
         w
         for w in tally.warnings
@@ -358,7 +367,7 @@ async def recommend(
     clock = Clock(emit, tally)
     same_prompt = session.same_prompt(params.prompt)
     if not plan.personalised:
-        tally.warn(common_pb2.WARNING_CODE_FALLBACK_USED, "orchestrator", plan.why_impersonal)
+        tally.warn(common_pb2.WARNING_CODE_FALLBACK_USED, ORCHESTRATOR, plan.why_impersonal)
     # The warming lives only as long as the gathering it serves: a failed mood step, a reused pool or the
     # end of the pass cancels it if it still runs, and waits until it has ended. No warming for a pass
     # that goes without the user's taste.
@@ -393,7 +402,7 @@ async def recommend(
     clock.phase("rank", orchestrator_pb2.PHASE_RANKED, f"{len(playlist)} tracks ranked and ordered", len(playlist))
     clock.total()
     if not playlist:
-        raise no_playlist(tally)
+        raise no_playlist(tally, plan.verified, len(gathered.pool))
 
     if len(playlist) < params.size:
         tally.warn(

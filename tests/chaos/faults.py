@@ -79,8 +79,10 @@ def upstream_5xx_burst(error_rate: float = 0.5) -> Fault:
     return _sim_faults(f"upstream 5xx burst ({error_rate:.0%} of calls, all upstreams)", [{"error_rate": error_rate}])
 
 
-# Spotify too: a new user's token whose GET /me is answered 429 goes on unverified, a playlist from the prompt
-# alone with a warning (services.orchestrator.admission.Unverified), not a refusal.
+# All three: a new user's token whose GET /me is answered 429 goes on unverified, a playlist from the prompt
+# alone with a warning (services.orchestrator.admission.Unverified), not a refusal. Such a request needs the
+# LLM's reading of the prompt (the artists it names): when Gemini's 429s outlast its retries too, a prompt
+# naming no artist leaves nothing to start from (UNAVAILABLE) — see tests/chaos/test_faults.py.
 STORMED = ("spotify", "reccobeats", "gemini")
 
 

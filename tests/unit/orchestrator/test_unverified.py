@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from segue.v1 import common_pb2
 
 from services.common.cache import Cache, MemoryStore
 from services.common.config import EnvReader
 from services.common.errors import (
     DeadlineExceeded,
     InvalidArgument,
+    NotFound,
     PermissionDenied,
     ResourceExhausted,
     SegueError,
@@ -25,6 +27,7 @@ from services.common.identity import Identities, Identity, IdentityConfig
 from services.common.upstream_http import UpstreamClient
 from services.orchestrator.admission import Admission, Quotas, Unverified, UnverifiedReason, read_quota, unverified_by
 from services.orchestrator.overload import Plan
+from services.orchestrator.workflow import Tally, no_playlist
 from tests.unit.seed_gatherer.spotify_fake import spotify_http
 
 
@@ -112,3 +115,13 @@ async def test_refused_tokens_and_claims_of_another_user_stay_refused(admission:
     assert verified == Identity("u3", verified.key)
     with pytest.raises(ResourceExhausted):  # a verified user's own quota still counts
         await admission.user("user-3-token", "")
+
+
+def test_an_unverified_pass_that_found_nothing_is_upstream_trouble_not_a_prompt_too_narrow() -> None:
+    tally = Tally()
+    tally.warn(common_pb2.WARNING_CODE_FALLBACK_USED, "orchestrator", "the mood was read by keyword heuristics")
+    nothing = no_playlist(tally, verified=False, pool_size=0)
+    assert isinstance(nothing, Unavailable) and "Spotify could not confirm whose token this is" in nothing.message
+    # Candidates that the prompt's own exclusions ruled out: that is the prompt's doing, verified or not.
+    assert isinstance(no_playlist(tally, verified=False, pool_size=30), NotFound)
+    assert isinstance(no_playlist(tally, verified=True, pool_size=0), NotFound)
