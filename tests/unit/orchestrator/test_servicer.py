@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import grpc
+import httpx
 import pytest
 from google.rpc.error_details_pb2 import BadRequest
 from grpc import aio
@@ -164,3 +165,28 @@ async def test_the_popular_moods_job_warms_a_mood_for_new_users_and_stops_cleanl
         await job.stop()  # a second stop is harmless
     finally:
         await peers.close()
+
+
+async def test_a_token_spotify_cannot_check_gets_a_playlist_from_the_prompt_and_no_session(
+    mesh: InProcessMesh,
+) -> None:
+    # Every Spotify call answered 429: GET /me cannot say whose token this is.
+    async with httpx.AsyncClient(base_url=mesh.sim.base_url) as http:
+        body = {"upstream": "spotify", "rate_limit_rate": 1.0, "retry_after_s": 0.05}
+        (await http.post("/__sim/faults", json=body)).raise_for_status()
+        answer = await mesh.stub.Recommend(
+            recommend("rainy sunday, slow jazz", size=10), metadata=(("x-spotify-token", "user-6-storm"),), timeout=30
+        )
+        spotify = (await http.get("/__sim/stats")).json()["upstreams"]["spotify"]["endpoints"]
+    assert len(answer.tracks) == 10 and not answer.session_id
+    assert not [e for e in answer.tracks if e.source == common_pb2.TRACK_SOURCE_USER_TOP]
+    assert any(
+        w.code == common_pb2.WARNING_CODE_FALLBACK_USED and "Spotify could not confirm whose token" in w.message
+        for w in answer.warnings
+    )
+    assert {name for name, e in spotify.items() if e["calls"]} == {"GET /me"}, "nothing else was asked of Spotify"
+    orchestrator = mesh.services["orchestrator"]
+    assert orchestrator.metric("segue_recommend_unverified_total", reason="rate_limited") == 1
+    seeds = mesh.services["seed_gatherer"]
+    gather = {"grpc_type": "unary", "grpc_service": "segue.v1.SeedGatherer", "grpc_method": "GatherSeeds"}
+    assert seeds.metric("grpc_server_started_total", **gather) == 0, "GatherSeeds would verify the token again"
