@@ -35,7 +35,9 @@ PROMPTS = (
 )
 # The traffic is a few callers and users sending far more than a person would: the per-caller and per-user
 # request quotas are off for it (they are tested in tests/security); Prefetch bounds stay on.
-CHAOS_ENV = {"CALLER_QUOTA": "off", "USER_QUOTA": "off"}
+# A stopping service lets calls in flight finish within the callers' deadline (20 s), as the K8s manifests'
+# grace periods do; the local mesh's 5 s grace could cancel a request slowed by a loaded machine.
+CHAOS_ENV = {"CALLER_QUOTA": "off", "USER_QUOTA": "off", "SHUTDOWN_GRACE_S": "20"}
 _FRESH_USERS = itertools.count(10_000)  # shared: a new user is new to the whole mesh, not only to one Traffic
 _BENIGN = {common_pb2.WARNING_CODE_UNSPECIFIED, common_pb2.WARNING_CODE_MISSING_DATA}
 # Like a well-behaved backend: wait for the orchestrator while it restarts, retry a refused connection.
