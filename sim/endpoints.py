@@ -16,13 +16,9 @@ ENDPOINTS: Final[dict[Upstream, tuple[str, ...]]] = {
         "GET /me/top/tracks",
         "GET /me/top/artists",
         "GET /search",
-        "GET /tracks",
-        "GET /tracks/{id}",
-        "GET /artists",
         "GET /artists/{id}",
         "GET /artists/{id}/top-tracks",
         "GET /audio-features",
-        "GET /recommendations",
     ),
     "reccobeats": (
         "GET /track",

@@ -3,8 +3,9 @@
 Auth: `Authorization: Bearer <token>`, any token of 8–512 characters of [A-Za-z0-9._~+/=-] is valid; a missing,
 non-bearer or malformed one → 401; a token starting with `expired-` → 401 "The access token expired".
 The token picks the user (see sim.catalog.users). Then the app-wide rolling-window limit (429 +
-Retry-After), then the endpoint. In Development Mode (`extended_quota = false`) the batch endpoints and
-artist top-tracks answer 403 and search `limit` is capped at 10.
+Retry-After), then the endpoint. In Development Mode (`extended_quota = false`) artist top-tracks answers 403
+and search `limit` is capped at 10. Only the endpoints segue calls are served (the batch reads /tracks and
+/artists, /tracks/{id} and /recommendations are not: the catch-all answers 404).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from sim.upstreams.params import ParamError, int_param
 TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{8,512}")
 SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
 SEARCH_TYPES = ("album", "artist", "playlist", "track", "show", "episode", "audiobook")
-MAX_IDS = 50
 ARTIST_TOP_TRACKS = 10
 _STATUS_MESSAGES = {
     404: "Service not found",
@@ -74,11 +74,6 @@ def _authorized(call: Call) -> User:
 
 def _extended(call: Call) -> bool:
     return call.state.profile.spotify.extended_quota
-
-
-def _require_extended(call: Call) -> None:
-    if not _extended(call):
-        raise ReplyError(error(403, "Forbidden"))
 
 
 def _paging(call: Call, items: list[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
@@ -168,40 +163,6 @@ def _valid_id(value: str) -> str:
     return value
 
 
-def _ids(call: Call) -> list[str]:
-    raw = call.query.get("ids", "")
-    ids = [part.strip() for part in raw.split(",") if part.strip()]
-    if not ids:
-        raise ParamError("Missing required parameter: ids")
-    if len(ids) > MAX_IDS:
-        raise ParamError("Too many ids requested")
-    return [_valid_id(i) for i in ids]
-
-
-def several_tracks(call: Call) -> Reply:
-    _authorized(call)
-    _require_extended(call)
-    catalog = call.state.catalog
-    found = [catalog.track_by_spotify_id(i) for i in _ids(call)]
-    return Reply(200, {"tracks": [None if t is None else _track_json(call, t) for t in found]})
-
-
-def several_artists(call: Call) -> Reply:
-    _authorized(call)
-    _require_extended(call)
-    catalog = call.state.catalog
-    found = [catalog.artist_by_spotify_id(i) for i in _ids(call)]
-    return Reply(200, {"artists": [None if a is None else _artist_json(call, a) for a in found]})
-
-
-def one_track(call: Call) -> Reply:
-    _authorized(call)
-    track = call.state.catalog.track_by_spotify_id(_valid_id(call.path_param("id")))
-    if track is None:
-        raise ReplyError(error(404, "Resource not found"))
-    return Reply(200, _track_json(call, track))
-
-
 def _artist_at(call: Call) -> Artist:
     artist = call.state.catalog.artist_by_spotify_id(_valid_id(call.path_param("id")))
     if artist is None:
@@ -216,7 +177,8 @@ def one_artist(call: Call) -> Reply:
 
 def artist_top_tracks(call: Call) -> Reply:
     _authorized(call)
-    _require_extended(call)
+    if not _extended(call):
+        raise ReplyError(error(403, "Forbidden"))
     artist = _artist_at(call)
     catalog = call.state.catalog
     own = [catalog.tracks[t] for t in artist.track_indices if catalog.tracks[t].artist_indices[0] == artist.index]
@@ -229,23 +191,14 @@ def audio_features(call: Call) -> Reply:
     raise ReplyError(error(403, "Forbidden"))
 
 
-def recommendations(call: Call) -> Reply:
-    _authorized(call)  # removed on 2024-11-27: measured 404
-    raise ReplyError(error(404, "Service not found"))
-
-
 _HANDLERS: dict[str, Handler] = {
     "GET /me": me,
     "GET /me/top/tracks": _top("tracks"),
     "GET /me/top/artists": _top("artists"),
     "GET /search": search,
-    "GET /tracks": several_tracks,
-    "GET /tracks/{id}": one_track,
-    "GET /artists": several_artists,
     "GET /artists/{id}": one_artist,
     "GET /artists/{id}/top-tracks": artist_top_tracks,
     "GET /audio-features": audio_features,
-    "GET /recommendations": recommendations,
 }
 
 ROUTES = UpstreamRoutes(name="spotify", handlers=_HANDLERS, error=status_error, path_prefix=PREFIXES["spotify"])
