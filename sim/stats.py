@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sim.endpoints import ENDPOINTS, UPSTREAMS, Upstream
@@ -116,17 +116,7 @@ class Stats:
             counters.reset()
 
     def calls_json(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "upstream": c.upstream,
-                "endpoint": c.endpoint,
-                "query": c.query,
-                "started": c.started,
-                "finished": c.finished,
-                "status": c.status,
-            }
-            for c in self.calls
-        ]
+        return [asdict(c) for c in self.calls]
 
     def as_json(self) -> dict[str, Any]:
         upstreams: dict[str, Any] = {}

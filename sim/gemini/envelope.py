@@ -49,13 +49,6 @@ def duration(seconds: float) -> str:
     return f"{text}s"
 
 
-def _quota_metric(quota_id: str) -> str:
-    base = "generativelanguage.googleapis.com/generate_content_"
-    tier = "free_tier_" if "FreeTier" in quota_id else "paid_tier_"
-    measure = "input_token_count" if "Token" in quota_id else "requests"
-    return base + tier + measure
-
-
 def error_body(
     code: int,
     status: str,
@@ -63,26 +56,13 @@ def error_body(
     retry_delay_s: float | None = None,
     quota_id: str | None = None,
 ) -> dict[str, Any]:
-    """Google's error envelope; QuotaFailure and Help only with a quota id, RetryInfo only with a delay."""
+    """Google's error envelope; QuotaFailure only with a quota id, RetryInfo only with a delay.
+
+    The real API also sends a Help link and a quotaMetric; no caller reads them, so the simulator leaves them out."""
     details: list[dict[str, Any]] = []
     if quota_id is not None:
-        details.append(
-            {
-                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                "violations": [{"quotaMetric": _quota_metric(quota_id), "quotaId": quota_id}],
-            }
-        )
-        details.append(
-            {
-                "@type": "type.googleapis.com/google.rpc.Help",
-                "links": [
-                    {
-                        "description": "Learn more about Gemini API quotas",
-                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
-                    }
-                ],
-            }
-        )
+        violation = {"quotaId": quota_id}
+        details.append({"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [violation]})
     if retry_delay_s is not None:
         details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": duration(retry_delay_s)})
     error: dict[str, Any] = {"code": code, "message": message, "status": status}
