@@ -1,4 +1,4 @@
-"""Words the fake model knows: audio-feature scales, the mood lexicon, emotions, decades, negation.
+"""Words the fake model knows: audio-feature scales, the mood lexicon, stopwords, tokenizing.
 
 Feature values are raw targets (tempo in BPM, loudness in dB, the rest 0–1). A lexicon entry's genre hints
 are words matched against the catalog's genre names ("rock" finds rock, indie rock, classic rock); hints the
@@ -193,41 +193,6 @@ def lexicon() -> Lexicon:
         spelled = ""
     return Lexicon(phrases, max(len(p) for p in phrases))
 
-
-# cue words that name their own entry's emotion ("happy" is joy itself, "sunny" only suggests it): they count double
-EMOTION_WORDS = frozenset(
-    "aggressive anger angry anxious blue brooding calm cheerful chill concentration confident dark dreamy empowered "
-    "energetic epic ethereal focus focused furious grief happy heartbreak hopeful hyped intimate joy joyful "
-    "melancholic melancholy nostalgia nostalgic ominous optimistic peaceful productive pumped rage relaxed romance "
-    "romantic sad sadness sensual serene somber tense tranquil triumphant upbeat".split()
-)
-
-# decade → genre hints (features come from those genres)
-DECADES: dict[int, str] = {
-    1950: "jazz, blues, rock and roll, doo-wop",
-    1960: "soul, classic rock, folk, bossa nova",
-    1970: "disco, funk, classic rock, soul",
-    1980: "synthwave, new wave, synth-pop, city pop, pop",
-    1990: "grunge, hip hop, r&b, eurodance, trip hop",
-    2000: "pop punk, emo, pop, r&b, hip hop",
-    2010: "edm, trap, indie pop, dance pop",
-    2020: "hyperpop, afrobeats, pop, phonk",
-}
-DECADE_WORDS = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990,
-                "y2k": 2000, "noughties": 2000}  # fmt: skip
-
-# words that turn the next few content words into things to avoid; "but" does after anything/everything/all
-NEGATORS: frozenset[str] = frozenset(
-    "no not nothing without avoid avoiding never none except excluding exclude minus less don dont isn "
-    "aren skip hate hates".split()
-)
-NEGATING_BUT = frozenset("anything everything all".split())  # "anything but pop"
-NEGATING_PAIRS = frozenset({("other", "than"), ("apart", "from"), ("instead", "of")})  # "other than rock"
-# words inside a negation's reach that neither end it nor get negated ("nothing *too* sad")
-NEGATION_FILLER: frozenset[str] = frozenset(
-    "too very overly so any anything that t want wanna please really super songs song tracks music stuff "
-    "or nor and".split()
-)
 
 # grammar, instruction vocabulary and generic music words: never keywords, never avoided on their own
 STOPWORDS: frozenset[str] = frozenset(
