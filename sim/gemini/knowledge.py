@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sim.catalog import Catalog
 
@@ -21,6 +22,8 @@ GENERIC_GENRE_WORDS: frozenset[str] = frozenset(
     "acoustic melodic experimental progressive smooth neo".split()
 )
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -29,33 +32,41 @@ class Match:
     end: int
 
 
+def longest_runs(
+    count: int, longest: int, lookup: Callable[[int, int], T | None]
+) -> Iterator[tuple[int, int, T | None]]:
+    """Left to right over `count` tokens: from each position the longest run (at most `longest` tokens)
+    that `lookup(start, end)` knows, then on after it (no overlaps); a token in no known run comes as None."""
+    i = 0
+    while i < count:
+        for n in range(min(longest, count - i), 0, -1):
+            found = lookup(i, i + n)
+            if found is not None:
+                yield i, i + n, found
+                i += n
+                break
+        else:
+            yield i, i + 1, None
+            i += 1
+
+
 @dataclass
 class Names:
-    """Names indexed by their first word; `find` gives the longest matches, left to right, no overlaps."""
+    """Names by their normalised words; `find` gives the longest matches, left to right, no overlaps."""
 
-    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
+    by_words: dict[tuple[str, ...], str] = field(default_factory=dict)  # the first name added wins
+    longest: int = 0
 
     def add(self, name: str) -> None:
         norms = tuple(words(name))
         if norms:
-            self.by_first.setdefault(norms[0], []).append((norms, name))
+            self.by_words.setdefault(norms, name)
+            self.longest = max(self.longest, len(norms))
 
     def find(self, tokens: Sequence[Token]) -> list[Match]:
-        found: list[Match] = []
         norms = [t.norm for t in tokens]
-        i = 0
-        while i < len(norms):
-            best: Match | None = None
-            for name_norms, name in self.by_first.get(norms[i], ()):
-                n = len(name_norms)
-                if (best is None or n > best.end - best.start) and tuple(norms[i : i + n]) == name_norms:
-                    best = Match(name, i, i + n)
-            if best is None:
-                i += 1
-            else:
-                found.append(best)
-                i = best.end
-        return found
+        runs = longest_runs(len(norms), self.longest, lambda start, end: self.by_words.get(tuple(norms[start:end])))
+        return [Match(name, start, end) for start, end, name in runs if name is not None]
 
 
 class Knowledge:
@@ -101,18 +112,15 @@ class Knowledge:
         named: list[Match] = []
         hinted: list[str] = []
         norms = [t.norm for t in tokens]
-        i = 0
-        while i < len(norms):
-            for n in range(min(self.longest_genre + 1, len(norms) - i), 0, -1):
-                genre = self.genre_by_key.get("".join(norms[i : i + n]))
-                if genre is not None:
-                    named.append(Match(genre, i, i + n))
-                    i += n
-                    break
-            else:
-                if len(norms[i]) > 2 and norms[i] not in GENERIC_GENRE_WORDS:
-                    hinted += [g for g in self.genre_part_keys.get(norms[i], ()) if g not in hinted]
-                i += 1
+
+        def lookup(start: int, end: int) -> str | None:
+            return self.genre_by_key.get("".join(norms[start:end]))
+
+        for start, end, genre in longest_runs(len(norms), self.longest_genre + 1, lookup):
+            if genre is not None:
+                named.append(Match(genre, start, end))
+            elif len(norms[start]) > 2 and norms[start] not in GENERIC_GENRE_WORDS:
+                hinted += [g for g in self.genre_part_keys.get(norms[start], ()) if g not in hinted]
         return named, [g for g in hinted if g not in {m.name for m in named}]
 
     def genres_for_hint(self, hint: str) -> tuple[str, ...]:

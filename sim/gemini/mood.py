@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .knowledge import Knowledge, Match
+from .knowledge import Knowledge, Match, longest_runs
 from .lexicon import (
     FEATURES,
     SCALES,
@@ -258,19 +258,12 @@ def _negated_positions(text: str, tokens: Sequence[Token]) -> dict[int, int]:
 
 def _lexicon_spans(tokens: Sequence[Token], taken: set[int]) -> list[tuple[int, int, Cue]]:
     lex = lexicon()
-    spans: list[tuple[int, int, Cue]] = []
     norms = [t.norm for t in tokens]
-    i = 0
-    while i < len(norms):
-        for n in range(min(lex.longest, len(norms) - i), 0, -1):
-            cue = lex.phrases.get(tuple(norms[i : i + n]))
-            if cue is not None and not any(p in taken for p in range(i, i + n)):
-                spans.append((i, i + n, cue))
-                i += n
-                break
-        else:
-            i += 1
-    return spans
+
+    def lookup(start: int, end: int) -> Cue | None:
+        return None if taken.intersection(range(start, end)) else lex.phrases.get(tuple(norms[start:end]))
+
+    return [(start, end, cue) for start, end, cue in longest_runs(len(norms), lex.longest, lookup) if cue is not None]
 
 
 def _artists_named(text: str, tokens: Sequence[Token], kb: Knowledge) -> list[Match]:
