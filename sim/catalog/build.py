@@ -88,9 +88,6 @@ def _build(seed: int, sizes: CatalogSizes) -> Catalog:
         artist_tracks[a].append(t)
     for t_featured in np.flatnonzero(featured >= 0):
         artist_tracks[featured[t_featured]].append(int(t_featured))
-    artist_albums: list[list[int]] = [[] for _ in range(sizes.artists)]
-    for a_index, (artist_index, _, _, _) in enumerate(albums_raw):
-        artist_albums[artist_index].append(a_index)
 
     genres = tuple(
         Genre(i, s.name, MappingProxyType(dict(zip(FEATURES, s.centroid, strict=True))), s.style)
@@ -106,7 +103,6 @@ def _build(seed: int, sizes: CatalogSizes) -> Catalog:
             popularity=int(artist_pop[a]),
             followers=int(followers[a]),
             track_indices=tuple(sorted(artist_tracks[a])),
-            album_indices=tuple(artist_albums[a]),
         )
         for a in range(sizes.artists)
     )

@@ -49,7 +49,6 @@ class Artist:
     popularity: int
     followers: int
     track_indices: tuple[int, ...]  # tracks where the artist is the main or a featured artist
-    album_indices: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
-"""Spotify-style search over the catalog: `q` with free text and `artist:`/`track:`/`genre:`/`year:`/`isrc:`.
+"""Spotify-style search over the catalog: `q` with free text and the `artist:`/`track:`/`genre:` filters segue sends.
 
 Matching is by whole words, case- and accent-insensitive: every word of a filter (or of the free text)
 must appear in the field it filters. A filter's value runs to the next filter, so the monolith's
 `track:Hey Jude artist:The Beatles` works without quotes; quoted values work too. Results are ranked
-exact-name matches first, then by popularity.
+exact-name matches first, then by popularity. Spotify's other filters (`year:`, `isrc:`, `album:`...) have no
+caller here: they stay in the free text.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from sim.catalog.model import Catalog
 
 _WORD = re.compile(r"[a-z0-9]+")
-_FILTER = re.compile(r"\b(artist|track|genre|year|isrc|album):", re.IGNORECASE)
+_FILTER = re.compile(r"\b(artist|track|genre):", re.IGNORECASE)
 
 
 def fold(text: str) -> str:
@@ -73,9 +74,6 @@ class Query:
     artist: str = ""
     track: str = ""
     genre: str = ""
-    year: str = ""
-    isrc: str = ""
-    album: str = ""
 
 
 def parse_query(q: str) -> Query:
@@ -111,14 +109,6 @@ def _intersect(current: set[int] | None, other: set[int] | None) -> set[int] | N
     return other if current is None else current & other
 
 
-def _year_range(value: str) -> tuple[int, int] | None:
-    m = re.fullmatch(r"\s*(\d{4})(?:\s*-\s*(\d{4}))?\s*", value)
-    if not m:
-        return None
-    low = int(m.group(1))
-    return low, int(m.group(2) or low)
-
-
 def search_artists(catalog: Catalog, q: str) -> list[int]:
     """Artist indices matching `q`, best first (track-only filters do not constrain artists)."""
     query = parse_query(q)
@@ -151,19 +141,6 @@ def search_tracks(catalog: Catalog, q: str) -> list[int]:
         text_hits = title_hits | {t for a in artist_hits for t in catalog.artists[a].track_indices}
         found = _intersect(found, text_hits)
     if found is None:
-        if not (query.isrc or query.year):
-            return []
-        found = set(range(len(catalog.tracks)))
-    if query.isrc:
-        found = {t for t in found if catalog.tracks[t].isrc.lower() == query.isrc.strip().lower()}
-    years = _year_range(query.year) if query.year else None
-    if years is not None:
-        found = {t for t in found if years[0] <= _track_year(catalog, t) <= years[1]}
-    elif query.year:
         return []
     wanted = fold(query.track or query.text).strip()
     return sorted(found, key=lambda t: (fold(catalog.tracks[t].title) != wanted, -catalog.tracks[t].popularity, t))
-
-
-def _track_year(catalog: Catalog, t: int) -> int:
-    return int(catalog.albums[catalog.tracks[t].album_index].release_date[:4])
