@@ -23,12 +23,10 @@ ENDPOINTS: Final[dict[Upstream, tuple[str, ...]]] = {
     "reccobeats": (
         "GET /track",
         "GET /track/recommendation",
-        "GET /track/{id}",
         "GET /track/{id}/audio-features",
         "GET /audio-features",
         "GET /artist",
         "GET /artist/search",
-        "GET /artist/{id}",
         "GET /artist/{id}/track",
     ),
     "gemini": ("POST /models/{model}:generateContent",),

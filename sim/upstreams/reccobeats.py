@@ -3,7 +3,8 @@
 No auth. One token bucket covers every endpoint (429 + Retry-After, with an escalating block for clients
 that keep calling during it). IDs: detail endpoints need the ReccoBeats UUID; `/track?ids=`,
 `/audio-features?ids=` and recommendation seeds take UUIDs and Spotify IDs mixed; unknown IDs are dropped
-without error. Tracks absent from ReccoBeats are unknown here by either ID. Errors use Spring Boot's body
+without error. Tracks absent from ReccoBeats are unknown here by either ID. Only the endpoints segue calls are
+served: the single-object reads /track/{id} and /artist/{id} are not (404). Errors use Spring Boot's body
 (`timestamp`, `status`, `error`, `message`, `path`), as the service's shape suggests; clients should treat it
 as opaque text.
 """
@@ -142,11 +143,6 @@ def several_tracks(call: Call) -> Reply:
     return Reply(200, {"content": [track_json(catalog, t) for t in _known_tracks(call, _ids(call))]})
 
 
-def one_track(call: Call) -> Reply:
-    _admit(call)
-    return Reply(200, track_json(call.state.catalog, _track_at(call)))
-
-
 def one_track_features(call: Call) -> Reply:
     _admit(call)
     catalog = call.state.catalog
@@ -213,11 +209,6 @@ def several_artists(call: Call) -> Reply:
     return Reply(200, {"content": [artist_json(a) for a in found]})
 
 
-def one_artist(call: Call) -> Reply:
-    _admit(call)
-    return Reply(200, artist_json(_artist_at(call)))
-
-
 def artist_search(call: Call) -> Reply:
     _admit(call)
     text = call.query.get("searchText", "").strip()
@@ -239,12 +230,10 @@ def artist_tracks(call: Call) -> Reply:
 _HANDLERS: dict[str, Handler] = {
     "GET /track": several_tracks,
     "GET /track/recommendation": recommendation,
-    "GET /track/{id}": one_track,
     "GET /track/{id}/audio-features": one_track_features,
     "GET /audio-features": several_features,
     "GET /artist": several_artists,
     "GET /artist/search": artist_search,
-    "GET /artist/{id}": one_artist,
     "GET /artist/{id}/track": artist_tracks,
 }
 

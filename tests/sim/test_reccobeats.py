@@ -61,8 +61,6 @@ async def test_forty_ids_are_accepted(sim: RunningSim, http: httpx.AsyncClient) 
 
 async def test_detail_endpoints_need_the_reccobeats_uuid(sim: RunningSim, http: httpx.AsyncClient) -> None:
     track = present(sim, 1)[0]
-    r = await get(http, sim, f"/track/{track.reccobeats_id}")
-    assert r.status_code == 200 and r.json()["trackTitle"] == track.title
     features = (await get(http, sim, f"/track/{track.reccobeats_id}/audio-features")).json()
     assert features["id"] == track.reccobeats_id
     assert set(features) >= {
@@ -81,8 +79,9 @@ async def test_detail_endpoints_need_the_reccobeats_uuid(sim: RunningSim, http: 
         "isrc",
     }
     assert "duration_ms" not in features
-    assert (await get(http, sim, f"/track/{track.spotify_id}")).status_code == 400
-    assert (await get(http, sim, "/track/00000000-0000-4000-8000-000000000000")).status_code == 404
+    assert (await get(http, sim, f"/track/{track.spotify_id}/audio-features")).status_code == 400
+    assert (await get(http, sim, "/track/00000000-0000-4000-8000-000000000000/audio-features")).status_code == 404
+    assert (await get(http, sim, f"/track/{track.reccobeats_id}")).status_code == 404  # not served: no caller
     without = present(sim, 1, features=False)[0]
     assert (await get(http, sim, f"/track/{without.reccobeats_id}/audio-features")).status_code == 404
 
@@ -183,15 +182,17 @@ async def test_artist_search_pages_to_the_last_page(sim: RunningSim, http: httpx
 
 async def test_artist_endpoints(sim: RunningSim, http: httpx.AsyncClient) -> None:
     artist = max(sim.catalog.artists, key=lambda a: len(a.track_indices))
-    r = await get(http, sim, f"/artist/{artist.reccobeats_id}")
-    assert r.json() == {
-        "id": artist.reccobeats_id,
-        "name": artist.name,
-        "href": f"https://open.spotify.com/artist/{artist.spotify_id}",
-    }
+    one = await get(http, sim, "/artist", {"ids": artist.reccobeats_id})
+    assert one.json()["content"] == [
+        {
+            "id": artist.reccobeats_id,
+            "name": artist.name,
+            "href": f"https://open.spotify.com/artist/{artist.spotify_id}",
+        }
+    ]
     tracks = (await get(http, sim, f"/artist/{artist.reccobeats_id}/track", {"size": 5})).json()
     expected = [t for t in artist.track_indices if sim.catalog.tracks[t].in_reccobeats]
     assert tracks["totalElements"] == len(expected) and len(tracks["content"]) == 5
     many = await get(http, sim, "/artist", {"ids": f"{artist.reccobeats_id},{sim.catalog.artists[1].spotify_id}"})
     assert [a["id"] for a in many.json()["content"]] == [artist.reccobeats_id, sim.catalog.artists[1].reccobeats_id]
-    assert (await get(http, sim, "/artist/00000000-0000-4000-8000-000000000000")).status_code == 404
+    assert (await get(http, sim, "/artist/00000000-0000-4000-8000-000000000000/track")).status_code == 404
