@@ -69,80 +69,73 @@ ORCHESTRA_KINDS = ("Philharmonic", "Chamber Orchestra", "Symphony Orchestra", "S
 MIX_WORDS = ("Extended Mix", "Radio Edit", "Club Mix", "Dub", "Original Mix", "Remix")
 
 
+def _by_roll(r: random.Random, *options: tuple[float, Callable[[], str]]) -> str:
+    """One draw picks the first option whose cumulative share is above it; the last option's share is 1."""
+    roll = r.random()
+    return next(make for share, make in options if roll < share)()
+
+
 def _person(r: random.Random) -> str:
     return f"{r.choice(FIRST_NAMES)} {r.choice(LAST_NAMES)}"
 
 
 def _artist_person(r: random.Random) -> str:
-    roll = r.random()
-    if roll < 0.12:
-        return r.choice(FIRST_NAMES).upper()
-    return _person(r)
+    return _by_roll(r, (0.12, lambda: r.choice(FIRST_NAMES).upper()), (1, lambda: _person(r)))
 
 
 def _artist_band(r: random.Random) -> str:
-    roll = r.random()
-    if roll < 0.35:
-        return f"The {r.choice(ADJECTIVES)} {r.choice(PLURALS)}"
-    if roll < 0.6:
-        return f"{r.choice(ADJECTIVES)} {r.choice(PLURALS)}"
-    if roll < 0.75:
-        return f"{r.choice(NOUNS)} {r.choice(PLURALS)}"
-    if roll < 0.88:
-        return f"{r.choice(PLURALS)} of {r.choice(PLACES)}"
-    return f"{r.choice(FIRST_NAMES)} & the {r.choice(PLURALS)}"
+    return _by_roll(
+        r,
+        (0.35, lambda: f"The {r.choice(ADJECTIVES)} {r.choice(PLURALS)}"),
+        (0.6, lambda: f"{r.choice(ADJECTIVES)} {r.choice(PLURALS)}"),
+        (0.75, lambda: f"{r.choice(NOUNS)} {r.choice(PLURALS)}"),
+        (0.88, lambda: f"{r.choice(PLURALS)} of {r.choice(PLACES)}"),
+        (1, lambda: f"{r.choice(FIRST_NAMES)} & the {r.choice(PLURALS)}"),
+    )
 
 
 def _artist_rapper(r: random.Random) -> str:
-    roll = r.random()
-    if roll < 0.25:
-        return f"Lil {r.choice(NOUNS)}"
-    if roll < 0.45:
-        return f"{r.choice(ADJECTIVES)}{r.choice(NOUNS).lower()}"
-    if roll < 0.6:
-        return f"MC {r.choice(LAST_NAMES)}"
-    if roll < 0.75:
-        return f"Young {r.choice(NOUNS)}"
-    return f"{r.choice(FIRST_NAMES)} {r.choice(NOUNS)}"
+    return _by_roll(
+        r,
+        (0.25, lambda: f"Lil {r.choice(NOUNS)}"),
+        (0.45, lambda: f"{r.choice(ADJECTIVES)}{r.choice(NOUNS).lower()}"),
+        (0.6, lambda: f"MC {r.choice(LAST_NAMES)}"),
+        (0.75, lambda: f"Young {r.choice(NOUNS)}"),
+        (1, lambda: f"{r.choice(FIRST_NAMES)} {r.choice(NOUNS)}"),
+    )
 
 
 def _artist_dj(r: random.Random) -> str:
-    roll = r.random()
-    if roll < 0.3:
-        return f"DJ {r.choice(FIRST_NAMES)}"
-    if roll < 0.6:
-        return f"{r.choice(ADJECTIVES)} {r.choice(NOUNS)}"
-    if roll < 0.8:
-        return f"{r.choice(NOUNS)}{r.choice(('x', 'tronic', 'wave', 'flux', 'core'))}"
-    return _person(r)
+    return _by_roll(
+        r,
+        (0.3, lambda: f"DJ {r.choice(FIRST_NAMES)}"),
+        (0.6, lambda: f"{r.choice(ADJECTIVES)} {r.choice(NOUNS)}"),
+        (0.8, lambda: f"{r.choice(NOUNS)}{r.choice(('x', 'tronic', 'wave', 'flux', 'core'))}"),
+        (1, lambda: _person(r)),
+    )
 
 
 def _artist_producer(r: random.Random) -> str:
-    roll = r.random()
-    if roll < 0.4:
-        return f"{r.choice(NOUNS).lower()}.{r.choice(NOUNS).lower()}"
-    if roll < 0.75:
-        return f"{r.choice(ADJECTIVES)} {r.choice(NOUNS)}"
-    return _person(r)
+    return _by_roll(
+        r,
+        (0.4, lambda: f"{r.choice(NOUNS).lower()}.{r.choice(NOUNS).lower()}"),
+        (0.75, lambda: f"{r.choice(ADJECTIVES)} {r.choice(NOUNS)}"),
+        (1, lambda: _person(r)),
+    )
 
 
 def _artist_kpop(r: random.Random) -> str:
-    roll = r.random()
-    if roll < 0.6:
-        return r.choice(KPOP_WORDS)
-    return f"{r.choice(KPOP_WORDS)} {r.choice(KPOP_WORDS)}"
+    return _by_roll(
+        r, (0.6, lambda: r.choice(KPOP_WORDS)), (1, lambda: f"{r.choice(KPOP_WORDS)} {r.choice(KPOP_WORDS)}")
+    )
 
 
 def _artist_ensemble(r: random.Random) -> str:
-    if r.random() < 0.55:
-        return f"{_person(r)} {r.choice(ENSEMBLES)}"
-    return _person(r)
+    return _by_roll(r, (0.55, lambda: f"{_person(r)} {r.choice(ENSEMBLES)}"), (1, lambda: _person(r)))
 
 
 def _artist_classical(r: random.Random) -> str:
-    if r.random() < 0.35:
-        return f"{r.choice(PLACES)} {r.choice(ORCHESTRA_KINDS)}"
-    return _person(r)
+    return _by_roll(r, (0.35, lambda: f"{r.choice(PLACES)} {r.choice(ORCHESTRA_KINDS)}"), (1, lambda: _person(r)))
 
 
 ARTIST_STYLES: dict[str, Callable[[random.Random], str]] = {
@@ -163,22 +156,17 @@ def artist_name(style: str, r: random.Random) -> str:
 
 
 def _phrase_title(r: random.Random) -> str:
-    roll = r.random()
-    if roll < 0.28:
-        return f"{r.choice(ADJECTIVES)} {r.choice(NOUNS)}"
-    if roll < 0.42:
-        return f"{r.choice(NOUNS)} of {r.choice(NOUNS)}"
-    if roll < 0.54:
-        return f"{r.choice(VERBS)} in {r.choice(PLACES)}"
-    if roll < 0.66:
-        return r.choice(NOUNS)
-    if roll < 0.76:
-        return f"The {r.choice(NOUNS)}"
-    if roll < 0.86:
-        return f"{r.choice(VERBS)} {r.choice(PLURALS)}"
-    if roll < 0.94:
-        return f"{r.choice(ADJECTIVES)} {r.choice(PLURALS)}"
-    return f"{r.choice(NOUNS)} & {r.choice(NOUNS)}"
+    return _by_roll(
+        r,
+        (0.28, lambda: f"{r.choice(ADJECTIVES)} {r.choice(NOUNS)}"),
+        (0.42, lambda: f"{r.choice(NOUNS)} of {r.choice(NOUNS)}"),
+        (0.54, lambda: f"{r.choice(VERBS)} in {r.choice(PLACES)}"),
+        (0.66, lambda: r.choice(NOUNS)),
+        (0.76, lambda: f"The {r.choice(NOUNS)}"),
+        (0.86, lambda: f"{r.choice(VERBS)} {r.choice(PLURALS)}"),
+        (0.94, lambda: f"{r.choice(ADJECTIVES)} {r.choice(PLURALS)}"),
+        (1, lambda: f"{r.choice(NOUNS)} & {r.choice(NOUNS)}"),
+    )
 
 
 def _classical_title(r: random.Random) -> str:
@@ -198,9 +186,9 @@ def track_title(style: str, r: random.Random) -> str:
 
 
 def album_title(r: random.Random) -> str:
-    roll = r.random()
-    if roll < 0.4:
-        return f"{r.choice(ADJECTIVES)} {r.choice(PLURALS)}"
-    if roll < 0.7:
-        return f"{r.choice(NOUNS)} {r.choice(('Sessions', 'Tapes', 'Stories', 'Nights', 'Days'))}"
-    return f"The {r.choice(ADJECTIVES)} {r.choice(NOUNS)}"
+    return _by_roll(
+        r,
+        (0.4, lambda: f"{r.choice(ADJECTIVES)} {r.choice(PLURALS)}"),
+        (0.7, lambda: f"{r.choice(NOUNS)} {r.choice(('Sessions', 'Tapes', 'Stories', 'Nights', 'Days'))}"),
+        (1, lambda: f"The {r.choice(ADJECTIVES)} {r.choice(NOUNS)}"),
+    )
