@@ -198,14 +198,10 @@ class _Filler:
             value = mood.ranges["energy"].target
         else:
             low, high = node.minimum, node.maximum
-            default = 1 if node.type == "integer" else 0.5
-            value = (
-                (low + high) / 2
-                if low is not None and high is not None
-                else low
-                if low is not None
-                else high or default
-            )
+            if low is not None and high is not None:
+                value = (low + high) / 2
+            else:
+                value = low if low is not None else high or (1 if node.type == "integer" else 0.5)
         return _bounded(value, node)
 
 

@@ -166,14 +166,9 @@ lofi|lo fi|lo-fi beats|chillhop|beats to study
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Lexicon:
-    phrases: Mapping[tuple[str, ...], Cue]
-    longest: int
-
-
 @cache
-def lexicon() -> Lexicon:
+def lexicon() -> dict[tuple[str, ...], Cue]:
+    """Every phrase of the table, as its normalised words, with its cue."""
     phrases: dict[tuple[str, ...], Cue] = {}
     spelled = ""
     for line in _TABLE.strip().splitlines():
@@ -191,7 +186,7 @@ def lexicon() -> Lexicon:
         for phrase in spelled.split("|"):
             phrases[tuple(words(phrase))] = cue
         spelled = ""
-    return Lexicon(phrases, max(len(p) for p in phrases))
+    return phrases
 
 
 # grammar, instruction vocabulary and generic music words: never keywords, never avoided on their own

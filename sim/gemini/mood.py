@@ -23,7 +23,6 @@ from .lexicon import (
     key,
     lexicon,
     tokenize,
-    words,
 )
 
 EXPLICIT_WEIGHT = 3.0  # a number the prompt states ("energy 0.8") outweighs any adjective
@@ -257,13 +256,14 @@ def _negated_positions(text: str, tokens: Sequence[Token]) -> dict[int, int]:
 
 
 def _lexicon_spans(tokens: Sequence[Token], taken: set[int]) -> list[tuple[int, int, Cue]]:
-    lex = lexicon()
+    phrases = lexicon()
     norms = [t.norm for t in tokens]
 
     def lookup(start: int, end: int) -> Cue | None:
-        return None if taken.intersection(range(start, end)) else lex.phrases.get(tuple(norms[start:end]))
+        return None if taken.intersection(range(start, end)) else phrases.get(tuple(norms[start:end]))
 
-    return [(start, end, cue) for start, end, cue in longest_runs(len(norms), lex.longest, lookup) if cue is not None]
+    runs = longest_runs(len(norms), max(map(len, phrases)), lookup)
+    return [(start, end, cue) for start, end, cue in runs if cue is not None]
 
 
 def _artists_named(text: str, tokens: Sequence[Token], kb: Knowledge) -> list[Match]:
@@ -380,7 +380,7 @@ def read_mood(text: str, kb: Knowledge) -> Mood:
 
     hint_scores = _hint_scores(evidence.hints, kb, text_hinted)
     ranges, constrained = _ranges(evidence, kb, kept, hint_scores)
-    excluded_all = frozenset(g for g in kb.genres if any(_contains(words(g), words(x)) for x in excluded))
+    excluded_all = frozenset(g for x in excluded for g in kb.genre_part_keys.get(key(x), ()))
     genre_fit, ranked, strong = _rank_genres(kb, ranges, constrained, kept, hint_scores, excluded_all)
     phrases = [(s, e, " ".join(t.norm for t in tokens[s:e])) for s, e, _ in spans]
     phrases += [(m.start, m.end, m.name) for m in [*artist_matches, *(m for m, _ in tracks), *genre_matches]]
@@ -400,11 +400,6 @@ def read_mood(text: str, kb: Knowledge) -> Mood:
         emotion=_emotion(evidence.emotions, ranges),
         decade=decade,
     )
-
-
-def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
-    n = len(needle)
-    return any(tuple(haystack[i : i + n]) == tuple(needle) for i in range(len(haystack) - n + 1))
 
 
 def _hint_scores(hints: Mapping[str, float], kb: Knowledge, text_hinted: Sequence[str]) -> dict[str, float]:
