@@ -2,18 +2,11 @@
 would give this repository's prompts. See README.md for what it reads and how it answers.
 """
 
-from .answer import generate
-from .envelope import GeminiAnswer, error_body, response_envelope
-from .knowledge import Knowledge, knowledge
-from .request import GeminiRequestError, read_request
-
-__all__ = [
-    "GeminiAnswer",
-    "GeminiRequestError",
-    "Knowledge",
-    "error_body",
-    "generate",
-    "knowledge",
-    "read_request",
-    "response_envelope",
-]
+from .answer import generate as generate
+from .envelope import GeminiAnswer as GeminiAnswer
+from .envelope import error_body as error_body
+from .envelope import response_envelope as response_envelope
+from .knowledge import Knowledge as Knowledge
+from .knowledge import knowledge as knowledge
+from .request import GeminiRequestError as GeminiRequestError
+from .request import read_request as read_request

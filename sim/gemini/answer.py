@@ -78,14 +78,10 @@ def generate(body: Mapping[str, Any], model: str, kb: Knowledge) -> GeminiAnswer
         text = json.dumps(text) if request.wants_json else text
     else:
         text = json.dumps(filler.root(request.schema, request.user, scope), ensure_ascii=False)
-    output_tokens, finish = estimate_tokens(text), "STOP"
-    if request.max_output_tokens is not None and output_tokens > request.max_output_tokens:
-        text, output_tokens, finish = (
-            text[: request.max_output_tokens * CHARS_PER_TOKEN],
-            request.max_output_tokens,
-            "MAX_TOKENS",
-        )
-    return GeminiAnswer(text, request.prompt_tokens, output_tokens, finish)
+    limit = request.max_output_tokens
+    if limit is not None and estimate_tokens(text) > limit:
+        return GeminiAnswer(text[: limit * CHARS_PER_TOKEN], request.prompt_tokens, limit, "MAX_TOKENS")
+    return GeminiAnswer(text, request.prompt_tokens, estimate_tokens(text), "STOP")
 
 
 class _Filler:

@@ -45,8 +45,7 @@ def response_envelope(answer: GeminiAnswer, model: str, response_id: str) -> dic
 
 def duration(seconds: float) -> str:
     """A protobuf Duration in its JSON form: "12s", "0.15s" (at most millisecond precision)."""
-    text = f"{max(seconds, 0.0):.3f}".rstrip("0").rstrip(".")
-    return f"{text}s"
+    return f"{max(seconds, 0.0):.3f}".rstrip("0").rstrip(".") + "s"
 
 
 def error_body(

@@ -216,15 +216,13 @@ _WORD = re.compile(r"[^\W_]+|&", re.UNICODE)
 @dataclass(frozen=True, slots=True)
 class Token:
     norm: str  # lower case
-    raw: str  # as written
     start: int  # offsets in the text it came from
     end: int
 
 
 def tokenize(text: str) -> list[Token]:
     """Alphanumeric runs; "&" counts as the word "and" so "R&B" reads as "r and b"."""
-    return [Token("and" if m.group() == "&" else m.group().lower(), m.group(), m.start(), m.end())
-            for m in _WORD.finditer(text)]  # fmt: skip
+    return [Token("and" if m.group() == "&" else m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 def words(text: str) -> list[str]:
