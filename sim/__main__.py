@@ -2,7 +2,7 @@
 
 When the catalog is built and the socket listens, prints one JSON line to stdout:
 {"event": "listening", "host": ..., "port": N, "base_urls": {"spotify": ..., "reccobeats": ..., "gemini": ...}}
-and writes the port to --port-file if given. Nothing is logged per request. SIGTERM/SIGINT → exit 0.
+(callers read the port from it). Nothing is logged per request. SIGTERM/SIGINT → exit 0.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
 import sys
-from pathlib import Path
 
 from aiohttp import web
 
@@ -45,7 +43,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="multiplies every delay, window and Retry-After (0.05 = 20× faster)",
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="catalog and fault randomness")
-    parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     return parser.parse_args(argv)
 
 
@@ -66,10 +63,6 @@ async def serve(args: argparse.Namespace) -> None:
     await runner.setup()
     await web.TCPSite(runner, args.host, args.port).start()
     port = int(runner.addresses[0][1])
-    if args.port_file:
-        tmp = args.port_file.with_name(args.port_file.name + ".tmp")
-        tmp.write_text(f"{port}\n")
-        os.replace(tmp, args.port_file)  # readers never see a half-written file
     print(json.dumps(listening_line(args.host, port)), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
