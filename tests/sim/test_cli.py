@@ -13,7 +13,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_cli_reports_the_port_serves_and_exits_cleanly(tmp_path: Path) -> None:
+def test_cli_reports_the_port_serves_and_exits_cleanly() -> None:
     proc = subprocess.Popen(
         [
             sys.executable,
