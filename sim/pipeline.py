@@ -9,9 +9,10 @@ all multiplied by the time-scale.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -107,12 +108,5 @@ def add_upstream(app: web.Application, routes: UpstreamRoutes) -> None:
     for endpoint in ENDPOINTS[routes.name]:
         method, template = endpoint.split(" ", 1)
         path = routes.path_prefix + _aiohttp_path(template, routes.placeholder_patterns)
-        app.router.add_route(method, path, _bind(routes, endpoint))
-    app.router.add_route("*", PREFIXES[routes.name] + "/{tail:.*}", _bind(routes, None))
-
-
-def _bind(routes: UpstreamRoutes, endpoint: str | None) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def handle(request: web.Request) -> web.Response:
-        return await _serve(routes, endpoint, request)
-
-    return handle
+        app.router.add_route(method, path, functools.partial(_serve, routes, endpoint))
+    app.router.add_route("*", PREFIXES[routes.name] + "/{tail:.*}", functools.partial(_serve, routes, None))
