@@ -12,6 +12,7 @@ as a single call would read it. Text before the first section ("Mood prompt: ...
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,9 @@ SENTENCES = frozenset(
     "interpretation mood_interpretation reasoning reason summary strategy_notes selection_notes".split()
 )
 TRACK_LISTS = frozenset({"mentioned_tracks", "user_mentioned_tracks", "tracks"})
+
+
+_read_mood = functools.lru_cache(maxsize=256)(read_mood)  # a pure function; bundles and the bench repeat prompts
 
 
 @dataclass
@@ -87,12 +91,9 @@ def generate(body: Mapping[str, Any], model: str, kb: Knowledge) -> GeminiAnswer
 class _Filler:
     def __init__(self, kb: Knowledge) -> None:
         self.kb = kb
-        self._moods: dict[str, Mood] = {}
 
     def scope(self, text: str, words: str, lists: Sequence[Sequence[tuple[str, str, bool]]]) -> Scope:
-        if words not in self._moods:
-            self._moods[words] = read_mood(words, self.kb)
-        mood = self._moods[words]
+        mood = _read_mood(words, self.kb)
         return Scope(text, mood, candidates(list(lists[0]), mood, self.kb) if lists else [])
 
     def root(self, schema: Node, user: str, scope: Scope) -> Any:

@@ -75,12 +75,11 @@ class Knowledge:
     def __init__(self, catalog: Catalog) -> None:
         self.genres: Mapping[str, Mapping[str, float]] = {g.name: dict(g.centroid) for g in catalog.genres}
         self.genre_by_key = {key(g): g for g in reversed(list(self.genres))}  # "lofihiphop" → "lo-fi hip hop"
-        parts: dict[str, list[str]] = {}  # key of any run of a genre name's words → the genres having it
+        parts: dict[str, dict[str, None]] = {}  # key of any run of a genre name's words → the genres having it
         for genre in self.genres:
             name_words = words(genre)
             for i, j in itertools.combinations(range(len(name_words) + 1), 2):
-                bucket = parts.setdefault("".join(name_words[i:j]), [])
-                bucket += [genre] if genre not in bucket else []
+                parts.setdefault("".join(name_words[i:j]), {})[genre] = None
         self.genre_part_keys = {k: tuple(v) for k, v in parts.items()}
         self.longest_genre = max(len(words(g)) for g in self.genres)
         self.artists = [(a.name, a.genres, a.popularity) for a in catalog.artists]

@@ -49,10 +49,7 @@ SCALES: dict[str, Scale] = {
 _ALIASES = {"acoustic": "acousticness", "dance": "danceability", "danceable": "danceability",
             "instrumental": "instrumentalness", "live": "liveness", "loud": "loudness", "volume": "loudness",
             "speech": "speechiness", "bpm": "tempo", "happiness": "valence", "positivity": "valence"}  # fmt: skip
-
-
-def feature_of(word: str) -> str | None:
-    return word if word in SCALES else _ALIASES.get(word)
+FEATURE_WORDS = {**{f: f for f in SCALES}, **_ALIASES}  # word → the feature it names
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from .knowledge import Knowledge, Match, longest_runs
 from .lexicon import (
+    FEATURE_WORDS,
     FEATURES,
     SCALES,
     STOPWORDS,
     Cue,
     Token,
-    feature_of,
     join_words,
     key,
     lexicon,
@@ -28,6 +28,7 @@ from .lexicon import (
 EXPLICIT_WEIGHT = 3.0  # a number the prompt states ("energy 0.8") outweighs any adjective
 NAMED_GENRE_WEIGHT = 0.6  # a named genre pulls the features where its centroid is distinctive
 DEFAULT_FEATURES = ("energy", "valence", "danceability")  # shown when a mood constrains none
+_UNITS = {"tempo": "BPM", "loudness": "dB"}  # features a sentence gives as a target, not a range
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +99,8 @@ class Mood:
 
 
 def _feature_phrase(feature: str, wanted: FeatureRange) -> str:
-    if feature == "tempo":
-        return f"tempo around {wanted.target:g} BPM"
-    if feature == "loudness":
-        return f"loudness around {wanted.target:g} dB"
+    if feature in _UNITS:
+        return f"{feature} around {wanted.target:g} {_UNITS[feature]}"
     return f"{feature} {wanted.low:g}–{wanted.high:g}"
 
 
@@ -200,7 +199,7 @@ def explicit_numbers(text: str) -> tuple[dict[str, float], dict[str, float], dic
     (targets, floors, ceilings)."""
     found: dict[str, dict[str, float]] = {"target": {}, "floor": {}, "ceiling": {}}
     for match in _FEATURE_NUMBER.finditer(text):
-        feature = feature_of(match.group(1).lower())
+        feature = FEATURE_WORDS.get(match.group(1).lower())
         if feature is None:
             continue
         scale = SCALES[feature]
@@ -360,9 +359,8 @@ def read_mood(text: str, kb: Knowledge) -> Mood:
         for genre in kb.artist_genres.get(artist.lower(), ()):
             evidence.hints[genre] = evidence.hints.get(genre, 0.0) + 1.0
     decade = _decade(text, tokens)
-    for hint in DECADES.get(decade or 0, "").split(","):
-        if hint.strip():
-            evidence.hints[hint.strip()] = evidence.hints.get(hint.strip(), 0.0) + 0.8
+    for hint in DECADES[decade].split(", ") if decade in DECADES else ():
+        evidence.hints[hint] = evidence.hints.get(hint, 0.0) + 0.8
     targets, floors, ceilings = explicit_numbers(text)
     for feature, value in targets.items():
         evidence.values[feature].append((value, EXPLICIT_WEIGHT))
@@ -508,7 +506,7 @@ def _keywords(
             and len(word) > 2
             and word not in STOPWORDS
             and word not in NEGATORS
-            and feature_of(word) is None
+            and word not in FEATURE_WORDS
             and (not any(c.isdigit() for c in word) or _DECADE.fullmatch(word))
         ):
             out.append(word)

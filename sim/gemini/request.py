@@ -65,12 +65,10 @@ def _get(raw: Mapping[str, Any], camel: str) -> Any:
 def _texts(parts: Any, path: str) -> list[str]:
     if not isinstance(parts, list) or not parts:
         raise field_error(path, "contents.parts must not be empty.")
-    texts = []
     for i, part in enumerate(parts):
         if not isinstance(part, Mapping) or not isinstance(part.get("text", ""), str):
             raise field_error(f"{path}[{i}]", "a part must be an object with a string `text`")
-        texts.append(part.get("text", ""))
-    return texts
+    return [part.get("text", "") for part in parts]
 
 
 def read_request(body: Any) -> Request:
@@ -108,9 +106,7 @@ def read_request(body: Any) -> Request:
     if temperature is not None and not (isinstance(temperature, int | float) and 0 <= temperature <= 2):
         raise field_error("generation_config.temperature", "temperature must be in the range [0.0, 2.0].")
     max_tokens = _get(config, "maxOutputTokens")
-    if max_tokens is not None and not (
-        isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 1
-    ):
+    if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):  # a bool is no count
         raise field_error("generation_config.max_output_tokens", "max_output_tokens must be a positive integer.")
     texts = ([system] if system else []) + [t for _, parts in turns for t in parts]
     return Request(
