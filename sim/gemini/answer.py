@@ -30,6 +30,7 @@ from .request import Node, read_request
 _LABEL = re.compile(r"^[ \t*#>-]*(?:mood(?:\s+prompt)?|prompt|input|request|query)\s*:\s*(\S.*)$", re.I | re.M)
 MAX_ARTISTS = 12  # what the mood instruction asks for ("up to 12 artists in all")
 MAX_KEYWORDS = 6  # ("up to 6 keywords")
+DEFAULT_FEATURES = ("energy", "valence", "danceability")  # the feature targets of a mood that constrains none
 
 # choices among listed candidates, by property name → how they are chosen (choices.choose)
 CHOICES = {
@@ -77,11 +78,10 @@ def generate(body: Mapping[str, Any], model: str, kb: Knowledge) -> GeminiAnswer
     filler = _Filler(kb)
     lists, rest = find_lists(request.user)
     scope = filler.scope(request.user, mood_text(rest) or mood_text(request.system), lists)
-    if request.schema is None:
-        text = scope.mood.sentence()
-        text = json.dumps(text) if request.wants_json else text
-    else:
+    if request.schema is not None:
         text = json.dumps(filler.root(request.schema, request.user, scope), ensure_ascii=False)
+    else:  # no schema: one sentence, a JSON string when JSON was asked for
+        text = json.dumps(scope.mood.sentence()) if request.wants_json else scope.mood.sentence()
     limit = request.max_output_tokens
     if limit is not None and estimate_tokens(text) > limit:
         return GeminiAnswer(text[: limit * CHARS_PER_TOKEN], request.prompt_tokens, limit, "MAX_TOKENS")
@@ -141,7 +141,7 @@ class _Filler:
                 return [Subject(chosen=c) for c in picked]
             return [c.number if item.type == "integer" else c.id for c in picked]
         if name == "feature_targets":
-            return [Subject(feature=f) for f in mood.target_features()]
+            return [Subject(feature=f) for f in mood.constrained or DEFAULT_FEATURES]
         if name in ("genres", "genre_keywords"):
             return list(mood.top_genres(node.min_items))
         if name in ("artists", "artist_recommendations", "user_mentioned_artists"):

@@ -135,6 +135,4 @@ class Knowledge:
         return next((v for v in found if v[1].lower() in lowered), found[0] if found else None)
 
 
-@functools.lru_cache(maxsize=4)  # one per catalog (a Catalog hashes by identity)
-def knowledge(catalog: Catalog) -> Knowledge:
-    return Knowledge(catalog)
+knowledge = functools.lru_cache(maxsize=4)(Knowledge)  # one per catalog (a Catalog hashes by identity)

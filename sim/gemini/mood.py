@@ -27,7 +27,6 @@ from .lexicon import (
 
 EXPLICIT_WEIGHT = 3.0  # a number the prompt states ("energy 0.8") outweighs any adjective
 NAMED_GENRE_WEIGHT = 0.6  # a named genre pulls the features where its centroid is distinctive
-DEFAULT_FEATURES = ("energy", "valence", "danceability")  # shown when a mood constrains none
 _UNITS = {"tempo": "BPM", "loudness": "dB"}  # features a sentence gives as a target, not a range
 
 
@@ -66,9 +65,6 @@ class Mood:
 
     def top_genres(self, minimum: int = 0) -> tuple[str, ...]:
         return self.genres[: max(min(max(self.strong_genres, 2), 4), minimum)]
-
-    def target_features(self) -> tuple[str, ...]:
-        return self.constrained or DEFAULT_FEATURES
 
     def adjectives(self) -> list[str]:
         """Two or three words that describe the mood, for sentences."""
@@ -191,6 +187,7 @@ _DECADE = re.compile(r"(?<![\w.])(?:(19|20)(\d)0|'?(\d)0)'?s\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-2]\d)\b")
 _QUOTED = re.compile(r"[\"“‘]([^\"”’\n]{2,80})[\"”’]|(?<!\w)'([^'\n]{2,80})'(?!\w)")
 _STOP_SCOPE = frozenset("but though however yet although whereas".split())
+_NOT_KEYWORDS = STOPWORDS | NEGATORS | set(FEATURE_WORDS)  # never keywords on their own
 _ARTIST_CUES = frozenset("like by from artist artists band bands similar fan fans featuring feat ft love loves".split())
 
 
@@ -220,11 +217,9 @@ def _decade(text: str, tokens: Sequence[Token]) -> int | None:
         if match.group(1):
             return int(match.group(1) + match.group(2) + "0")
         return (1900 if int(match.group(3)) >= 3 else 2000) + int(match.group(3)) * 10
-    for token in tokens:
-        if token.norm in DECADE_WORDS:
-            return DECADE_WORDS[token.norm]
+    named = [DECADE_WORDS[t.norm] for t in tokens if t.norm in DECADE_WORDS]  # "eighties"
     year = _YEAR.search(text)
-    return int(year.group(1)) // 10 * 10 if year else None
+    return named[0] if named else int(year.group(1)) // 10 * 10 if year else None
 
 
 def _negated_positions(text: str, tokens: Sequence[Token]) -> dict[int, int]:
@@ -504,9 +499,7 @@ def _keywords(
         if (
             i not in negated
             and len(word) > 2
-            and word not in STOPWORDS
-            and word not in NEGATORS
-            and word not in FEATURE_WORDS
+            and word not in _NOT_KEYWORDS
             and (not any(c.isdigit() for c in word) or _DECADE.fullmatch(word))
         ):
             out.append(word)

@@ -128,10 +128,11 @@ async def test_search_rejects_missing_or_bad_parameters(
 
 async def test_removed_endpoints_answer_403_in_development_mode(sim: RunningSim, http: httpx.AsyncClient) -> None:
     track, artist = sim.catalog.tracks[0], sim.catalog.artists[0]
-    for path, params in [
+    forbidden: list[tuple[str, dict[str, Any]]] = [
         (f"/artists/{artist.spotify_id}/top-tracks", {"market": "US"}),
         ("/audio-features", {"ids": track.spotify_id}),
-    ]:
+    ]
+    for path, params in forbidden:
         r = await get(http, sim, path, **params)
         assert r.status_code == 403, path
         assert r.json()["error"]["status"] == 403
