@@ -1,11 +1,12 @@
 """Control endpoints under /__sim (never counted in stats).
 
-- GET  /__sim/health  → 200 {"status": "ok", profile, time_scale, seed, catalog sizes, effective (scaled) limits}
+- GET  /__sim/health  → 200 {"status": "ok", profile, time_scale, seed, catalog sizes}
 - GET  /__sim/stats   → the stats JSON (see sim.stats)
 - GET  /__sim/calls   → {"calls": [{upstream, endpoint, query, started, finished, status}]}: the last calls since
   the reset, times in seconds since it, so a test can see which calls overlapped
 - POST /__sim/reset   → zero the counters and, unless the body says {"limits": false}, the rate-limit state
-- GET/POST /__sim/faults → read or change fault settings (see sim.faults); 400 {"error": ...} if malformed
+- POST /__sim/faults → change fault settings (see sim.faults), answered with all of them; 400 {"error": ...} if
+  malformed
 """
 
 from __future__ import annotations
@@ -21,20 +22,12 @@ from sim.state import STATE_KEY, SimState
 
 
 def health_json(state: SimState) -> dict[str, Any]:
-    p = state.profile
     return {
         "status": "ok",
-        "profile": p.name,
+        "profile": state.profile.name,
         "time_scale": state.time_scale,
         "seed": state.seed,
         "catalog": asdict(state.catalog.sizes),
-        # Real seconds, after the time-scale: what a client actually waits.
-        "effective": {
-            "spotify_window_s": state.scaled(p.spotify.rate_limit.window_s),
-            "reccobeats_token_interval_s": state.scaled(1 / p.reccobeats.rate_limit.rate_per_s),
-            "reccobeats_cooldown_min_s": state.scaled(p.reccobeats.rate_limit.cooldown_min_s),
-            "gemini_window_s": state.scaled(state.limiters.gemini.window_s),
-        },
     }
 
 
@@ -74,10 +67,6 @@ async def reset(request: web.Request) -> web.Response:
     return web.json_response({"reset": True, "since": state.stats.since})
 
 
-async def get_faults(request: web.Request) -> web.Response:
-    return web.json_response(faults_json(request.app[STATE_KEY].faults))
-
-
 async def set_faults(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     try:
@@ -92,5 +81,4 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_get("/__sim/stats", stats)
     app.router.add_get("/__sim/calls", calls)
     app.router.add_post("/__sim/reset", reset)
-    app.router.add_get("/__sim/faults", get_faults)
     app.router.add_post("/__sim/faults", set_faults)

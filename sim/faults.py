@@ -32,11 +32,8 @@ class FaultError(ValueError):
 
 
 def profile_faults(profile: Profile) -> dict[Upstream, FaultSettings]:
-    out: dict[Upstream, FaultSettings] = {}
-    for u in UPSTREAMS:
-        faults = profile.upstream(u).faults
-        out[u] = FaultSettings(error_rate=faults.error_rate, timeout_rate=faults.timeout_rate)
-    return out
+    faults = {u: profile.upstream(u).faults for u in UPSTREAMS}
+    return {u: FaultSettings(error_rate=f.error_rate, timeout_rate=f.timeout_rate) for u, f in faults.items()}
 
 
 def apply_faults(

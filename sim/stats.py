@@ -95,15 +95,13 @@ class Stats:
             self.upstreams[upstream].endpoints[endpoint].start()
         return time.time()
 
-    def finish(
-        self, upstream: Upstream, endpoint: str | None, status: int, started: float | None = None, query: str = ""
-    ) -> None:
+    def finish(self, upstream: Upstream, endpoint: str | None, status: int, started: float, query: str) -> None:
         self.upstreams[upstream].finish(status)
         if endpoint is not None:
             self.upstreams[upstream].endpoints[endpoint].finish(status)
-            if started is not None:
-                record = CallRecord(upstream, endpoint, query, started - self.since, time.time() - self.since, status)
-                self.calls.append(record)
+            self.calls.append(
+                CallRecord(upstream, endpoint, query, started - self.since, time.time() - self.since, status)
+            )
 
     def add_tokens(self, upstream: Upstream, tokens_in: int, tokens_out: int) -> None:
         self.upstreams[upstream].tokens_in += tokens_in

@@ -116,10 +116,8 @@ def search_artists(catalog: Catalog, q: str) -> list[int]:
     found = _all_words(index.artist_words, f"{query.text} {query.artist}")
     if query.genre:
         found = _intersect(found, set(index.artists_by_genre.get(genre_key(query.genre), frozenset())))
-    return [] if found is None else _rank_artists(catalog, found, query)
-
-
-def _rank_artists(catalog: Catalog, found: set[int], query: Query) -> list[int]:
+    if found is None:
+        return []
     wanted = fold(query.artist or query.text).strip()
     return sorted(found, key=lambda i: (fold(catalog.artists[i].name) != wanted, -catalog.artists[i].popularity, i))
 

@@ -84,7 +84,6 @@ async def test_faults_target_one_upstream(sim: RunningSim, http: httpx.AsyncClie
     failed = await http.get(sim.reccobeats_url + "/track", params={"ids": sim.catalog.tracks[0].spotify_id})
     assert failed.status_code in (500, 502, 503)
     assert (await top_tracks(http, sim)).status_code == 200
-    assert (await http.get(sim.base_url + "/__sim/faults")).json()["reccobeats"]["error_rate"] == 1.0
 
 
 async def test_a_429_storm_answers_with_retry_after(sim: RunningSim, http: httpx.AsyncClient) -> None:
