@@ -22,7 +22,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import ConfigDict, Field, TypeAdapter
 from pydantic.dataclasses import dataclass
@@ -118,8 +118,7 @@ class Profile:
     catalog: CatalogSizes = CatalogSizes()
 
     def upstream(self, name: Upstream) -> UpstreamProfile:
-        profile: UpstreamProfile = getattr(self, name)
-        return profile
+        return cast(UpstreamProfile, getattr(self, name))
 
 
 class ProfileError(ValueError):

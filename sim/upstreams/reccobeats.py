@@ -95,12 +95,8 @@ def _ids(call: Call, name: str = "ids") -> list[str]:
 
 
 def _known_tracks(call: Call, ids: list[str]) -> list[Track]:
-    tracks: list[Track] = []
-    for any_id in ids:
-        track = call.state.catalog.reccobeats_track(any_id)
-        if track is not None and track not in tracks:
-            tracks.append(track)
-    return tracks
+    found = (call.state.catalog.reccobeats_track(any_id) for any_id in ids)
+    return list(dict.fromkeys(t for t in found if t is not None))  # request order, each track once
 
 
 def _uuid_param(call: Call) -> str:
@@ -177,7 +173,7 @@ def recommendation(call: Call) -> Reply:
     int_param(q, "key", -1, -1, 11)  # validated; pitch class does not steer the simulator's neighbours
     int_param(q, "mode", 0, 0, 1)
     popularity = float_param(q, "popularity", 0, 100)
-    feature_weight = float_param(q, "featureWeight", 1, 5)
+    feature_weight = float_param(q, "featureWeight", 1, 5) or 1.0  # 1–5 when given
     rules = call.state.profile.reccobeats
     if rules.reject_more_negatives_than_seeds and len(negatives) > len(seeds):
         raise ParamError("negativeSeeds must not outnumber seeds")
@@ -186,27 +182,15 @@ def recommendation(call: Call) -> Reply:
     if rules.reject_seed_overlap and (set(seeds) & set(negatives) or same_track):
         raise ParamError("A track cannot be both a seed and a negative seed")
     catalog = call.state.catalog
-    found = recommend(
-        catalog,
-        seed_tracks,
-        negative_tracks,
-        size,
-        targets,
-        1.0 if feature_weight is None else feature_weight,
-        popularity,
-    )
+    found = recommend(catalog, seed_tracks, negative_tracks, size, targets, feature_weight, popularity)
     return Reply(200, {"content": [track_json(catalog, t) for t in found]})
 
 
 def several_artists(call: Call) -> Reply:
     _admit(call)
     catalog = call.state.catalog
-    found: list[Artist] = []
-    for any_id in _ids(call):
-        artist = catalog.artist_by_reccobeats_id(any_id) or catalog.artist_by_spotify_id(any_id)
-        if artist is not None and artist not in found:
-            found.append(artist)
-    return Reply(200, {"content": [artist_json(a) for a in found]})
+    found = (catalog.artist_by_reccobeats_id(i) or catalog.artist_by_spotify_id(i) for i in _ids(call))
+    return Reply(200, {"content": [artist_json(a) for a in dict.fromkeys(a for a in found if a is not None)]})
 
 
 def artist_search(call: Call) -> Reply:
