@@ -18,17 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from sim.faults import FaultError, apply_faults, faults_json
-from sim.state import STATE_KEY, SimState
-
-
-def health_json(state: SimState) -> dict[str, Any]:
-    return {
-        "status": "ok",
-        "profile": state.profile.name,
-        "time_scale": state.time_scale,
-        "seed": state.seed,
-        "catalog": asdict(state.catalog.sizes),
-    }
+from sim.state import STATE_KEY
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
@@ -49,7 +39,16 @@ def _bad_request(message: str) -> web.HTTPBadRequest:
 
 
 async def health(request: web.Request) -> web.Response:
-    return web.json_response(health_json(request.app[STATE_KEY]))
+    state = request.app[STATE_KEY]
+    return web.json_response(
+        {
+            "status": "ok",
+            "profile": state.profile.name,
+            "time_scale": state.time_scale,
+            "seed": state.seed,
+            "catalog": asdict(state.catalog.sizes),
+        }
+    )
 
 
 async def stats(request: web.Request) -> web.Response:

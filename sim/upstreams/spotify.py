@@ -102,7 +102,7 @@ def _artist_json(call: Call, artist: Artist) -> dict[str, Any]:
 
 
 def me(call: Call) -> Reply:
-    return Reply(200, objects.user(_authorized(call), _extended(call)))
+    return Reply(200, objects.user(_authorized(call)))
 
 
 def _top(kind: str) -> Handler:
@@ -114,12 +114,11 @@ def _top(kind: str) -> Handler:
         if time_range not in TIME_RANGES:
             raise ParamError("Invalid time range")
         catalog = call.state.catalog
-        number = user.number
         if kind == "tracks":
-            ranked = top_tracks(catalog, number, time_range)
+            ranked = top_tracks(catalog, user.number, time_range)
             items = [_track_json(call, catalog.tracks[t]) for t in ranked[offset : offset + limit]]
         else:
-            ranked = top_artists(catalog, number, time_range)
+            ranked = top_artists(catalog, user.number, time_range)
             items = [_artist_json(call, catalog.artists[a]) for a in ranked[offset : offset + limit]]
         return Reply(200, _paging(call, items, len(ranked), limit, offset))
 

@@ -96,10 +96,11 @@ def full_track(catalog: Catalog, track: Track, extended: bool) -> dict[str, Any]
     return out
 
 
-def user(u: User, extended: bool) -> dict[str, Any]:
-    """GET /me. Development Mode dropped the private fields (`country`, `email`, `product`, and with them
-    `explicit_content` and `followers`) in February 2026; Extended Quota keeps them."""
-    out: dict[str, Any] = {
+def user(u: User) -> dict[str, Any]:
+    """GET /me. Development Mode dropped the private fields (`country`, `email`, `product`, `explicit_content`,
+    `followers`) in February 2026; Extended Quota keeps them, but no caller reads them, so the simulator never
+    sends them."""
+    return {
         "display_name": u.display_name,
         "external_urls": {"spotify": open_url("user", u.id)},
         "href": f"{API}/users/{u.id}",
@@ -108,10 +109,3 @@ def user(u: User, extended: bool) -> dict[str, Any]:
         "type": "user",
         "uri": f"spotify:user:{u.id}",
     }
-    if extended:
-        out["country"] = MARKETS[u.number % len(MARKETS)]
-        out["email"] = f"{u.id}@users.sim.invalid"
-        out["product"] = "premium"
-        out["explicit_content"] = {"filter_enabled": False, "filter_locked": False}
-        out["followers"] = {"href": None, "total": u.number % 1000}
-    return out

@@ -169,13 +169,6 @@ async def test_me_names_the_user_of_the_token_in_the_real_shape(sim: RunningSim,
     assert first == again and first.startswith("simuser"), "any token is one stable user"
 
 
-async def test_me_keeps_the_private_fields_with_extended_quota(
-    extended_sim: RunningSim, http: httpx.AsyncClient
-) -> None:
-    me = (await get(http, extended_sim, "/me")).json()
-    assert {"country", "email", "product", "followers"} <= set(me)
-
-
 async def test_me_refuses_an_expired_token_and_is_counted(sim: RunningSim, http: httpx.AsyncClient) -> None:
     expired = await get(http, sim, "/me", headers={"Authorization": "Bearer expired-token-123"})
     assert expired.status_code == 401
