@@ -64,12 +64,13 @@ async def test_audio_features_match_the_catalog_and_absent_ids_are_missing(mesh:
     assert sorted(again.missing) == sorted(absent + unanalysed)
 
 
-async def test_tracks_map_back_to_the_catalog(mesh: Mesh) -> None:
-    known = [t for t in mesh.catalog.tracks if t.in_reccobeats][:3]
-    absent = [t.spotify_id for t in mesh.catalog.tracks if not t.in_reccobeats][:2]
-    reply = await mesh.stub.GetTracks(pb.GetTracksRequest(ids=[t.spotify_id for t in known] + absent), timeout=20)
-    assert list(reply.missing) == absent
-    for got, track in zip(reply.tracks, known, strict=True):
+async def test_track_rows_map_back_to_the_catalog(mesh: Mesh) -> None:
+    seeds = [t.spotify_id for t in mesh.catalog.tracks if t.has_audio_features][:2]
+    reply = await mesh.stub.GetRecommendations(pb.GetRecommendationsRequest(seeds=seeds, size=10), timeout=20)
+    assert len(reply.tracks) == 10
+    for got in reply.tracks:
+        track = mesh.catalog.reccobeats_track(got.reccobeats_id)
+        assert track is not None
         assert (got.spotify_id, got.reccobeats_id, got.title) == (track.spotify_id, track.reccobeats_id, track.title)
         assert got.spotify_uri == f"spotify:track:{track.spotify_id}" and got.duration_ms == track.duration_ms
         main_artist = mesh.catalog.artists[track.artist_indices[0]]
@@ -100,14 +101,14 @@ async def test_recommendations_exclude_the_seeds_and_survive_bad_negative_combin
 
 
 async def test_an_outage_degrades_to_cached_answers_then_fails_as_unavailable(mesh: Mesh) -> None:
-    cached, other = [t.spotify_id for t in mesh.catalog.tracks if t.in_reccobeats][:2]
-    await mesh.stub.GetTracks(pb.GetTracksRequest(ids=[cached]), timeout=20)
+    cached, other = [t.spotify_id for t in mesh.catalog.tracks if t.has_audio_features][:2]
+    await mesh.stub.GetAudioFeatures(pb.GetAudioFeaturesRequest(ids=[cached]), timeout=20)
     mesh.sim.set_faults(upstream="reccobeats", outage=True)
 
-    partial = await mesh.stub.GetTracks(pb.GetTracksRequest(ids=[cached, other]), timeout=20)
-    assert [t.spotify_id for t in partial.tracks] == [cached] and not partial.missing
+    partial = await mesh.stub.GetAudioFeatures(pb.GetAudioFeaturesRequest(ids=[cached, other]), timeout=20)
+    assert [f.spotify_id for f in partial.features] == [cached] and not partial.missing
     assert [w.code for w in partial.warnings] == [common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE]
 
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await mesh.stub.GetTracks(pb.GetTracksRequest(ids=[other]), timeout=20)
+        await mesh.stub.GetAudioFeatures(pb.GetAudioFeaturesRequest(ids=[other]), timeout=20)
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE

@@ -118,14 +118,6 @@ async def test_a_400_without_negatives_fails_as_a_precondition(gateway: Gateway)
     assert "400" in (err.value.details() or "") and len(gateway.upstream.requests) == 1
 
 
-async def test_recommended_tracks_fill_the_track_cache(gateway: Gateway) -> None:
-    seeds = [gateway.upstream.tracks[0].spotify_id]
-    reply = await gateway.stub.GetRecommendations(pb.GetRecommendationsRequest(seeds=seeds, size=5), timeout=10)
-    tracks = await gateway.stub.GetTracks(pb.GetTracksRequest(ids=[t.spotify_id for t in reply.tracks]), timeout=10)
-    assert not gateway.upstream.calls("/track") and tracks.cache.hits == 5
-    assert list(tracks.tracks) == list(reply.tracks)
-
-
 async def test_total_upstream_failure_is_unavailable(gateway: Gateway) -> None:
     gateway.upstream.scripted.extend(httpx.Response(503) for _ in range(3))
     with pytest.raises(grpc.aio.AioRpcError) as err:

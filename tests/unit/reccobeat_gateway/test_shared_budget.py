@@ -22,7 +22,7 @@ from services.reccobeat_gateway.client import UPSTREAM
 from services.reccobeat_gateway.server import build
 from tests.unit.inprocess import serving
 from tests.unit.reccobeat_gateway.conftest import Gateway, Stub, gateway_config
-from tests.unit.reccobeat_gateway.fake_reccobeats import FakeReccoBeats
+from tests.unit.reccobeat_gateway.fake_reccobeats import FakeReccoBeats, artist_row
 
 
 @pytest.fixture
@@ -49,9 +49,10 @@ async def test_a_cache_hit_never_takes_a_token(shared_gateway: Gateway) -> None:
     upstream = shared_gateway.upstream
     ids = [t.spotify_id for t in upstream.tracks[:45]]  # two upstream batches
     seeds = [t.spotify_id for t in upstream.tracks[:2]]
+    artist = str(artist_row(0)["id"])
     calls = [
         lambda: shared_gateway.stub.GetAudioFeatures(pb.GetAudioFeaturesRequest(ids=ids), timeout=10),
-        lambda: shared_gateway.stub.GetTracks(pb.GetTracksRequest(ids=ids[:3]), timeout=10),
+        lambda: shared_gateway.stub.GetArtistTracks(pb.GetArtistTracksRequest(artist_id=artist, size=5), timeout=10),
         lambda: shared_gateway.stub.SearchArtists(pb.SearchArtistsRequest(query="jazz", size=5), timeout=10),
         lambda: shared_gateway.stub.GetRecommendations(pb.GetRecommendationsRequest(seeds=seeds, size=5), timeout=10),
     ]

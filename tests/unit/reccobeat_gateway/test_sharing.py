@@ -27,7 +27,6 @@ from tests.unit.reccobeat_gateway.gate import Gate
 from tests.unit.waiting import until
 
 FEATURES = "reccobeats-features"
-TRACKS = "reccobeats-track"
 
 
 @dataclass
@@ -87,30 +86,31 @@ async def test_500_distinct_ids_from_50_concurrent_rpcs_cost_at_most_15_calls(sh
 
 
 async def test_1000_concurrent_asks_for_one_uncached_id_cost_one_call(shared: Shared) -> None:
-    track = next(t for t in shared.catalog.tracks if t.in_reccobeats)
-    calls = [shared.stub.GetTracks(pb.GetTracksRequest(ids=[track.spotify_id]), timeout=120) for _ in range(1000)]
-    await until(lambda: shared.keys(TRACKS, "queued") + shared.keys(TRACKS, "joined") == 1000, "every ask queued")
+    track = next(t for t in shared.catalog.tracks if t.has_audio_features)
+    request = pb.GetAudioFeaturesRequest(ids=[track.spotify_id])
+    calls = [shared.stub.GetAudioFeatures(request, timeout=120) for _ in range(1000)]
+    await until(lambda: shared.keys(FEATURES, "queued") + shared.keys(FEATURES, "joined") == 1000, "every ask queued")
     shared.gate.open()
     replies = await asyncio.gather(*calls)
 
-    assert shared.calls("GET /track") == 1
-    assert all([t.reccobeats_id for t in r.tracks] == [track.reccobeats_id] for r in replies)
-    assert shared.keys(TRACKS, "joined") == 999
+    assert shared.calls("GET /audio-features") == 1
+    assert all([f.reccobeats_id for f in r.features] == [track.reccobeats_id] for r in replies)
+    assert shared.keys(FEATURES, "joined") == 999
 
 
 async def test_a_cancelled_caller_leaves_the_others_answered(shared: Shared) -> None:
-    x, y, z = [t.spotify_id for t in shared.catalog.tracks if t.in_reccobeats][:3]
-    leaving = shared.stub.GetTracks(pb.GetTracksRequest(ids=[x, y]), timeout=120)
-    staying = shared.stub.GetTracks(pb.GetTracksRequest(ids=[y, z]), timeout=120)
-    await until(lambda: shared.keys(TRACKS, "queued") + shared.keys(TRACKS, "joined") == 4, "both RPCs queued")
+    x, y, z = [t.spotify_id for t in shared.catalog.tracks if t.has_audio_features][:3]
+    leaving = shared.stub.GetAudioFeatures(pb.GetAudioFeaturesRequest(ids=[x, y]), timeout=120)
+    staying = shared.stub.GetAudioFeatures(pb.GetAudioFeaturesRequest(ids=[y, z]), timeout=120)
+    await until(lambda: shared.keys(FEATURES, "queued") + shared.keys(FEATURES, "joined") == 4, "both RPCs queued")
     leaving.cancel()
     with pytest.raises(asyncio.CancelledError):
         await leaving
     shared.gate.open()
     reply = await staying
 
-    assert [t.spotify_id for t in reply.tracks] == [y, z] and not reply.warnings
-    assert shared.calls("GET /track") == 1
+    assert [f.spotify_id for f in reply.features] == [y, z] and not reply.warnings
+    assert shared.calls("GET /audio-features") == 1
 
 
 async def test_identical_recommendation_queries_in_flight_cost_one_call(shared: Shared) -> None:
@@ -131,35 +131,37 @@ async def test_identical_recommendation_queries_in_flight_cost_one_call(shared: 
 
 async def test_a_failed_batch_reaches_exactly_the_callers_whose_ids_were_in_it() -> None:
     upstream = FakeReccoBeats()
-    bad = upstream.tracks[0].spotify_id
-    upstream.fail_ids = {bad}
-    first_batch = [t.spotify_id for t in upstream.tracks[:40]]  # holds the failing ID
-    second_batch = [t.spotify_id for t in upstream.tracks[40:43]]
+    analysed = [t.spotify_id for t in upstream.tracks if t.has_features]
+    upstream.fail_ids = {analysed[0]}
+    first_batch = analysed[:40]  # holds the failing ID
+    second_batch = analysed[40:43]
     gate = Gate(upstream.transport())
     cfg = gateway_config(max_concurrency=2, max_attempts=1)
     async with serving(cfg, partial(build, transport=gate), Stub) as gateway:
 
         def queued() -> float:
-            return gateway.metric("segue_batch_keys_total", batcher=TRACKS, result="queued")
+            return gateway.metric("segue_batch_keys_total", batcher=FEATURES, result="queued")
 
         # One RPC with the whole failing batch and one ID of the next; then one RPC in the next batch only.
-        mixed = gateway.stub.GetTracks(pb.GetTracksRequest(ids=[*first_batch, second_batch[0]]), timeout=60)
+        mixed = gateway.stub.GetAudioFeatures(
+            pb.GetAudioFeaturesRequest(ids=[*first_batch, second_batch[0]]), timeout=60
+        )
         await until(lambda: queued() == 41, "the first RPC queued")
-        clean = gateway.stub.GetTracks(pb.GetTracksRequest(ids=second_batch[1:]), timeout=60)
+        clean = gateway.stub.GetAudioFeatures(pb.GetAudioFeaturesRequest(ids=second_batch[1:]), timeout=60)
         await until(lambda: queued() == 43, "the second RPC queued")
         gate.open()
         mixed_reply, clean_reply = await asyncio.gather(mixed, clean)
 
-        assert [t.spotify_id for t in clean_reply.tracks] == second_batch[1:] and not clean_reply.warnings
-        assert [t.spotify_id for t in mixed_reply.tracks] == second_batch[:1]
+        assert [f.spotify_id for f in clean_reply.features] == second_batch[1:] and not clean_reply.warnings
+        assert [f.spotify_id for f in mixed_reply.features] == second_batch[:1]
         assert not mixed_reply.missing  # the failed IDs are neither found nor missing: we do not know
         [warning] = mixed_reply.warnings
-        assert warning.code == common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE and "40 track ID(s)" in warning.message
+        assert warning.code == common_pb2.WARNING_CODE_UPSTREAM_UNAVAILABLE and "40 features ID(s)" in warning.message
 
         # Nothing was marked absent by the failure: once ReccoBeats answers, the same IDs are found.
         upstream.fail_ids = set()
-        again = await gateway.stub.GetTracks(pb.GetTracksRequest(ids=first_batch), timeout=60)
-        assert len(again.tracks) == 40 and not again.missing
+        again = await gateway.stub.GetAudioFeatures(pb.GetAudioFeaturesRequest(ids=first_batch), timeout=60)
+        assert len(again.features) == 40 and not again.missing
 
 
 async def test_a_caller_whose_every_id_failed_gets_the_upstream_error() -> None:
@@ -168,5 +170,7 @@ async def test_a_caller_whose_every_id_failed_gets_the_upstream_error() -> None:
     cfg = gateway_config(max_attempts=1)
     async with serving(cfg, partial(build, transport=upstream.transport()), Stub) as gateway:
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await gateway.stub.GetTracks(pb.GetTracksRequest(ids=[upstream.tracks[0].spotify_id]), timeout=60)
+            await gateway.stub.GetAudioFeatures(
+                pb.GetAudioFeaturesRequest(ids=[upstream.tracks[0].spotify_id]), timeout=60
+            )
         assert err.value.code() == grpc.StatusCode.UNAVAILABLE
