@@ -8,7 +8,8 @@ simulator's own call counters:
 - victim: user 1's context is warmed by a normal request; then a Recommend naming user 1 with an expired
   token, a Recommend naming user 1 with user 2's token, and a direct SeedGatherer.GatherSeeds naming user 1
   with an expired token. For each: the status and how many of user 1's own top tracks came back.
-- get_tracks: one GetTracks with 1,000 made-up IDs: the status and the ReccoBeats calls it caused.
+- many_ids: one GetAudioFeatures with 1,000 made-up IDs: the status and the ReccoBeats calls it caused
+  (GetTracks, which shared its ID lookup and was measured here first, is no longer in the contract).
 - run_tasks: one RunTasks at the old per-field limits (20 tasks x 200 candidates x 300-character
   descriptions): the status, Gemini calls and the prompt tokens Gemini was sent.
 - prefetch: `--flood` Prefetch calls for distinct users, all at once (realistic profile, time scale 0.1):
@@ -126,12 +127,13 @@ async def victim(mesh: Mesh) -> dict[str, Any]:
     return results
 
 
-async def get_tracks(mesh: Mesh, http: httpx.AsyncClient) -> dict[str, Any]:
+async def many_ids(mesh: Mesh, http: httpx.AsyncClient) -> dict[str, Any]:
     await sim_reset(http, mesh)
     ids = [f"madeup{n:016d}" for n in range(1000)]  # well-formed Spotify IDs nobody has
     async with aio.insecure_channel(mesh.addresses["reccobeat_gateway"]) as ch:
         stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(ch)
-        code, detail = await outcome(stub.GetTracks(reccobeat_gateway_pb2.GetTracksRequest(ids=ids), timeout=60))
+        request = reccobeat_gateway_pb2.GetAudioFeaturesRequest(ids=ids)
+        code, detail = await outcome(stub.GetAudioFeatures(request, timeout=60))
     recco = upstream(await sim_stats(http, mesh), "reccobeats")
     return {
         "code": code,
@@ -229,7 +231,7 @@ async def main() -> int:
     report: dict[str, Any] = {}
     async with running_mesh(MeshOptions(profile="fast", redis="spawn")) as mesh, httpx.AsyncClient(timeout=30) as http:
         report["victim"] = await victim(mesh)
-        report["get_tracks_1000_made_up_ids"] = await get_tracks(mesh, http)
+        report["get_audio_features_1000_made_up_ids"] = await many_ids(mesh, http)
         report["run_tasks_at_old_limits"] = await run_tasks(mesh, http)
     if args.flood:
         options = MeshOptions(profile="realistic", time_scale=0.1, redis="spawn")

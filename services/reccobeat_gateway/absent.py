@@ -2,7 +2,7 @@
 
 Only a successful answer that leaves an ID out marks it (lookup.py never marks after a timeout, a
 429, a 5xx or an open breaker: those say nothing about the ID). The marks live in a rotating Bloom
-filter per kind ("track", "features"; services/common/bloom.py): in Redis when REDIS_URL is set, so
+filter per kind ("features", "artist"; services/common/bloom.py): in Redis when REDIS_URL is set, so
 every replica skips what one of them learnt, else in process. An ID is remembered for between
 (G−1)·period and G·period, then asked again: ReccoBeats adds tracks over time.
 
@@ -55,7 +55,7 @@ class AbsentCheck:
 
 class AbsentIds(Protocol):
     async def check(self, kind: str, ids: Sequence[str]) -> AbsentCheck:
-        """Which of `ids` are known absent for `kind` ("track", "features")."""
+        """Which of `ids` are known absent for `kind` ("features", "artist")."""
 
     async def mark_absent(self, kind: str, ids: Sequence[str]) -> None: ...
 

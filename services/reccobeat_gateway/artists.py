@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-
 from segue.v1 import common_pb2, reccobeat_gateway_pb2
 
 from services.common.cache import Cache, digest, lookup_usage
@@ -15,17 +13,10 @@ MAX_QUERY_CHARS = 1000
 
 
 class Artists:
-    def __init__(
-        self,
-        client: ReccoBeatsClient,
-        cache: Cache,
-        ttl_s: float,
-        remember_tracks: Callable[[Sequence[common_pb2.Track]], Awaitable[None]] | None = None,
-    ) -> None:
+    def __init__(self, client: ReccoBeatsClient, cache: Cache, ttl_s: float) -> None:
         self._client = client
         self._cache = cache
         self._ttl_s = ttl_s
-        self._remember_tracks = remember_tracks
 
     async def search(self, query: str, size: int) -> tuple[list[common_pb2.Artist], common_pb2.CacheUsage]:
         text = " ".join(query.split())
@@ -50,8 +41,6 @@ class Artists:
 
         async def produce() -> reccobeat_gateway_pb2.GetArtistTracksResponse:
             tracks = await self._client.artist_tracks(artist, size)
-            if self._remember_tracks is not None:
-                await self._remember_tracks(tracks)
             return reccobeat_gateway_pb2.GetArtistTracksResponse(tracks=tracks)
 
         key = self._cache.key("artist-tracks", artist, str(size))

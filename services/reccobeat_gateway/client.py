@@ -58,11 +58,6 @@ class ReccoBeatsClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def tracks(self, ids: Sequence[str]) -> list[common_pb2.Track]:
-        """`GET /track?ids=` for ≤40 Spotify or ReccoBeats IDs. Unknown IDs are simply not in the answer."""
-        rows = await self._multi_get("GET /track", "track", ids)
-        return [t for t in map(track_from_row, rows) if t is not None]
-
     async def audio_features(self, ids: Sequence[str]) -> list[reccobeat_gateway_pb2.TrackFeatures]:
         """`GET /audio-features?ids=` for ≤40 IDs. Tracks without analysed features are left out."""
         rows = await self._multi_get("GET /audio-features", "audio-features", ids)

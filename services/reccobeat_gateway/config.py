@@ -23,7 +23,6 @@ class Config:
     # One attempt's timeout per endpoint, ≈ the p99.9 of a healthy answer in sim/profiles/realistic.toml
     # (lognormal, median 0.45 s, 0.9 s for recommendations, 0.6 s for artist search, σ 0.5): long enough
     # never to cut a healthy answer, short enough that the 2 % ×30 tail is hedged, then retried.
-    track_timeout_s: float = 2.5
     features_timeout_s: float = 2.5
     recommendation_timeout_s: float = 4.5
     artist_search_timeout_s: float = 3.0
@@ -34,7 +33,7 @@ class Config:
     max_attempts: int = 3
     max_concurrency: int = 8  # upstream calls in flight per process
     batch_window_s: float = 0.005  # IDs asked for by concurrent calls within this window share upstream calls
-    track_ttl_s: float = 30 * _DAY_S  # track metadata and audio features never change
+    track_ttl_s: float = 30 * _DAY_S  # a track's audio features (and an artist's IDs) never change
     recommendation_ttl_s: float = 900.0
     artist_ttl_s: float = _DAY_S
     # The registry of IDs ReccoBeats lacks: an ID is remembered between (G−1)·period and G·period.
@@ -43,7 +42,7 @@ class Config:
     absent_capacity: int = 1_000_000  # per generation and kind, at the false-positive rate below
     absent_false_positive_rate: float = 0.001
     absent_recheck_fraction: float = 0.01  # of "absent" answers, asked upstream again anyway
-    max_ids_per_request: int = MAX_IDS_PER_REQUEST  # GetTracks / GetAudioFeatures: what one call may cost
+    max_ids_per_request: int = MAX_IDS_PER_REQUEST  # GetAudioFeatures: what one call may cost
 
     # ReccoBeats publishes no numbers; it sustains a few calls a second with short bursts (the realistic
     # simulator profile: a 3/s bucket of 8). A little below that, so the shared budget sees no 429.
@@ -57,7 +56,6 @@ class Config:
 
     def endpoint_timeouts(self) -> dict[str, float]:
         return {
-            "GET /track": self.track_timeout_s,
             "GET /audio-features": self.features_timeout_s,
             "GET /track/recommendation": self.recommendation_timeout_s,
             "GET /artist/search": self.artist_search_timeout_s,
@@ -70,7 +68,6 @@ def from_env(environ: Mapping[str, str]) -> Config:
     cfg = Config(
         server=read_server_config(env, default_port=Config.PORT),
         base_url=env.url("RECCOBEAT_BASE_URL", Config.base_url),
-        track_timeout_s=env.number("RECCOBEAT_TRACK_TIMEOUT_S", Config.track_timeout_s, minimum=0.1),
         features_timeout_s=env.number("RECCOBEAT_AUDIO_FEATURES_TIMEOUT_S", Config.features_timeout_s, minimum=0.1),
         recommendation_timeout_s=env.number(
             "RECCOBEAT_RECOMMENDATION_TIMEOUT_S", Config.recommendation_timeout_s, minimum=0.1
@@ -108,6 +105,7 @@ def from_env(environ: Mapping[str, str]) -> Config:
         scheduler=read_scheduler_settings(env),
     )
     env.retired("RECCOBEAT_TIMEOUT_S", "set the per-endpoint RECCOBEAT_*_TIMEOUT_S instead")
+    env.retired("RECCOBEAT_TRACK_TIMEOUT_S", "the gateway no longer calls GET /track (GetTracks was removed)")
     env.retired("ABSENT_ID_TTL_S", "absent IDs are remembered for ABSENT_ROTATION_S × (ABSENT_GENERATIONS − 1 to 1)")
     env.finish()
     return cfg

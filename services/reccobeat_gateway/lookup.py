@@ -1,4 +1,4 @@
-"""Tracks and audio features by ID, in bulk: cache first, then the absent-ID registry, then shared batches.
+"""Audio features and artists by ID, in bulk: cache first, then the absent-ID registry, then shared batches.
 
 Per ID: a cached row or a known-absent mark answers without any upstream call (and takes no
 rate-limit token). The rest goes to a micro-batcher shared by every concurrent call of this
@@ -57,7 +57,7 @@ def match_rows(requested: Iterable[str], rows: Iterable[Row]) -> dict[str, Row]:
 class BatchLookup(Generic[Row]):
     def __init__(
         self,
-        kind: str,  # "track", "features" or "artist": cache key part and metrics label
+        kind: str,  # "features" or "artist": cache key part and metrics label
         message: type[Row],
         fetch: Callable[[Sequence[str]], Awaitable[list[Row]]],  # one upstream call for ≤40 IDs
         *,
@@ -140,15 +140,11 @@ class BatchLookup(Generic[Row]):
         await self._remember(matched, newly_absent)
         return matched
 
-    async def remember(self, rows: Sequence[Row]) -> None:
-        """Cache rows learnt elsewhere (e.g. recommendations carry whole tracks) under every ID they answer to."""
-        items = {self._key(i): row.SerializeToString() for row in rows for i in row_ids(row)}
-        if items:
-            await self._cache.set_many(items, self._ttl_s)
-
     async def _remember(self, fetched: dict[str, Row], absent: Sequence[str]) -> None:
         # Under every ID a row answers to, so a later lookup by the other kind of ID is a hit too.
-        await self.remember(list(fetched.values()))
+        items = {self._key(i): row.SerializeToString() for row in fetched.values() for i in row_ids(row)}
+        if items:
+            await self._cache.set_many(items, self._ttl_s)
         await self._absent.mark_absent(self._kind, absent)
 
     def _key(self, normalized_id: str) -> str:

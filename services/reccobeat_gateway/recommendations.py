@@ -6,7 +6,7 @@ the answer is cached under the balanced request, so a repeat never pays for the 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from segue.v1 import common_pb2, reccobeat_gateway_pb2
@@ -43,13 +43,11 @@ class Recommender:
         client: ReccoBeatsClient,
         cache: Cache,
         ttl_s: float,
-        remember_tracks: Callable[[Sequence[common_pb2.Track]], Awaitable[None]] | None = None,
         flights: SingleFlight[str, Answer] | None = None,
     ) -> None:
         self._client = client
         self._cache = cache
         self._ttl_s = ttl_s
-        self._remember_tracks = remember_tracks
         self._flights: SingleFlight[str, Answer] = flights or SingleFlight("reccobeats-recommendation")
 
     async def recommend(
@@ -97,8 +95,6 @@ class Recommender:
             )
             tracks = await self._client.recommendations(query.without_negatives())
         answer.tracks.extend(exclude(tracks, {*query.seeds, *query.negative_seeds}))
-        if self._remember_tracks is not None:
-            await self._remember_tracks(answer.tracks)
         return answer
 
 

@@ -70,20 +70,7 @@ async def build(
         redis=registry_redis,
         guard=store.guarded if isinstance(store, RedisStore) else None,
     )
-    slots = asyncio.Semaphore(cfg.max_concurrency)  # batched lookups of both kinds share the upstream's slots
-    tracks = BatchLookup(
-        "track",
-        common_pb2.Track,
-        client.tracks,
-        cache=cache("rb-track"),
-        ttl_s=cfg.track_ttl_s,
-        absent=absent,
-        metrics=metrics,
-        window_s=cfg.batch_window_s,
-        slots=slots,
-        sharing=sharing,
-        max_ids=cfg.max_ids_per_request,
-    )
+    slots = asyncio.Semaphore(cfg.max_concurrency)  # the batched lookups share the upstream's slots
     features = BatchLookup(
         "features",
         reccobeat_gateway_pb2.TrackFeatures,
@@ -110,17 +97,15 @@ async def build(
         sharing=sharing,
     )
     servicer = ReccoBeatGatewayServicer(
-        tracks,
         features,
         artist_ids,
         Recommender(
             client,
             cache("rb-recommendation"),
             cfg.recommendation_ttl_s,
-            tracks.remember,
             SingleFlight("reccobeats-recommendation", sharing),
         ),
-        Artists(client, cache("rb-artist"), cfg.artist_ttl_s, tracks.remember),
+        Artists(client, cache("rb-artist"), cfg.artist_ttl_s),
     )
 
     redis_closers = [r.aclose for r in (registry_redis, redis) if r is not None]
@@ -131,6 +116,6 @@ async def build(
     return ServiceDefinition(
         service_names=[service_names.RECCOBEAT_GATEWAY],
         add_to_server=add_to_server,
-        background=[tracks.aclose, features.aclose],  # their batches, cancelled before the clients close
+        background=[features.aclose],  # its batches, cancelled before the clients close
         closers=[client.aclose, store.close, *redis_closers],
     )

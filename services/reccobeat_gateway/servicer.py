@@ -15,26 +15,15 @@ from services.reccobeat_gateway.recommendations import Recommender
 class ReccoBeatGatewayServicer(reccobeat_gateway_pb2_grpc.ReccoBeatGatewayServicer):
     def __init__(
         self,
-        tracks: BatchLookup[common_pb2.Track],
         features: BatchLookup[pb.TrackFeatures],
         artist_ids: BatchLookup[common_pb2.Artist],
         recommender: Recommender,
         artists: Artists,
     ) -> None:
-        self._tracks = tracks
         self._features = features
         self._artist_ids = artist_ids
         self._recommender = recommender
         self._artists = artists
-
-    async def GetTracks(self, request: pb.GetTracksRequest, context: aio.ServicerContext) -> pb.GetTracksResponse:
-        result = await self._tracks.get(request.ids)
-        return pb.GetTracksResponse(
-            tracks=result.found.values(),
-            missing=result.missing,
-            cache=result.cache,
-            warnings=[*result.warnings, *cache_warnings()],
-        )
 
     async def GetAudioFeatures(
         self, request: pb.GetAudioFeaturesRequest, context: aio.ServicerContext

@@ -12,7 +12,6 @@ def test_defaults_point_at_the_real_api() -> None:
     assert cfg.server.grpc_port == 50054
     assert (cfg.max_attempts, cfg.max_concurrency, cfg.batch_window_s, cfg.hedge) == (3, 8, 0.005, True)
     assert cfg.endpoint_timeouts() == {
-        "GET /track": 2.5,
         "GET /audio-features": 2.5,
         "GET /track/recommendation": 4.5,
         "GET /artist/search": 3.0,
@@ -48,15 +47,22 @@ def test_every_bad_variable_is_named_at_once() -> None:
             {
                 "RECCOBEAT_BASE_URL": "ftp://x",
                 "RECCOBEAT_MAX_ATTEMPTS": "0",
-                "RECCOBEAT_TRACK_TIMEOUT_S": "soon",
+                "RECCOBEAT_AUDIO_FEATURES_TIMEOUT_S": "soon",
                 "ABSENT_RECHECK_FRACTION": "0.9",
                 "RECCOBEAT_TIMEOUT_S": "5",  # retired: says what replaced it
+                "RECCOBEAT_TRACK_TIMEOUT_S": "2",  # retired with GET /track
             }
         )
     text = str(err.value)
-    names = ("RECCOBEAT_BASE_URL", "RECCOBEAT_MAX_ATTEMPTS", "RECCOBEAT_TRACK_TIMEOUT_S", "ABSENT_RECHECK_FRACTION")
+    names = (
+        "RECCOBEAT_BASE_URL",
+        "RECCOBEAT_MAX_ATTEMPTS",
+        "RECCOBEAT_AUDIO_FEATURES_TIMEOUT_S",
+        "ABSENT_RECHECK_FRACTION",
+    )
     assert all(name in text for name in names)
     assert "RECCOBEAT_TIMEOUT_S is no longer read" in text
+    assert "RECCOBEAT_TRACK_TIMEOUT_S is no longer read: the gateway no longer calls GET /track" in text
 
 
 def test_the_upstream_limit_defaults_sit_below_the_realistic_profile_and_can_be_changed() -> None:

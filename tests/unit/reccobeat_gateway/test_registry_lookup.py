@@ -9,7 +9,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
-from segue.v1 import common_pb2
+from segue.v1 import reccobeat_gateway_pb2
 
 from services.common.cache import Cache, MemoryStore
 from services.common.errors import SegueError
@@ -36,13 +36,13 @@ class Clock:
 
 @dataclass
 class Lookup:
-    tracks: BatchLookup[common_pb2.Track]
+    features: BatchLookup[reccobeat_gateway_pb2.TrackFeatures]
     absent: BloomAbsentIds
     client: ReccoBeatsClient
     registry: CollectorRegistry
 
     def registry_ids(self, result: str) -> float:
-        labels = {"kind": "track", "result": result}
+        labels = {"kind": "features", "result": result}
         return self.registry.get_sample_value("segue_absent_registry_ids_total", labels) or 0.0
 
 
@@ -67,16 +67,16 @@ def lookup(
     client = ReccoBeatsClient(http, metrics, max_concurrency=4)
     settings = RegistrySettings(period_s=PERIOD_S, generations=2, capacity=10_000, recheck_fraction=recheck)
     absent = BloomAbsentIds(settings, metrics, redis=redis_client, clock=clock or Clock())
-    tracks = BatchLookup(
-        "track",
-        common_pb2.Track,
-        client.tracks,
-        cache=Cache(MemoryStore(), "rb-track"),
+    features = BatchLookup(
+        "features",
+        reccobeat_gateway_pb2.TrackFeatures,
+        client.audio_features,
+        cache=Cache(MemoryStore(), "rb-features"),
         ttl_s=3600,
         absent=absent,
         metrics=metrics,
     )
-    return Lookup(tracks, absent, client, registry)
+    return Lookup(features, absent, client, registry)
 
 
 @pytest.fixture
@@ -90,23 +90,23 @@ async def test_an_absent_id_is_asked_once_then_skipped_until_its_generation_expi
     redis: aioredis.Redis,  # noqa: F811
 ) -> None:
     def calls() -> int:
-        return int(sim.stats()["upstreams"]["reccobeats"]["endpoints"]["GET /track"]["calls"])
+        return int(sim.stats()["upstreams"]["reccobeats"]["endpoints"]["GET /audio-features"]["calls"])
 
     gone = next(t.spotify_id for t in sim.catalog.tracks if not t.in_reccobeats)
     clock = Clock()
     first = lookup(sim.reccobeats_url, redis_client=redis, clock=clock)
-    assert (await first.tracks.get([gone])).missing == [gone] and calls() == 1
+    assert (await first.features.get([gone])).missing == [gone] and calls() == 1
 
     # Another replica (its own process state, the same Redis) skips it too, for (G−1)..G periods.
     other = lookup(sim.reccobeats_url, redis_client=redis, clock=clock)
     for now in (clock.now + 10, clock.now + PERIOD_S):
         clock.now = now
-        result = await other.tracks.get([gone])
+        result = await other.features.get([gone])
         assert result.missing == [gone] and result.cache.hits == 1 and calls() == 1
     assert other.registry_ids("hit") == 2
 
     clock.now = (int(clock.now // PERIOD_S) + 1) * PERIOD_S  # the generation it was marked in is no longer read
-    assert (await other.tracks.get([gone])).missing == [gone] and calls() == 2
+    assert (await other.features.get([gone])).missing == [gone] and calls() == 2
     for each in (first, other):
         await each.client.aclose()
 
@@ -131,8 +131,8 @@ async def test_a_failure_never_marks_an_id_absent(failure: httpx.Response | Exce
     lk = lookup(BASE_URL, transport=httpx.MockTransport(handler))
     ids = ["sp00000000000000000001", "sp00000000000000000002"]
     with pytest.raises(SegueError):  # nothing answered: the upstream's state is the call's error
-        await lk.tracks.get(ids)
-    assert (await lk.absent.check("track", ids)).absent == set()
+        await lk.features.get(ids)
+    assert (await lk.absent.check("features", ids)).absent == set()
     assert lk.registry_ids("marked") == 0
     await lk.client.aclose()
 
@@ -141,12 +141,12 @@ async def test_a_rechecked_id_that_came_back_is_a_resurrection_and_is_cached() -
     upstream = FakeReccoBeats()
     back = upstream.tracks[3].spotify_id
     lk = lookup(BASE_URL, recheck=1.0, transport=upstream.transport())
-    await lk.absent.mark_absent("track", [back])  # e.g. a false positive, or a track added since
+    await lk.absent.mark_absent("features", [back])  # e.g. a false positive, or a track added since
 
-    result = await lk.tracks.get([back])
+    result = await lk.features.get([back])
     assert list(result.found) == [back] and len(upstream.requests) == 1
     assert lk.registry_ids("recheck") == 1 and lk.registry_ids("resurrected") == 1
-    again = await lk.tracks.get([back])
+    again = await lk.features.get([back])
     assert list(again.found) == [back] and again.cache.hits == 1 and len(upstream.requests) == 1
     await lk.client.aclose()
 
@@ -155,7 +155,7 @@ async def test_without_rechecks_a_registered_id_costs_no_call() -> None:
     upstream = FakeReccoBeats()
     marked = upstream.tracks[3].spotify_id
     lk = lookup(BASE_URL, recheck=0.0, transport=upstream.transport())
-    await lk.absent.mark_absent("track", [marked])
-    result = await lk.tracks.get([marked])
+    await lk.absent.mark_absent("features", [marked])
+    result = await lk.features.get([marked])
     assert result.missing == [marked] and not upstream.requests
     await lk.client.aclose()

@@ -90,24 +90,24 @@ async def test_client_reads_both_envelopes_the_same(bare_list: bool, client_for:
     client = make_client(upstream.transport())
     client_for.append(client)
     wanted = [upstream.tracks[1].spotify_id, upstream.tracks[2].rb_id, "unknownunknownunknown0"]
-    tracks = await client.tracks(wanted)
-    assert {t.reccobeats_id for t in tracks} == {upstream.tracks[1].rb_id, upstream.tracks[2].rb_id}
-    assert upstream.ids_sent("/track") == [wanted]  # one call, CSV
-    features = await client.audio_features([upstream.tracks[1].spotify_id])
-    assert [f.spotify_id for f in features] == [upstream.tracks[1].spotify_id]
+    features = await client.audio_features(wanted)
+    assert {f.reccobeats_id for f in features} == {upstream.tracks[1].rb_id, upstream.tracks[2].rb_id}
+    assert upstream.ids_sent("/audio-features") == [wanted]  # one call, CSV
+    unanalysed = await client.audio_features([upstream.tracks[9].spotify_id])
+    assert unanalysed == []  # a track ReccoBeats never analysed is left out
 
 
 async def test_a_404_on_a_multi_get_means_none_found(client_for: list[ReccoBeatsClient]) -> None:
     client = make_client(httpx.MockTransport(lambda _: httpx.Response(404, text="nothing")))
     client_for.append(client)
-    assert await client.tracks(["abc"]) == []
+    assert await client.audio_features(["abc"]) == []
 
 
 async def test_the_client_refuses_more_than_40_ids(client_for: list[ReccoBeatsClient]) -> None:
     client = make_client(FakeReccoBeats().transport())
     client_for.append(client)
     with pytest.raises(ValueError, match=r"1\.\.40"):
-        await client.tracks([f"id{i}" for i in range(41)])
+        await client.audio_features([f"id{i}" for i in range(41)])
 
 
 async def test_calls_in_flight_stay_within_the_concurrency_bound(client_for: list[ReccoBeatsClient]) -> None:
@@ -125,6 +125,6 @@ async def test_calls_in_flight_stay_within_the_concurrency_bound(client_for: lis
     client = make_client(httpx.MockTransport(handler), max_concurrency=2)
     client_for.append(client)
     batches = [[t.spotify_id] for t in upstream.tracks[:6]]
-    results = await asyncio.gather(*(client.tracks(b) for b in batches))
+    results = await asyncio.gather(*(client.audio_features(b) for b in batches))
     assert [len(r) for r in results] == [1] * 6
     assert peak == 2
