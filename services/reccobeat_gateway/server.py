@@ -116,6 +116,6 @@ async def build(
     return ServiceDefinition(
         service_names=[service_names.RECCOBEAT_GATEWAY],
         add_to_server=add_to_server,
-        background=[features.aclose],  # its batches, cancelled before the clients close
+        background=[features.aclose, artist_ids.aclose],  # their batches, cancelled before the clients close
         closers=[client.aclose, store.close, *redis_closers],
     )
