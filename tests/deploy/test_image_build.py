@@ -129,14 +129,16 @@ class Replay:
         result = subprocess.run(["sh", "-c", command], cwd=self.workdir, env=env, capture_output=True, text=True)
         assert result.returncode == 0, f"RUN {command}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
 
-    def runtime_env(self, stage: Stage) -> dict[str, str]:
-        saved = dict(self.env)
-        self.env = {}
-        for instruction, arg in stage.instructions:
-            if instruction in ("ENV", "ARG", "WORKDIR"):
-                self.run_stage(Stage(stage.name, stage.base, [(instruction, arg)]))
-        env, self.env = self.env, saved
-        return env
+    def runtime_env(self, stages: list[Stage]) -> dict[str, str]:
+        """The environment these stages set (their ENV and ARG; nothing runs), apart from the build's."""
+        saved, self.env = self.env, {}
+        try:
+            for stage in stages:
+                settings = [(i, arg) for i, arg in stage.instructions if i in ("ENV", "ARG")]
+                self.run_stage(Stage(stage.name, stage.base, settings))
+            return self.env
+        finally:
+            self.env = saved
 
 
 def chain(target: str) -> list[Stage]:
@@ -191,11 +193,9 @@ def stop(process: subprocess.Popen[str]) -> str:
     return out[-3000:]
 
 
-def runtime(replay: Replay, by_name: dict[str, Stage], target: str) -> tuple[dict[str, str], Path]:
-    env: dict[str, str] = {}
-    for stage in chain(target):
-        if stage.name in ("base", target):
-            env.update(replay.runtime_env(stage))
+def runtime(replay: Replay, target: str) -> tuple[dict[str, str], Path]:
+    """A runtime target's environment and working directory: what its own and the base stage set."""
+    env = replay.runtime_env([s for s in chain(target) if s.name in ("base", target)])
     env.setdefault("PATH", replay.base_path)
     app = replay.root / "app"
     app.mkdir(exist_ok=True)
@@ -210,7 +210,7 @@ def test_each_service_starts_from_the_runtime_image_and_answers_health_checks(
     image: tuple[Replay, dict[str, Stage]], module: str
 ) -> None:
     replay, by_name = image
-    env, app = runtime(replay, by_name, "runtime")
+    env, app = runtime(replay, "runtime")
     argv = cmd_of(by_name["runtime"])
     assert argv == ["python", "-m", "services.orchestrator"], "the default command is the orchestrator"
     argv[-1] = module  # the service to run is the command
@@ -235,15 +235,15 @@ def test_each_service_starts_from_the_runtime_image_and_answers_health_checks(
 
 
 def test_the_segue_command_runs_from_the_runtime_image(image: tuple[Replay, dict[str, Stage]]) -> None:
-    replay, by_name = image
-    env, app = runtime(replay, by_name, "runtime")
+    replay, _ = image
+    env, app = runtime(replay, "runtime")
     result = subprocess.run(in_image(["segue", "--version"], env), env=env, cwd=app, capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("segue "), result.stdout + result.stderr
 
 
 def test_the_sim_target_serves_the_simulated_apis(image: tuple[Replay, dict[str, Stage]]) -> None:
     replay, by_name = image
-    env, app = runtime(replay, by_name, "sim")
+    env, app = runtime(replay, "sim")
     argv = cmd_of(by_name["sim"])
     port = free_port()
     argv[argv.index("--port") + 1] = str(port)
