@@ -6,8 +6,12 @@
     batches by 40) ─▶ tracks scored by fit.
 
 Nothing here is personal, so the result is cached per mood and shared by every user (and kept warm for
-popular moods). Without a Spotify token, or when Spotify's search fails, the artists are looked up by name
-on ReccoBeats (the named and suggested ones), whose rows carry no genres. Artists ReccoBeats has no tracks
+popular moods). It is also filed under what was searched (the artists named, the genres searched, what is
+avoided): a lean pass under overload takes any discovery of the same search, made for another mood, and
+lean callers missing it together share one discovery.
+
+Without a Spotify token, or when Spotify's search fails, the artists are looked up by name on ReccoBeats
+(the named and suggested ones), whose rows carry no genres. Artists ReccoBeats has no tracks
 of are remembered as useless for a day, so no later discovery spends a call on them.
 """
 
@@ -34,6 +38,7 @@ from services.common.errors import SegueError
 from services.common.fanout import failures, gather_tolerant
 from services.common.features import fit_score
 from services.common.genres import artist_keys, genre_index, same_name, with_genres
+from services.common.singleflight import SingleFlight
 from services.seed_gatherer.audio_features import attach_features
 from services.seed_gatherer.catalog_search import CatalogSearch, Found
 from services.seed_gatherer.phases import PhaseClock, PhaseMetrics
@@ -74,6 +79,18 @@ def cache_key_parts(ask: Ask) -> list[str]:
     return [VERSION, *(";".join(part) for part in (ask.named_artists, ask.named_genres, ask.genres, ask.avoid))]
 
 
+def searched_genres(ask: Ask) -> tuple[str, ...]:
+    """The genres whose artists are searched: those the prompt names, else the mood's first ones; one beside
+    named artists."""
+    return (ask.named_genres or ask.genres)[: 1 if ask.named_artists else GENRE_SEARCHES]
+
+
+def shared_key_parts(ask: Ask) -> list[str]:
+    """One entry per search, whichever mood asked: what a lean pass under overload reuses."""
+    named = ask.named_artists[:MAX_NAMED]
+    return [VERSION, "shared", *(";".join(part) for part in (named, searched_genres(ask), ask.avoid))]
+
+
 class ArtistDiscovery:
     def __init__(
         self,
@@ -82,21 +99,38 @@ class ArtistDiscovery:
         cache: Cache,
         settings: DiscoverySettings,
         metrics: PhaseMetrics,
+        flights: SingleFlight[str, Response] | None = None,
     ) -> None:
         self._search = search
         self._gateway = gateway
         self._cache = cache
         self._settings = settings
         self._metrics = metrics
+        self._flights: SingleFlight[str, Response] = flights or SingleFlight("artist-discovery")
 
-    async def discover(self, token: str, prompt: str, mood: common_pb2.MoodProfile) -> Response:
-        """`token` may be empty: then only ReccoBeats is asked."""
+    async def discover(
+        self, token: str, prompt: str, mood: common_pb2.MoodProfile, *, shared: bool = False
+    ) -> Response:
+        """`token` may be empty: then only ReccoBeats is asked. `shared`: any discovery of the same search
+        answers (a lean pass under overload), and concurrent shared callers missing it make it once."""
         ask = Ask.of(mood, prompt)
         key = self._cache.key("discovery", digest(*cache_key_parts(ask)))
-        cached = await self._cache.get_message(key, Response)
-        if cached is not None:
-            cached.cache.CopyFrom(lookup_usage(True))
-            return cached
+        shared_key = self._cache.key("discovery", digest(*shared_key_parts(ask)))
+        for candidate in (shared_key, key) if shared else (key,):
+            cached = await self._cache.get_message(candidate, Response)
+            if cached is not None:
+                cached.cache.CopyFrom(lookup_usage(True))
+                return cached
+        if not shared:
+            return await self._discover(token, prompt, mood, ask, (key, shared_key))
+        made = await self._flights.do(shared_key, partial(self._discover, token, prompt, mood, ask, (key, shared_key)))
+        answer = Response()
+        answer.CopyFrom(made)  # each joiner gets its own copy: callers fill in their own cache usage
+        return answer
+
+    async def _discover(
+        self, token: str, prompt: str, mood: common_pb2.MoodProfile, ask: Ask, keys: Sequence[str]
+    ) -> Response:
         clock = PhaseClock(self._metrics)
         out = Response(cache=lookup_usage(False))
         with clock.phase("discover_artists"):
@@ -127,14 +161,15 @@ class ArtistDiscovery:
         out.tracks.extend(scored)
         if out.tracks and lookup.answered and not failed:  # a result made around a failure is not kept for a day
             record = Response(artists=out.artists, tracks=out.tracks)
-            await self._cache.set_message(key, record, self._settings.ttl_s)
+            for key in keys:
+                await self._cache.set_message(key, record, self._settings.ttl_s)
         return out
 
     async def _on_spotify(self, token: str, ask: Ask, out: Response) -> tuple[list[Candidate], bool]:
         """Named artists by name, then artists of the genres, all searched at once; and whether a search failed."""
         size = self._search.page_size
         named = list(ask.named_artists[:MAX_NAMED])
-        genres = list(ask.named_genres or ask.genres)[: 1 if named else GENRE_SEARCHES]
+        genres = list(searched_genres(ask))
         steps = [partial(self._search.artists, token, search_query(artist=n), RESULTS_PER_NAME) for n in named]
         steps += [partial(self._search.artists, token, search_query(genre=g), size) for g in genres]
         results = await gather_tolerant(steps)

@@ -23,6 +23,7 @@ class GatherInput:
 class DiscoverInput:
     prompt: str
     mood: common_pb2.MoodProfile
+    shared: bool = False
 
 
 def _raise_if(problems: list[str | None]) -> None:
@@ -76,7 +77,7 @@ def gather_input(request: seed_gatherer_pb2.GatherSeedsRequest) -> GatherInput:
 
 def discover_input(request: seed_gatherer_pb2.DiscoverArtistsRequest) -> DiscoverInput:
     _raise_if(_mood_problems(request.HasField("mood"), request.mood, request.mood_prompt))
-    return DiscoverInput(request.mood_prompt, request.mood)
+    return DiscoverInput(request.mood_prompt, request.mood, request.shared)
 
 
 def warm_user_id(request: seed_gatherer_pb2.WarmUserContextRequest) -> str:

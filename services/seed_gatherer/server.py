@@ -49,6 +49,7 @@ async def build(
     spotify = SpotifyClient(http, extended_quota=cfg.spotify_extended_quota)
     cache_metrics = CacheMetrics.create(registry)
     store = make_store(redis, cfg.server, cache_metrics)
+    sharing = WorkSharingMetrics.create(registry)
     identities = Identities(http, Cache(store, IDENTITY_NAMESPACE, cache_metrics), cfg.identity)
     contexts = UserContextLoader(
         spotify,
@@ -56,7 +57,7 @@ async def build(
         ttl_s=cfg.user_context_ttl_s,
         tracks_limit=cfg.top_tracks_limit,
         artists_limit=cfg.top_artists_limit,
-        flights=SingleFlight("user-context", WorkSharingMetrics.create(registry)),
+        flights=SingleFlight("user-context", sharing),
     )
     channel = make_channel(
         cfg.reccobeat_gateway_addr,
@@ -71,7 +72,14 @@ async def build(
     )
     phases = PhaseMetrics.create(registry)
     search = CatalogSearch(spotify, Cache(store, "seed_gatherer", cache_metrics), cfg.search_cache_ttl_s)
-    discovery = ArtistDiscovery(search, gateway, Cache(store, "seed_gatherer", cache_metrics), cfg.discovery, phases)
+    discovery = ArtistDiscovery(
+        search,
+        gateway,
+        Cache(store, "seed_gatherer", cache_metrics),
+        cfg.discovery,
+        phases,
+        SingleFlight("artist-discovery", sharing),
+    )
     servicer = SeedGathererServicer(SeedGatherer(identities, contexts, search, gateway, phases), discovery)
 
     def add_to_server(server: aio.Server) -> None:

@@ -43,7 +43,7 @@ class SeedGathererServicer(seed_gatherer_pb2_grpc.SeedGathererServicer):
         ask = requests.discover_input(request)
         # Optional here: without a token, discovery asks ReccoBeats only (the background warming of popular moods).
         token = metadata_value(context, SPOTIFY_TOKEN_HEADER).strip()
-        return await self._discovery.discover(token, ask.prompt, ask.mood)
+        return await self._discovery.discover(token, ask.prompt, ask.mood, shared=ask.shared)
 
     async def WarmUserContext(
         self, request: seed_gatherer_pb2.WarmUserContextRequest, context: aio.ServicerContext

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -118,11 +119,12 @@ def genre_artists(sim: RunningSim, genre: str) -> list[str]:
 
 
 async def discover(
-    mesh: Mesh, prompt: str, mood: common_pb2.MoodProfile, token: str | None = TOKEN
+    mesh: Mesh, prompt: str, mood: common_pb2.MoodProfile, token: str | None = TOKEN, shared: bool = False
 ) -> seed_gatherer_pb2.DiscoverArtistsResponse:
     metadata = ((SPOTIFY_TOKEN_HEADER, token),) if token else ()
+    request = seed_gatherer_pb2.DiscoverArtistsRequest(mood_prompt=prompt, mood=mood, shared=shared)
     response: seed_gatherer_pb2.DiscoverArtistsResponse = await mesh.stub.DiscoverArtists(
-        seed_gatherer_pb2.DiscoverArtistsRequest(mood_prompt=prompt, mood=mood), metadata=metadata, timeout=30
+        request, metadata=metadata, timeout=30
     )
     return response
 
@@ -169,6 +171,51 @@ async def test_a_mood_is_discovered_once_then_served_from_the_cache_for_anyone(s
     assert again.cache.hits == 1 and [t.track.spotify_id for t in again.tracks] == [
         t.track.spotify_id for t in first.tracks
     ]
+
+
+def upstream_calls(sim: RunningSim) -> tuple[int, int]:
+    stats = sim.stats()["upstreams"]
+    return stats["reccobeats"]["calls"], stats["spotify"]["calls"]
+
+
+async def test_a_lean_ask_reuses_the_discovery_of_another_mood_with_the_same_search(
+    sim: RunningSim, mesh: Mesh
+) -> None:
+    calm = common_pb2.MoodProfile(genres=["jazz", "soul", "ambient"], targets=MOOD.targets)
+    happy = common_pb2.MoodProfile(genres=["jazz", "funk", "disco"], targets=MOOD.targets)
+    first = await discover(mesh, "calm jazz for a rainy evening", calm)
+    calls = upstream_calls(sim)
+
+    # The same genre searched for another mood: a lean ask takes what the first found, at no call.
+    lean = await discover(mesh, "happy jazz for a workout", happy, shared=True)
+    assert upstream_calls(sim) == calls
+    assert (lean.cache.hits, lean.cache.misses) == (1, 0)
+    assert [t.track.spotify_id for t in lean.tracks] == [t.track.spotify_id for t in first.tracks]
+
+    # A full ask for that other mood makes its own discovery (its own pruning of the same search; the
+    # searches and artist tracks it needs are in the caches by now).
+    own = await discover(mesh, "happy jazz for a workout", happy)
+    assert own.cache.misses >= 1
+
+    # Another search (a different genre named) is not what the first found: discovered anew.
+    folk = common_pb2.MoodProfile(genres=["folk", "soul", "ambient"], targets=MOOD.targets)
+    other = await discover(mesh, "calm folk for a rainy evening", folk, shared=True)
+    assert other.cache.misses >= 1
+    assert {a.name for a in other.artists[:3]}.isdisjoint({a.name for a in first.artists[:3]})
+
+
+async def test_lean_asks_missing_the_cache_together_share_one_discovery(sim: RunningSim, mesh: Mesh) -> None:
+    moods = [
+        common_pb2.MoodProfile(genres=["techno", extra], targets=MOOD.targets) for extra in ("house", "edm", "trance")
+    ]
+    sim.set_faults(upstream="reccobeats", extra_latency_s=0.2)  # the first is still running when the others ask
+    found = await asyncio.gather(*(discover(mesh, "dark techno for a night out", m, shared=True) for m in moods))
+
+    searches = endpoint(sim, "spotify", "GET /search")["calls"]
+    assert searches == 1, "one artist search for the three asks"
+    assert endpoint(sim, "reccobeats", "GET /artist")["calls"] == 1
+    assert all([t.track.spotify_id for t in f.tracks] == [t.track.spotify_id for t in found[0].tracks] for f in found)
+    assert found[0].tracks
 
 
 async def test_a_named_artist_is_discovered_first_and_without_a_token_reccobeats_finds_it_by_name(
