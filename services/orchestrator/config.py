@@ -15,7 +15,7 @@ from services.common.scheduler import SchedulerSettings, read_scheduler_settings
 from services.common.spotify_limit import SpotifyLimit, read_spotify_limit
 from services.orchestrator.admission import read_quota
 from services.orchestrator.callers import CallerAuthConfig, read_caller_auth
-from services.orchestrator.overload import DEFAULT_MOOD_BUDGET_S
+from services.orchestrator.overload import DEFAULT_MOOD_BUDGET_S, DEFAULT_TARGET_S
 from services.orchestrator.popular import PopularSettings
 
 
@@ -50,6 +50,8 @@ class Config:
     peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     # The LLM step's own budget (never past the caller's deadline): past it the keyword mood answers.
     llm_mood_budget_s: float = DEFAULT_MOOD_BUDGET_S
+    # Overload: a full or impersonal pass expected to take longer than this is made lean instead (or shed).
+    overload_target_s: float = DEFAULT_TARGET_S
     # The identity check (GET /me) takes its slot of Spotify's app-wide budget, shared with the seed gatherer.
     spotify_limit: SpotifyLimit = field(default_factory=SpotifyLimit)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
@@ -79,6 +81,7 @@ def from_env(environ: Mapping[str, str]) -> Config:
         prefetch_user_quota=read_quota(env, "PREFETCH_USER_QUOTA", Config.PREFETCH_USER_QUOTA),
         peer_connect_timeout_s=env.number("PEER_CONNECT_TIMEOUT_S", Config.peer_connect_timeout_s, minimum=0.05),
         llm_mood_budget_s=env.number("LLM_MOOD_BUDGET_S", Config.llm_mood_budget_s, minimum=0.1, maximum=600.0),
+        overload_target_s=env.number("OVERLOAD_TARGET_S", Config.overload_target_s, minimum=1.0, maximum=600.0),
         spotify_limit=read_spotify_limit(env),
         scheduler=read_scheduler_settings(env),
         popular=PopularSettings(

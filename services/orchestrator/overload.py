@@ -8,11 +8,20 @@ The decision reads the scheduler's own view (`BudgetView`, the GCRA state in Red
 how long until each upstream could serve the calls a pass makes, counting the calls of passes this
 process admitted whose calls have not gone out yet. A full pass asks Spotify for the user's top
 tracks and artists beside the mood step, then ReccoBeats after it; a pass without personalisation
-skips the user's own tracks (no Spotify call for them, fewer ReccoBeats lookups).
+skips the user's own tracks (no Spotify call for them, fewer ReccoBeats lookups); a lean pass also skips
+the fresh recommendations around the seeds and their features, and builds the playlist from what the
+mood's genres share with every other request (artist discovery, anchors: mostly cached once a few
+requests asked for the same genres), so under sustained overload each request costs about one call.
 
-- full: it fits the caller's deadline with everything → go.
+- full: it fits within the queue target (and the caller's deadline) with everything → go.
 - impersonal: only without the user's top tracks → go without them, with a warning saying so.
-- shed: not even that → RESOURCE_EXHAUSTED at once, retry after the time it is short by.
+- lean: only from the mood's shared work → go so, with a warning saying so.
+- shed: not even that fits the caller's deadline → RESOURCE_EXHAUSTED at once, retry after the time it is
+  short by.
+
+The queue target (OVERLOAD_TARGET_S) keeps the upstream queues short: a pass that would wait past it is
+degraded rather than queued, so the cheap passes behind it are not held up by a queue as long as the
+deadline (a caller allowing 60 s would otherwise get every answer after ~58 s under sustained overload).
 
 With no wait on any upstream the pass always goes in full: the time estimates matter only under contention.
 """
@@ -44,6 +53,8 @@ GEMINI = "gemini"
 # discovery's lookups. Without personalisation: no top tracks or artists, and no features for them.
 FULL_CALLS: Mapping[str, int] = {SPOTIFY: 6, RECCOBEATS: 7}
 IMPERSONAL_CALLS: Mapping[str, int] = {SPOTIFY: 4, RECCOBEATS: 6}
+# A lean pass's searches and discovery are shared by every request for the same genres: about one call each.
+LEAN_CALLS: Mapping[str, int] = {SPOTIFY: 1, RECCOBEATS: 1}
 # The identity check of a new token (GET /me), made before either: counted whether or not it is cached.
 IDENTITY_CALLS: Mapping[str, int] = {SPOTIFY: 1}
 
@@ -52,6 +63,7 @@ DEFAULT_MOOD_S = 2.5
 DEFAULT_WORK_S = 2.0
 MIN_RETRY_S = 0.25
 DEFAULT_MOOD_BUDGET_S = 6.0  # LLM_MOOD_BUDGET_S: the LLM step's own budget
+DEFAULT_TARGET_S = 12.0  # OVERLOAD_TARGET_S: how long a full or impersonal pass may expect to take
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,15 @@ class OverloadMetrics:
 class Verdict(enum.StrEnum):
     FULL = "full"
     IMPERSONAL = "impersonal"
+    LEAN = "lean"
     SHED = "shed"
+
+
+PLAN_CALLS: Mapping[Verdict, Mapping[str, int]] = {
+    Verdict.FULL: FULL_CALLS,
+    Verdict.IMPERSONAL: IMPERSONAL_CALLS,
+    Verdict.LEAN: LEAN_CALLS,
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +122,9 @@ class Plan:
 
     personalised: bool = True
     mood_budget_s: float | None = None  # the LLM step's own budget; None: whatever the deadline leaves
-    why_impersonal: str = ""  # the warning's text when not personalised
+    why_impersonal: str = ""  # the warning's text when not personalised (or lean)
+    # False (lean): no fresh recommendations around the seeds; the playlist comes from the mood's shared work.
+    recommendations: bool = True
     # False: nobody confirmed whose token this is (services.orchestrator.admission.Unverified), so nothing is
     # asked with it: seeds from the mood's artists, artist discovery without the token (ReccoBeats only).
     verified: bool = True
@@ -111,12 +133,24 @@ class Plan:
 def plan_for(admit: Admit, mood_budget_s: float) -> Plan:
     if admit.verdict is Verdict.FULL:
         return Plan(mood_budget_s=mood_budget_s)
+    saturated = f"the {admit.bottleneck or 'upstream'} budget is saturated"
+    if admit.verdict is Verdict.LEAN:
+        return Plan(
+            personalised=False,
+            mood_budget_s=mood_budget_s,
+            recommendations=False,
+            why_impersonal=(
+                f"{saturated}: this playlist comes from tracks already found for the mood's genres and artists, "
+                f"without fresh recommendations or your own top tracks (not personalised), so that it could be "
+                f"made in time (~{admit.expected_s:.1f}s)"
+            ),
+        )
     return Plan(
         personalised=False,
         mood_budget_s=mood_budget_s,
         why_impersonal=(
-            f"the {admit.bottleneck or 'upstream'} budget is saturated: this playlist leaves out your own top "
-            f"tracks (not personalised) so that it could be made before the deadline (~{admit.expected_s:.1f}s)"
+            f"{saturated}: this playlist leaves out your own top tracks (not personalised) so that it could be "
+            f"made in time (~{admit.expected_s:.1f}s)"
         ),
     )
 
@@ -133,25 +167,34 @@ def bottleneck(waits: Mapping[str, float]) -> str:
     return upstream if wait > 0 else ""
 
 
-def decide(
-    remaining_s: float | None,
-    mood_s: float,
-    work_s: float,
-    full_waits: Mapping[str, float],
-    impersonal_waits: Mapping[str, float],
-) -> Admit:
-    """Full, without personalisation, or shed — the first plan that fits the remaining deadline."""
-    full_s = pass_seconds(mood_s, work_s, full_waits)
-    if remaining_s is None or not any(w > 0 for w in full_waits.values()) or full_s <= remaining_s:
-        return Admit(Verdict.FULL, full_s, bottleneck=bottleneck(full_waits))
-    impersonal_s = pass_seconds(mood_s, work_s, impersonal_waits)
-    if impersonal_s <= remaining_s:
-        return Admit(Verdict.IMPERSONAL, impersonal_s, bottleneck=bottleneck(full_waits))
+@dataclass(frozen=True)
+class Waits:
+    """Each plan's wait per upstream, as the shared budget sees it now (pending passes counted)."""
+
+    full: Mapping[str, float]
+    impersonal: Mapping[str, float]
+    lean: Mapping[str, float]
+
+
+def decide(remaining_s: float | None, mood_s: float, work_s: float, waits: Waits, target_s: float) -> Admit:
+    """The first plan that fits: full or impersonal within the queue target (and the deadline), lean within
+    the deadline; else shed. With no wait anywhere, always full."""
+    full_s = pass_seconds(mood_s, work_s, waits.full)
+    limit = target_s if remaining_s is None else min(target_s, remaining_s)
+    if not any(w > 0 for w in waits.full.values()) or full_s <= limit:
+        return Admit(Verdict.FULL, full_s, bottleneck=bottleneck(waits.full))
+    why = bottleneck(waits.full)
+    impersonal_s = pass_seconds(mood_s, work_s, waits.impersonal)
+    if impersonal_s <= limit:
+        return Admit(Verdict.IMPERSONAL, impersonal_s, bottleneck=why)
+    lean_s = pass_seconds(mood_s, work_s, waits.lean)
+    if remaining_s is None or lean_s <= remaining_s:
+        return Admit(Verdict.LEAN, lean_s, bottleneck=why)
     return Admit(
         Verdict.SHED,
-        impersonal_s,
-        retry_after_s=max(MIN_RETRY_S, impersonal_s - remaining_s),
-        bottleneck=bottleneck(impersonal_waits) or bottleneck(full_waits),
+        lean_s,
+        retry_after_s=max(MIN_RETRY_S, lean_s - remaining_s),
+        bottleneck=bottleneck(waits.lean) or why,
     )
 
 
@@ -193,9 +236,16 @@ class Overload:
     Without Redis (one process, no shared budget) every pass goes in full.
     """
 
-    def __init__(self, view: BudgetView | None, mood_budget_s: float, metrics: OverloadMetrics | None = None) -> None:
+    def __init__(
+        self,
+        view: BudgetView | None,
+        mood_budget_s: float,
+        metrics: OverloadMetrics | None = None,
+        target_s: float = DEFAULT_TARGET_S,
+    ) -> None:
         self._view = view
         self._mood_budget_s = mood_budget_s
+        self._target_s = target_s
         self._metrics = metrics
         self._pending: dict[str, int] = {SPOTIFY: 0, RECCOBEATS: 0}
         self._mood = LatencyWindow(100)
@@ -226,8 +276,11 @@ class Overload:
         extra = extra or {}
         mood_s, work_s = self.estimates()
         full = await self._waits(FULL_CALLS, extra)
-        impersonal = await self._waits(IMPERSONAL_CALLS, extra) if any(w > 0 for w in full.values()) else full
-        return decide(call_context.time_remaining(), mood_s, work_s, full, impersonal)
+        if any(w > 0 for w in full.values()):
+            waits = Waits(full, await self._waits(IMPERSONAL_CALLS, extra), await self._waits(LEAN_CALLS, extra))
+        else:
+            waits = Waits(full, full, full)
+        return decide(call_context.time_remaining(), mood_s, work_s, waits, self._target_s)
 
     def _shed(self, admit: Admit) -> NoReturn:
         if self._metrics is not None:
@@ -266,7 +319,7 @@ class Overload:
     def holding(self, verdict: Verdict) -> Iterator[Callable[[], None]]:
         """The pass's calls count as pending for later admissions until they went out (the release it
         yields: once its seeds are gathered, the scheduler holds them) or the pass ended."""
-        plan = FULL_CALLS if verdict is Verdict.FULL else IMPERSONAL_CALLS
+        plan = PLAN_CALLS[verdict]
         calls = {u: n + IDENTITY_CALLS.get(u, 0) for u, n in plan.items()}
         for upstream, n in calls.items():
             self._pending[upstream] += n

@@ -42,7 +42,10 @@ async def build(cfg: Config, registry: CollectorRegistry) -> ServiceDefinition:
     store = make_store(redis, cfg.server, cache_metrics)
     # Admission reads the gateways' shared upstream budget (read-only); without Redis every pass goes in full.
     overload = Overload(
-        BudgetView(redis) if redis is not None else None, cfg.llm_mood_budget_s, OverloadMetrics.create(registry)
+        BudgetView(redis) if redis is not None else None,
+        cfg.llm_mood_budget_s,
+        OverloadMetrics.create(registry),
+        target_s=cfg.overload_target_s,
     )
     # The identity check's GET /me goes through the same shared Spotify budget as the seed gatherer's calls.
     pacer = make_pacer(

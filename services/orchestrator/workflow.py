@@ -195,11 +195,14 @@ async def gather_seeds(
 
 
 async def discover_artists(
-    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally, verified: bool = True
+    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally, plan: Plan
 ) -> seed_gatherer_pb2.DiscoverArtistsResponse | None:
-    """`verified` False: without the token, so the seed gatherer asks ReccoBeats only (nothing of Spotify's)."""
-    request = seed_gatherer_pb2.DiscoverArtistsRequest(mood_prompt=params.prompt, mood=mood)
-    metadata = token_metadata(params.token) if verified else ()
+    """Not `plan.verified`: without the token, so the seed gatherer asks ReccoBeats only (nothing of Spotify's).
+    A lean plan takes any discovery of the same search, made for another mood (shared)."""
+    request = seed_gatherer_pb2.DiscoverArtistsRequest(
+        mood_prompt=params.prompt, mood=mood, shared=not plan.recommendations
+    )
+    metadata = token_metadata(params.token) if plan.verified else ()
     answer = await optional_step(
         SEED_GATHERER,
         peers.seeds.DiscoverArtists(request, metadata=metadata, timeout=step_timeout()),
@@ -285,21 +288,17 @@ def pool_of(
 
 
 async def full_pass(
-    peers: Peers,
-    params: RecommendParams,
-    mood: common_pb2.MoodProfile,
-    tally: Tally,
-    clock: Clock,
-    impersonal: bool = False,
-    verified: bool = True,
+    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally, clock: Clock, plan: Plan
 ) -> Gathered:
     """Seeds → recommendations → their features, beside artist discovery; both under one TaskGroup.
 
     GatherSeeds does not wait for the warming: when the mood came at once (from a cache), the user's context
-    is still loading, and the seed gatherer lets GatherSeeds share that load while it searches. `verified`
-    False (nobody confirmed whose token this is): no GatherSeeds, which would verify it again; the seeds are
-    the mood's artists' tracks, and discovery goes without the token.
+    is still loading, and the seed gatherer lets GatherSeeds share that load while it searches. Not
+    `plan.verified` (nobody confirmed whose token this is): no GatherSeeds, which would verify it again; the
+    seeds are the mood's artists' tracks, and discovery goes without the token. Not `plan.recommendations`
+    (lean): the seeds' own candidates and discovery make the pool, without recommendations around them.
     """
+    impersonal, verified = not plan.personalised, plan.verified
 
     async def seeds_then_recommendations() -> tuple[seed_gatherer_pb2.GatherSeedsResponse, list[common_pb2.Track]]:
         if verified:
@@ -310,14 +309,14 @@ async def full_pass(
         clock.phase(
             "seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, f"{len(seeds.seeds)} seeds chosen", len(seeds.seeds)
         )
-        recommended = await recommend_around(peers, seeds, mood, params.size, tally)
+        recommended = await recommend_around(peers, seeds, mood, params.size, tally) if plan.recommendations else []
         # One batch for the recommendations and the named tracks and anchors, which came without features.
         await attach_features(peers, [*recommended, *(c.track for c in seeds.candidates)], tally)
         return seeds, recommended
 
     async with task_group() as group:
         seeding = group.create_task(seeds_then_recommendations())
-        discovering = group.create_task(discover_artists(peers, params, mood, tally, verified))
+        discovering = group.create_task(discover_artists(peers, params, mood, tally, plan))
     seeds, recommended = seeding.result()
     return pool_of(seeds, discovering.result(), recommended)
 
@@ -381,9 +380,7 @@ async def recommend(
         clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
         reused = session.pool_for(mood)
         if reused is None:
-            gathered = await full_pass(
-                peers, params, mood, tally, clock, impersonal=not plan.personalised, verified=plan.verified
-            )
+            gathered = await full_pass(peers, params, mood, tally, clock, plan)
     if reused is not None:
         record = session.record
         gathered = Gathered(reused, record.excluded, record.user_top_share, list(record.known_artists))

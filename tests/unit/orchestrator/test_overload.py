@@ -1,4 +1,4 @@
-"""Overload admission (full, without personalisation, or shed) and the LLM step's own budget.
+"""Overload admission (full, without personalisation, lean, or shed) and the LLM step's own budget.
 
 The decisions are plain functions; `Overload` reads a real Redis the gateways' scheduler filled; the
 step budget runs the real llm_gateway over gRPC in front of a fake Gemini that is slow or rate limited.
@@ -28,6 +28,7 @@ from services.orchestrator.overload import (
     Overload,
     OverloadMetrics,
     Verdict,
+    Waits,
     decide,
     mood_timeout,
     pass_seconds,
@@ -57,21 +58,31 @@ SLOW = 0.01  # units per second: nothing refills during a test
 # --- the decision -------------------------------------------------------------------------------
 
 
+def waits(
+    full: dict[str, float], impersonal: dict[str, float] | None = None, lean: dict[str, float] | None = None
+) -> Waits:
+    return Waits(full, impersonal or full, lean or impersonal or full)
+
+
+TARGET = 12.0
+
+
 def test_with_nothing_to_wait_for_a_pass_goes_in_full_whatever_the_estimates() -> None:
-    admit = decide(remaining_s=1.0, mood_s=5.0, work_s=5.0, full_waits=NO_WAIT, impersonal_waits=NO_WAIT)
+    admit = decide(remaining_s=1.0, mood_s=5.0, work_s=5.0, waits=waits(NO_WAIT), target_s=TARGET)
     assert admit.verdict is Verdict.FULL and admit.bottleneck == ""
 
 
-def test_without_a_deadline_a_pass_goes_in_full() -> None:
-    waits = {SPOTIFY: 100.0, RECCOBEATS: 100.0}
-    assert decide(None, 2.0, 2.0, waits, waits).verdict is Verdict.FULL
+def test_without_a_deadline_the_queue_target_still_decides() -> None:
+    long = {SPOTIFY: 100.0, RECCOBEATS: 100.0}
+    assert decide(None, 2.0, 2.0, waits(long), TARGET).verdict is Verdict.LEAN
+    assert decide(None, 2.0, 2.0, waits({SPOTIFY: 1.0, RECCOBEATS: 1.0}), TARGET).verdict is Verdict.FULL
 
 
-def test_waits_that_fit_the_deadline_go_in_full() -> None:
-    waits = {SPOTIFY: 1.0, RECCOBEATS: 10.0}
-    admit = decide(remaining_s=20.0, mood_s=2.0, work_s=2.0, full_waits=waits, impersonal_waits=waits)
+def test_waits_within_the_target_and_the_deadline_go_in_full() -> None:
+    queued = {SPOTIFY: 1.0, RECCOBEATS: 8.0}
+    admit = decide(remaining_s=20.0, mood_s=2.0, work_s=2.0, waits=waits(queued), target_s=TARGET)
     assert admit.verdict is Verdict.FULL
-    assert admit.expected_s == pytest.approx(12.0)  # max(spotify + mood, reccobeats) + work
+    assert admit.expected_s == pytest.approx(10.0)  # max(spotify + mood, reccobeats) + work
     assert admit.bottleneck == RECCOBEATS
 
 
@@ -83,18 +94,34 @@ def test_reccobeats_calls_go_at_their_place_in_its_queue_or_once_the_seeds_are_t
 def test_personalisation_is_dropped_first_when_only_that_fits() -> None:
     full = {SPOTIFY: 40.0, RECCOBEATS: 2.0}
     impersonal = {SPOTIFY: 3.0, RECCOBEATS: 1.0}
-    admit = decide(remaining_s=30.0, mood_s=2.0, work_s=2.0, full_waits=full, impersonal_waits=impersonal)
+    admit = decide(remaining_s=30.0, mood_s=2.0, work_s=2.0, waits=waits(full, impersonal), target_s=TARGET)
     assert admit.verdict is Verdict.IMPERSONAL
     assert admit.bottleneck == SPOTIFY
     plan = plan_for(admit, 6.0)
-    assert not plan.personalised and plan.mood_budget_s == 6.0
+    assert not plan.personalised and plan.recommendations and plan.mood_budget_s == 6.0
     assert "spotify" in plan.why_impersonal and "not personalised" in plan.why_impersonal
+
+
+def test_a_pass_queued_past_the_target_goes_lean_though_the_deadline_would_allow_it() -> None:
+    # Both would fit a 60 s deadline, but queueing them would hold every later pass up as long.
+    full = {SPOTIFY: 0.0, RECCOBEATS: 40.0}
+    impersonal = {SPOTIFY: 0.0, RECCOBEATS: 30.0}
+    lean = {SPOTIFY: 0.0, RECCOBEATS: 1.0}
+    admit = decide(remaining_s=60.0, mood_s=2.0, work_s=2.0, waits=waits(full, impersonal, lean), target_s=TARGET)
+    assert admit.verdict is Verdict.LEAN and admit.bottleneck == RECCOBEATS
+    assert admit.expected_s == pytest.approx(4.0)
+    plan = plan_for(admit, 6.0)
+    assert not plan.personalised and not plan.recommendations
+    assert "reccobeats" in plan.why_impersonal and "without fresh recommendations" in plan.why_impersonal
+    # With a longer target the same budget admits the impersonal pass.
+    assert decide(60.0, 2.0, 2.0, waits(full, impersonal, lean), target_s=40.0).verdict is Verdict.IMPERSONAL
 
 
 def test_a_pass_that_fits_in_no_way_is_shed_with_the_time_it_is_short_by() -> None:
     full = {SPOTIFY: 50.0, RECCOBEATS: 50.0}
-    impersonal = {SPOTIFY: 0.0, RECCOBEATS: 40.0}
-    admit = decide(remaining_s=30.0, mood_s=2.0, work_s=2.0, full_waits=full, impersonal_waits=impersonal)
+    impersonal = {SPOTIFY: 0.0, RECCOBEATS: 45.0}
+    lean = {SPOTIFY: 0.0, RECCOBEATS: 40.0}
+    admit = decide(remaining_s=30.0, mood_s=2.0, work_s=2.0, waits=waits(full, impersonal, lean), target_s=TARGET)
     assert admit.verdict is Verdict.SHED
     assert admit.bottleneck == RECCOBEATS
     assert admit.retry_after_s == pytest.approx(42.0 - 30.0)
@@ -172,7 +199,7 @@ async def test_a_spent_spotify_budget_drops_personalisation_and_pending_passes_c
     assert second.verdict is Verdict.IMPERSONAL and second.bottleneck == SPOTIFY
     assert third.verdict is Verdict.FULL
     await spend(spotify, SPOTIFY)
-    assert (await overload.admit()).verdict is Verdict.SHED  # not even the impersonal pass's search
+    assert (await overload.admit()).verdict is Verdict.SHED  # not even the lean pass's identity check
 
 
 async def test_a_shed_request_is_refused_at_once_with_a_retry_hint_and_counted(redis: RedisClient) -> None:
