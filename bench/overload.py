@@ -20,6 +20,8 @@ from bench.samples import Sample
 
 SHED = "RESOURCE_EXHAUSTED"
 BATCH_FAMILIES = ("segue_batch_callers", "segue_batch_size")
+ADMISSIONS = "segue_recommend_admissions"  # the orchestrator's counter, by verdict
+VERDICTS = ("full", "impersonal", "lean", "shed")
 
 
 def is_shed(sample: Sample) -> bool:
@@ -49,19 +51,28 @@ def load_figures(samples: Sequence[Sample], duration_wall_s: float, time_scale: 
     }
 
 
-async def batch_totals(metrics_ports: Iterable[int]) -> dict[str, float]:
-    """Sums and counts of the batch histograms over every given gateway process."""
+async def metric_totals(metrics_ports: Iterable[int]) -> dict[str, float]:
+    """Over every given process: the sums and counts of the batch histograms, and the admissions by verdict
+    (as `segue_recommend_admissions:<verdict>`)."""
     totals: dict[str, float] = {}
     async with httpx.AsyncClient(timeout=10) as http:
         for port in metrics_ports:
             text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
             for family in text_string_to_metric_families(text):
-                if family.name not in BATCH_FAMILIES:
-                    continue
                 for sample in family.samples:
-                    if sample.name.endswith(("_sum", "_count")):
-                        totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+                    if family.name in BATCH_FAMILIES and sample.name.endswith(("_sum", "_count")):
+                        name = sample.name
+                    elif family.name == ADMISSIONS and sample.name.endswith("_total"):
+                        name = f"{ADMISSIONS}:{sample.labels.get('verdict', '')}"
+                    else:
+                        continue
+                    totals[name] = totals.get(name, 0.0) + sample.value
     return totals
+
+
+def admissions(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, int]:
+    """Fresh passes admitted between the two readings, by verdict (full, impersonal, lean, shed)."""
+    return {v: round(after.get(f"{ADMISSIONS}:{v}", 0.0) - before.get(f"{ADMISSIONS}:{v}", 0.0)) for v in VERDICTS}
 
 
 def batching(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, Any]:

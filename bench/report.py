@@ -221,6 +221,12 @@ def overload_rows(doc: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
         ["short / shed / failed", f"{figures['short']} / {figures['shed']} / {figures['failed']}"],
         ["answered without personalisation (or another fallback)", str(figures["degraded_impersonal"])],
         [
+            "admitted full / impersonal / lean / shed",
+            " / ".join(str(admitted[v]) for v in ("full", "impersonal", "lean", "shed"))
+            if (admitted := load.get("admissions"))
+            else "omitted: the orchestrator's /metrics not read",
+        ],
+        [
             "shed latency p50",
             f"{_s(figures['shed_p50_sim_s'])} s sim ({_s(figures['shed_p50_wall_s'], 3)} s wall)"
             if figures["shed"]

@@ -92,12 +92,13 @@ async def run_mesh_scenarios(
                     followups.quality = await quality_runs.run_quality(handles, config, stub, progress)
                     await quality_runs.run_refine(handles, config, stub, progress, followups)
                 rate = config.load_factor * capacity_rps(profile, REQUIRED_CALLS)
-                gateways = [mesh.metrics_ports[i] for i in mesh.instances("reccobeat_gateway")]
-                before = await _batch_totals(gateways, notes)
+                scraped = [mesh.metrics_ports[i] for i in ("orchestrator", *mesh.instances("reccobeat_gateway"))]
+                before = await _metric_totals(scraped, notes)
                 load = await scenarios.load(handles, config, rate, progress)
-                after = await _batch_totals(gateways, notes)
+                after = await _metric_totals(scraped, notes)
                 if before is not None and after is not None:
                     load.batching = overload.batching(before, after)
+                    load.admissions = overload.admissions(before, after)
             finally:
                 await sim.aclose()
     except MeshError as exc:
@@ -106,11 +107,11 @@ async def run_mesh_scenarios(
     return cold, warm, load, followups, notes
 
 
-async def _batch_totals(ports: list[int], notes: list[str]) -> dict[str, float] | None:
+async def _metric_totals(ports: list[int], notes: list[str]) -> dict[str, float] | None:
     try:
-        return await overload.batch_totals(ports)
+        return await overload.metric_totals(ports)
     except httpx.HTTPError as exc:
-        notes.append(f"callers per batch omitted: the ReccoBeat gateways' /metrics could not be read ({exc!r})")
+        notes.append(f"callers per batch and admissions omitted: /metrics could not be read ({exc!r})")
         return None
 
 

@@ -48,6 +48,7 @@ class ScenarioResult:
     duration_wall_s: float = 0.0  # load: first send to last answer
     offered_rps_sim: float | None = None  # load only
     batching: dict[str, Any] = field(default_factory=dict)  # load: the ReccoBeat gateways' batches (bench.overload)
+    admissions: dict[str, int] = field(default_factory=dict)  # load: the orchestrator's admissions by verdict
     notes: list[str] = field(default_factory=list)
 
     def add_isolated(self, sample: Sample) -> None:

@@ -103,6 +103,7 @@ def summarize(result: ScenarioResult) -> dict[str, Any]:
         out["mesh_reported_llm_calls_per_request"] = sum(s.llm_calls for s in samples) / max(1, requests)
         out["overload"] = load_figures(samples, result.duration_wall_s, result.time_scale)
         out["batching"] = dict(result.batching)
+        out["admissions"] = dict(result.admissions)
     out["samples"] = [sample_json(s) for s in samples]
     return out
 

@@ -166,6 +166,10 @@ async def test_quick_path_writes_every_output(tmp_path: Path) -> None:
     assert set(saved["scenarios"]["load"]["overload"]) >= {"goodput_rps_sim", "shed", "shed_p50_sim_s", "failed"}
     # The load ran through two replicas of each gateway; both ReccoBeat gateways' batch metrics were read.
     assert saved["replicas"] == 2 and saved["scenarios"]["load"]["batching"]["batches"] >= 0
+    # The orchestrator's admissions were read too: every load request was admitted under some verdict.
+    admitted = saved["scenarios"]["load"]["admissions"]
+    assert set(admitted) == {"full", "impersonal", "lean", "shed"}
+    assert sum(admitted.values()) == saved["scenarios"]["load"]["requests"]
     assert len(saved["lower_bound"]["per_prompt"]) == len(saved["prompts"])
     assert all(b["bound_s"] > 0 for b in saved["lower_bound"]["per_prompt"])
     assert set(saved["ratios"]) == {
@@ -190,7 +194,7 @@ async def test_quick_path_writes_every_output(tmp_path: Path) -> None:
 
     md = (tmp_path / "latest.md").read_text()
     assert "| scenario | runs (ok) |" in md
-    assert "| load under overload (issue 7) | figure |" in md
+    assert "| load under overload (issue 7) | figure |" in md and "| admitted full / impersonal / lean / shed |" in md
     assert "## Quality per labelled prompt" in md and "| refine: tweak (×" in md
     assert all(f"| {name} (×" in md for name in ("legacy", "cold", "warm", "load"))
     section = (tmp_path / "README-section.md").read_text()
