@@ -63,9 +63,19 @@ class Unverified:
             "but not your taste, and starts no session"
         )
 
-    def plan(self, mood_budget_s: float | None) -> Plan:
-        """What the pass may do: nothing of the user's (the overload's impersonal plan), nothing with the token."""
-        return Plan(personalised=False, mood_budget_s=mood_budget_s, why_impersonal=self.why_impersonal, verified=False)
+    def plan(self, admitted: Plan) -> Plan:
+        """What the pass may do: nothing of the user's (the overload's impersonal plan), nothing with the token;
+        and, when overload admitted it lean, no fresh recommendations either (both said in one warning)."""
+        why = self.why_impersonal
+        if not admitted.recommendations:
+            why += f"; and {admitted.why_impersonal}"
+        return Plan(
+            personalised=False,
+            mood_budget_s=admitted.mood_budget_s,
+            why_impersonal=why,
+            verified=False,
+            recommendations=admitted.recommendations,
+        )
 
 
 def unverified_by(exc: SegueError) -> Unverified | None:

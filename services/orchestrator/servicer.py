@@ -98,7 +98,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
                     self._metrics.unverified.labels(identity.reason.value).inc()
                     params = dataclasses.replace(params, user_id="", session_id="")
                     session = Session(session_id="")
-                    plan = identity.plan(admitted.plan.mood_budget_s)
+                    plan = identity.plan(admitted.plan)
                     fresh = True
                 else:
                     entry.admitted(identity)

@@ -26,7 +26,7 @@ from services.common.errors import (
 from services.common.identity import Identities, Identity, IdentityConfig
 from services.common.upstream_http import UpstreamClient
 from services.orchestrator.admission import Admission, Quotas, Unverified, UnverifiedReason, read_quota, unverified_by
-from services.orchestrator.overload import Plan
+from services.orchestrator.overload import Admit, Plan, Verdict, plan_for
 from services.orchestrator.workflow import Tally, no_playlist
 from tests.unit.seed_gatherer.spotify_fake import spotify_http
 
@@ -62,10 +62,16 @@ def test_a_refusal_stays_a_refusal(error: SegueError) -> None:
 
 
 def test_an_unverified_plan_is_the_impersonal_plan_without_the_token() -> None:
-    plan = Unverified(UnverifiedReason.RATE_LIMITED, "spotify is rate limited for 1.00s more").plan(6.0)
+    unverified = Unverified(UnverifiedReason.RATE_LIMITED, "spotify is rate limited for 1.00s more")
+    plan = unverified.plan(Plan(mood_budget_s=6.0))
     assert plan == Plan(personalised=False, mood_budget_s=6.0, why_impersonal=plan.why_impersonal, verified=False)
     assert "Spotify could not confirm whose token this is" in plan.why_impersonal
     assert "not your taste" in plan.why_impersonal
+    # Admitted lean under overload: it stays lean, and the one warning says both.
+    lean = plan_for(Admit(Verdict.LEAN, 3.0, bottleneck="reccobeats"), 6.0)
+    both = unverified.plan(lean)
+    assert not both.recommendations and not both.verified and not both.personalised
+    assert "Spotify could not confirm" in both.why_impersonal and "without fresh recommendations" in both.why_impersonal
 
 
 class ScriptedMe:
