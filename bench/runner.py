@@ -26,9 +26,9 @@ from bench.quality_runs import FollowUps
 from bench.samples import ScenarioResult
 from bench.simctl import SimControl
 from bench.summary import bound_tokens, overload_targets, quality_targets, ratio, summarize, targets
-from segue_cli.client import orchestrator_stub
 from segue_cli.errors import MeshError
 from segue_cli.mesh import MeshOptions, running_mesh
+from services.common import stubs
 from sim.endpoints import UPSTREAMS
 from sim.profile import load_profile
 
@@ -83,12 +83,12 @@ async def run_mesh_scenarios(
                 handles = scenarios.MeshHandles(mesh.orchestrator, sim, mesh.redis_url, config.mesh_scale, caller_token)
                 metrics_url = f"http://127.0.0.1:{mesh.metrics_ports['orchestrator']}/metrics"
                 async with aio.insecure_channel(mesh.orchestrator) as channel:
-                    stub = orchestrator_stub(channel)
+                    stub = stubs.orchestrator(channel)
                     # First, while the popular-moods pass of the mesh's start is all that has run.
                     await quality_runs.run_popular(handles, config, stub, metrics_url, progress, followups)
                 cold, warm = await scenarios.cold_and_warm(handles, config, cases, progress)
                 async with aio.insecure_channel(mesh.orchestrator) as channel:
-                    stub = orchestrator_stub(channel)
+                    stub = stubs.orchestrator(channel)
                     followups.quality = await quality_runs.run_quality(handles, config, stub, progress)
                     await quality_runs.run_refine(handles, config, stub, progress, followups)
                 rate = config.load_factor * capacity_rps(profile, REQUIRED_CALLS)

@@ -21,8 +21,8 @@ from bench.prompts import Case
 from bench.rpc import Reply, recommend
 from bench.samples import Sample, ScenarioResult
 from bench.simctl import Counted, RateLimitWatch, SimControl
-from segue_cli.client import orchestrator_stub
 from segue_cli.mesh import SimProcess, start_sim, stop_process
+from services.common import stubs
 
 Progress = Callable[[str], None]
 ISOLATED_DEADLINE_S = 120.0  # simulated seconds a cold or warm request may take
@@ -139,7 +139,7 @@ async def cold_and_warm(
     (same user and prompt; counters zeroed, rate-limit state kept)."""
     cold, warm = ScenarioResult("cold", mesh.scale), ScenarioResult("warm", mesh.scale)
     async with aio.insecure_channel(mesh.orchestrator) as channel:
-        stub = orchestrator_stub(channel)
+        stub = stubs.orchestrator(channel)
         progress("priming the mesh (one unmeasured request)")
         await recommend(
             stub,
@@ -170,7 +170,7 @@ async def load(mesh: MeshHandles, config: BenchConfig, rate_sim: float, progress
     await flush_redis(mesh.redis_url)
     await mesh.sim.reset()
     async with aio.insecure_channel(mesh.orchestrator) as channel:
-        stub = orchestrator_stub(channel)
+        stub = stubs.orchestrator(channel)
 
         async def one(i: int) -> Sample:
             user = bench_prompts.LOAD_USER_BASE + i

@@ -38,16 +38,13 @@ if str(ROOT) not in sys.path:  # run as a file: the checkout it lives in
 
 from segue.v1 import (  # noqa: E402
     llm_gateway_pb2,
-    llm_gateway_pb2_grpc,
     orchestrator_pb2,
-    orchestrator_pb2_grpc,
     reccobeat_gateway_pb2,
-    reccobeat_gateway_pb2_grpc,
     seed_gatherer_pb2,
-    seed_gatherer_pb2_grpc,
 )
 
 from segue_cli.mesh import Mesh, MeshOptions, running_mesh  # noqa: E402
+from services.common import stubs  # noqa: E402
 from sim.app import DEFAULT_SEED  # noqa: E402
 from sim.catalog import build_catalog  # noqa: E402
 from sim.catalog.users import top_tracks  # noqa: E402
@@ -95,8 +92,8 @@ async def victim(mesh: Mesh) -> dict[str, Any]:
         aio.insecure_channel(mesh.orchestrator) as ch,
         aio.insecure_channel(mesh.addresses["seed_gatherer"]) as seeds_ch,
     ):
-        orch = orchestrator_pb2_grpc.OrchestratorStub(ch)
-        seeds = seed_gatherer_pb2_grpc.SeedGathererStub(seeds_ch)
+        orch = stubs.orchestrator(ch)
+        seeds = stubs.seed_gatherer(seeds_ch)
         request = orchestrator_pb2.RecommendRequest(user_id=VICTIM_ID, mood_prompt=PROMPT, size=20)
         warm_code, warm = await outcome(orch.Recommend(request, metadata=md(VICTIM_TOKEN), timeout=60))
         victims_playlist = {e.track.spotify_id for e in warm.tracks} if warm_code == "OK" else set()
@@ -131,7 +128,7 @@ async def many_ids(mesh: Mesh, http: httpx.AsyncClient) -> dict[str, Any]:
     await sim_reset(http, mesh)
     ids = [f"madeup{n:016d}" for n in range(1000)]  # well-formed Spotify IDs nobody has
     async with aio.insecure_channel(mesh.addresses["reccobeat_gateway"]) as ch:
-        stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(ch)
+        stub = stubs.reccobeat_gateway(ch)
         request = reccobeat_gateway_pb2.GetAudioFeaturesRequest(ids=ids)
         code, detail = await outcome(stub.GetAudioFeatures(request, timeout=60))
     recco = upstream(await sim_stats(http, mesh), "reccobeats")
@@ -170,7 +167,7 @@ async def run_tasks(mesh: Mesh, http: httpx.AsyncClient) -> dict[str, Any]:
     async with aio.insecure_channel(
         mesh.addresses["llm_gateway"], options=[("grpc.max_send_message_length", 64 << 20)]
     ) as ch:
-        stub = llm_gateway_pb2_grpc.LlmGatewayStub(ch)
+        stub = stubs.llm_gateway(ch)
         code, detail = await outcome(stub.RunTasks(request, timeout=120))
     gemini = upstream(await sim_stats(http, mesh), "gemini")
     return {
@@ -185,7 +182,7 @@ async def run_tasks(mesh: Mesh, http: httpx.AsyncClient) -> dict[str, Any]:
 async def prefetch_flood(mesh: Mesh, http: httpx.AsyncClient, count: int) -> dict[str, Any]:
     await sim_reset(http, mesh)
     async with aio.insecure_channel(mesh.orchestrator) as ch:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(ch)
+        stub = stubs.orchestrator(ch)
 
         async def one(i: int) -> tuple[str, Any]:
             user = 1000 + i

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import grpc
 from grpc import aio
 from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
 
+from services.common import stubs
 from services.common.call_context import AUTHORIZATION_HEADER, SPOTIFY_TOKEN_HEADER
 from services.common.errors import RETRY_AFTER_HEADER
 
@@ -88,11 +88,6 @@ def tls_credentials(ca_file: str, cert_file: str = "", key_file: str = "") -> gr
     return grpc.ssl_channel_credentials(Path(ca_file).read_bytes(), private_key=key, certificate_chain=cert)
 
 
-def orchestrator_stub(channel: aio.Channel) -> orchestrator_pb2_grpc.OrchestratorAsyncStub:
-    """The stub on an asyncio channel, typed as such (grpc ships no types to pick the aio overload)."""
-    return cast("orchestrator_pb2_grpc.OrchestratorAsyncStub", orchestrator_pb2_grpc.OrchestratorStub(channel))
-
-
 @asynccontextmanager
 async def orchestrator(target: Target | str) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorAsyncStub]:
     """A stub on a channel to `target`; a call that never reached it raises Unreachable instead of UNAVAILABLE.
@@ -107,7 +102,7 @@ async def orchestrator(target: Target | str) -> AsyncIterator[orchestrator_pb2_g
         channel = aio.insecure_channel(target.addr)
     async with channel:
         try:
-            yield orchestrator_stub(channel)
+            yield stubs.orchestrator(channel)
         except aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.UNAVAILABLE and channel.get_state() != grpc.ChannelConnectivity.READY:
                 raise Unreachable(target.addr, exc.details() or "") from exc

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 from grpc import aio
 from segue.v1 import llm_gateway_pb2_grpc, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
 
+from services.common import stubs
 from services.common.call_context import SPOTIFY_TOKEN_HEADER
 from services.common.channels import DEFAULT_CONNECT_TIMEOUT_S, make_channel
 from services.common.config import SecurityConfig
@@ -52,13 +52,9 @@ class Peers:
             for a in (llm_addr, seeds_addr, reccobeats_addr)
         )
         return cls(
-            # grpc ships no types, so mypy cannot pick the stubs' aio overload by itself.
-            llm=cast("llm_gateway_pb2_grpc.LlmGatewayAsyncStub", llm_gateway_pb2_grpc.LlmGatewayStub(llm)),
-            seeds=cast("seed_gatherer_pb2_grpc.SeedGathererAsyncStub", seed_gatherer_pb2_grpc.SeedGathererStub(seeds)),
-            reccobeats=cast(
-                "reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub",
-                reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(recco),
-            ),
+            llm=stubs.llm_gateway(llm),
+            seeds=stubs.seed_gatherer(seeds),
+            reccobeats=stubs.reccobeat_gateway(recco),
             channels=(llm, seeds, recco),
         )
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import httpx
 from grpc import aio
 from prometheus_client import CollectorRegistry
-from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
+from segue.v1 import seed_gatherer_pb2_grpc
 
-from services.common import service_names
+from services.common import service_names, stubs
 from services.common.cache import Cache, make_store
 from services.common.channels import make_channel
 from services.common.degradation import SPOTIFY
@@ -66,10 +64,7 @@ async def build(
         connect_timeout_s=cfg.peer_connect_timeout_s,
         security=cfg.server.security,
     )
-    # grpc ships no types, so mypy cannot pick the stub's aio overload by itself.
-    gateway = cast(
-        "reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub", reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(channel)
-    )
+    gateway = stubs.reccobeat_gateway(channel)
     phases = PhaseMetrics.create(registry)
     search = CatalogSearch(spotify, Cache(store, "seed_gatherer", cache_metrics), cfg.search_cache_ttl_s)
     discovery = ArtistDiscovery(

@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 from grpc import aio
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import orchestrator_pb2
 
 from segue_cli.mesh import Mesh
+from services.common import stubs
 
 Step = Callable[[Mesh], Awaitable[None]]
 
@@ -100,7 +101,7 @@ def prefetch_flood(calls: int = 2000, concurrency: int = 200) -> Fault:
         sent = iter(range(calls))
         codes: dict[str, int] = {}
         async with aio.insecure_channel(mesh.orchestrator) as channel:
-            stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+            stub = stubs.orchestrator(channel)
 
             async def sender() -> None:
                 for n in sent:

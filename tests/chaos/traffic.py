@@ -25,6 +25,8 @@ import grpc
 from grpc import aio
 from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
+from services.common import stubs
+
 PROMPTS = (
     "rainy sunday, slow jazz",
     "upbeat indie for a summer road trip",
@@ -143,7 +145,7 @@ class Traffic:
         self._channel = aio.insecure_channel(
             self._address, options=[("grpc.service_config", _CLIENT_CONFIG), ("grpc.enable_retries", 1)]
         )
-        stub = orchestrator_pb2_grpc.OrchestratorStub(self._channel)
+        stub = stubs.orchestrator(self._channel)
         self._tasks = [asyncio.create_task(self._caller(stub)) for _ in range(self._concurrency)]
         return self
 
@@ -165,7 +167,7 @@ class Traffic:
         request = orchestrator_pb2.RecommendRequest(user_id=f"simuser{user}", mood_prompt=prompt, size=self._size)
         return request, f"user-{user}-{self._tag}"
 
-    async def _caller(self, stub: orchestrator_pb2_grpc.OrchestratorStub) -> None:
+    async def _caller(self, stub: orchestrator_pb2_grpc.OrchestratorAsyncStub) -> None:
         while True:
             request, token = self._next_request()
             started = self.now()

@@ -11,6 +11,7 @@ from grpc import aio
 from segue.v1 import orchestrator_pb2_grpc
 
 from segue_cli.mesh import Mesh, MeshOptions, running_mesh
+from services.common import stubs
 from tests.integration.probes import eventually, scraped
 
 # A mood the orchestrator keeps warm in the background (one pass at start, none again during the tests).
@@ -38,9 +39,9 @@ async def mesh(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Mesh]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def orchestrator(mesh: Mesh) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorStub]:
+async def orchestrator(mesh: Mesh) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorAsyncStub]:
     async with aio.insecure_channel(mesh.orchestrator) as channel:
-        yield orchestrator_pb2_grpc.OrchestratorStub(channel)
+        yield stubs.orchestrator(channel)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

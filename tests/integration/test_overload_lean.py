@@ -51,7 +51,7 @@ async def reccobeats_cooldown(redis: RedisClient, seconds: float) -> None:
 
 
 async def test_a_saturated_reccobeats_budget_gets_a_full_size_lean_playlist_at_no_reccobeats_call(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient, redis: RedisClient
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient, redis: RedisClient
 ) -> None:
     # An earlier request for the same genre: its artist discovery and anchors are what the lean pass reuses.
     first = await orchestrator.Recommend(

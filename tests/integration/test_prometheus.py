@@ -17,9 +17,10 @@ import pytest
 import pytest_asyncio
 import yaml
 from grpc import aio
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import orchestrator_pb2
 
 from segue_cli.mesh import ROOT, Mesh, free_port, stop_process
+from services.common import stubs
 from tests.deploy.conftest import tool
 from tests.integration.probes import eventually
 
@@ -95,7 +96,7 @@ def number(result: list[dict[str, Any]]) -> float | None:
 async def test_prometheus_reads_back_latency_phases_and_warnings(prometheus: httpx.AsyncClient, mesh: Mesh) -> None:
     warned = 0
     async with aio.insecure_channel(mesh.orchestrator) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+        stub = stubs.orchestrator(channel)
         for i, size in enumerate((5, 5, 100)):  # the last asks for more than the fast catalog can fit
             response = await stub.Recommend(
                 orchestrator_pb2.RecommendRequest(

@@ -35,7 +35,7 @@ def token(n: int) -> tuple[tuple[str, str], ...]:
 
 
 async def recommend(
-    stub: orchestrator_pb2_grpc.OrchestratorStub, prompt: str, user: int, session: str = ""
+    stub: orchestrator_pb2_grpc.OrchestratorAsyncStub, prompt: str, user: int, session: str = ""
 ) -> orchestrator_pb2.RecommendResponse:
     response: orchestrator_pb2.RecommendResponse = await stub.Recommend(
         recommend_request(prompt, "", 20, session),
@@ -77,7 +77,7 @@ def endpoint_calls(before: dict[str, Any], after: dict[str, Any], upstream: str,
 
 
 async def test_a_named_genre_fills_the_playlist_with_artists_of_that_genre(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub,
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub,
 ) -> None:
     response = await recommend(orchestrator, "country songs for a long road trip", 201)
     tracks = catalog_tracks(response)
@@ -88,7 +88,7 @@ async def test_a_named_genre_fills_the_playlist_with_artists_of_that_genre(
 
 
 async def test_a_named_track_is_in_the_playlist_and_opens_it(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub,
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub,
 ) -> None:
     artist = popular_artist(CATALOG, "soul")
     track = max(
@@ -102,13 +102,15 @@ async def test_a_named_track_is_in_the_playlist_and_opens_it(
     assert response.tracks[0].reason.startswith("you asked for this song")
 
 
-async def test_a_named_artist_appears(orchestrator: orchestrator_pb2_grpc.OrchestratorStub) -> None:
+async def test_a_named_artist_appears(orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub) -> None:
     artist = popular_artist(CATALOG, "indie rock")
     response = await recommend(orchestrator, f"something like {artist.name}", 203)
     assert any(artist in artists_of(t) for t in catalog_tracks(response))
 
 
-async def test_anything_but_metal_returns_no_metal_track(orchestrator: orchestrator_pb2_grpc.OrchestratorStub) -> None:
+async def test_anything_but_metal_returns_no_metal_track(
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub,
+) -> None:
     response = await recommend(orchestrator, "energetic workout music, anything but metal", 204)
     tracks = catalog_tracks(response)
     assert len(tracks) == 20
@@ -121,7 +123,7 @@ def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 async def test_the_seed_sources_run_side_by_side(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
     """The user's context loads while the LLM reads the prompt; then the named track's search, the anchors'
     and exclusions' searches and artist discovery's search go out together, and discovery looks its artists'
@@ -156,7 +158,7 @@ async def test_the_seed_sources_run_side_by_side(
 
 
 async def test_a_refinement_in_the_session_reuses_discovery_and_mentions(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
     first = await recommend(orchestrator, "rainy sunday, slow jazz", 206)
     before = await stats(sim_http)
@@ -183,7 +185,7 @@ async def test_a_refinement_in_the_session_reuses_discovery_and_mentions(
 
 
 async def test_a_popular_mood_costs_a_new_user_no_llm_call_and_no_discovery(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
     before = await stats(sim_http)
     response = await recommend(orchestrator, POPULAR_MOOD, 207)
@@ -196,7 +198,7 @@ async def test_a_popular_mood_costs_a_new_user_no_llm_call_and_no_discovery(
 
 
 async def test_a_pass_that_finds_nothing_is_an_error_that_says_why_never_an_empty_success(
-    mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
     # The user is known (the token was verified once), and nothing else is cached (the mesh's own
     # redis-server, no process-local copies): with Spotify and ReccoBeats down, every source comes up empty.

@@ -25,7 +25,7 @@ def req(prompt: str, user: str = "", size: int | None = None, session: str = "")
 
 
 async def test_recommend_returns_the_requested_number_of_distinct_catalog_tracks(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub,
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub,
 ) -> None:
     response = await orchestrator.Recommend(
         req("rainy sunday, slow jazz, nothing sad", size=12), metadata=TOKEN, timeout=60
@@ -46,13 +46,13 @@ async def test_recommend_returns_the_requested_number_of_distinct_catalog_tracks
     assert response.session_id and response.request_id
 
 
-async def test_unset_size_means_twenty(orchestrator: orchestrator_pb2_grpc.OrchestratorStub) -> None:
+async def test_unset_size_means_twenty(orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub) -> None:
     response = await orchestrator.Recommend(req("upbeat indie for a summer road trip"), metadata=TOKEN, timeout=60)
     assert len(response.tracks) == 20
 
 
 async def test_stream_yields_progress_in_phase_order_then_the_playlist(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub,
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub,
 ) -> None:
     call = orchestrator.RecommendStream(
         orchestrator_pb2.RecommendStreamRequest(request=req("late night techno, dark and driving", size=8)),
@@ -90,7 +90,7 @@ async def test_stream_yields_progress_in_phase_order_then_the_playlist(
     ids=["empty-prompt", "size-minus-one", "size-500", "no-token", "expired-token"],
 )
 async def test_bad_input_gets_a_clear_status(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub,
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub,
     request_: orchestrator_pb2.RecommendRequest,
     metadata: tuple[tuple[str, str], ...],
     code: grpc.StatusCode,
@@ -103,7 +103,7 @@ async def test_bad_input_gets_a_clear_status(
 
 
 async def test_a_warm_repeat_makes_no_llm_call_and_a_session_follow_up_brings_new_tracks(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
     prompt = "focus music for coding, instrumental, no vocals"
     first = await orchestrator.Recommend(req(prompt, size=10), metadata=TOKEN, timeout=60)
@@ -120,7 +120,7 @@ async def test_a_warm_repeat_makes_no_llm_call_and_a_session_follow_up_brings_ne
 
 
 async def test_prefetch_warms_the_users_top_tracks(
-    mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
     async def top_calls() -> int:
         stats = (await sim_http.get("/__sim/stats")).json()
@@ -148,7 +148,7 @@ async def test_prefetch_warms_the_users_top_tracks(
 
 
 async def test_gemini_outage_degrades_to_a_heuristic_mood_and_says_so(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
     await sim_http.post("/__sim/faults", json={"upstream": "gemini", "outage": True})
     try:
@@ -165,7 +165,7 @@ async def test_gemini_outage_degrades_to_a_heuristic_mood_and_says_so(
 
 
 async def test_metrics_count_handled_recommend_calls_by_code(
-    mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub
+    mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub
 ) -> None:
     before = await handled(mesh, "orchestrator", "Recommend")
     await orchestrator.Recommend(req("metrics check, mellow", size=3), metadata=TOKEN, timeout=60)
@@ -173,7 +173,7 @@ async def test_metrics_count_handled_recommend_calls_by_code(
 
 
 async def test_a_slow_reccobeats_gives_a_partial_playlist_at_the_deadline(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
     token = (("x-spotify-token", "user-41-deadline"),)
     # First a normal request, so the user's context and its audio features are cached.

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from grpc import aio
-from segue.v1 import orchestrator_pb2_grpc
 
 from segue_cli.client import recommend_request
 from segue_cli.mesh import GATEWAYS, PROTO_NAMES, Mesh, MeshOptions, running_mesh
+from services.common import stubs
 from tests.integration.probes import scraped
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -53,7 +53,7 @@ async def test_recommend_through_two_replicas_of_each_gateway_uses_both(replicat
     assert all(len(replicated.instances(g)) == 2 for g in GATEWAYS)
     answered: list[int] = []
     async with aio.insecure_channel(replicated.orchestrator) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+        stub = stubs.orchestrator(channel)
         for i, prompt in enumerate(PROMPTS):
             token = (("x-spotify-token", f"user-{20 + i}-replicas"),)
             response = await stub.Recommend(recommend_request(prompt, "", 10, ""), metadata=token, timeout=60)

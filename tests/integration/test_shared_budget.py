@@ -37,6 +37,7 @@ from segue_cli.mesh import (
     upstream_limits_env,
     wait_serving,
 )
+from services.common import stubs
 from services.common.redis_client import connect
 from services.common.scheduler import keys
 from sim.profile import load_profile
@@ -59,8 +60,8 @@ class Gateway:
     metrics_port: int
 
     @property
-    def stub(self) -> reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub:
-        return reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(self.channel)
+    def stub(self) -> reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub:
+        return stubs.reccobeat_gateway(self.channel)
 
     async def metric(self, name: str, **labels: str) -> float:
         return await scraped(self.metrics_port, name, **labels)

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import orchestrator_pb2
 
 from segue_cli.mesh import Mesh, free_port, spawn_service, stop_process, wait_serving
+from services.common import stubs
 from tests.integration.probes import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -44,7 +45,7 @@ async def test_sigterm_drains_while_in_flight_calls_complete(mesh: Mesh, tmp_pat
             await wait_serving("orchestrator", f"127.0.0.1:{port}", proc, log_path, timeout_s=30)
             assert await health_status(health) == health_pb2.HealthCheckResponse.SERVING
 
-            stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+            stub = stubs.orchestrator(channel)
             request = orchestrator_pb2.RecommendRequest(
                 user_id="simuser31", mood_prompt="a unique prompt for draining: melancholy cello at dusk", size=5
             )

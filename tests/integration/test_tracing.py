@@ -22,9 +22,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import orchestrator_pb2
 
 from segue_cli.mesh import SERVICES, Mesh, MeshOptions, running_mesh
+from services.common import stubs
 from tests.integration.probes import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -119,7 +120,7 @@ async def traced(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Trac
 
 async def test_one_recommend_is_one_trace_across_the_four_services(traced: TracedMesh) -> None:
     async with aio.insecure_channel(traced.mesh.orchestrator) as channel:
-        response = await orchestrator_pb2_grpc.OrchestratorStub(channel).Recommend(
+        response = await stubs.orchestrator(channel).Recommend(
             orchestrator_pb2.RecommendRequest(user_id="simuser77", mood_prompt="late night drive, synthwave", size=5),
             metadata=(("x-spotify-token", "user-77-trace"),),
             timeout=60,

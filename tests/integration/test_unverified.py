@@ -51,7 +51,7 @@ async def redis_keys(mesh: Mesh) -> set[str]:
 
 
 async def test_a_new_token_in_a_spotify_429_storm_gets_a_full_playlist_from_the_prompt_alone(
-    mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub, sim_http: httpx.AsyncClient
+    mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
     refused_before = "expired-unverified-test"
     known = "user-12-unverified-known"
@@ -122,7 +122,7 @@ async def test_a_new_token_in_a_spotify_429_storm_gets_a_full_playlist_from_the_
 
 
 async def test_an_expired_token_is_still_refused_once_spotify_answers(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub,
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub,
 ) -> None:
     with pytest.raises(aio.AioRpcError) as caught:
         await orchestrator.Recommend(

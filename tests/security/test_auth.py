@@ -23,9 +23,10 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2
 from grpc_status import rpc_status
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc, reccobeat_gateway_pb2, reccobeat_gateway_pb2_grpc
+from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc, reccobeat_gateway_pb2
 
 from segue_cli.mesh import ROOT, SERVICES, Mesh
+from services.common import stubs
 from services.common.mesh_security import MESH_CREDENTIAL_HEADER
 from tests.integration.probes import eventually, handled
 from tests.security.certs import Pki
@@ -50,9 +51,9 @@ def claims(sub: str, **extra: Any) -> dict[str, Any]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def orchestrator(secure_mesh: Mesh, pki: Pki) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorStub]:
+async def orchestrator(secure_mesh: Mesh, pki: Pki) -> AsyncIterator[orchestrator_pb2_grpc.OrchestratorAsyncStub]:
     async with aio.secure_channel(secure_mesh.orchestrator, client_credentials(pki)) as channel:
-        yield orchestrator_pb2_grpc.OrchestratorStub(channel)
+        yield stubs.orchestrator(channel)
 
 
 async def rpc_error(pending: Awaitable[Any]) -> aio.AioRpcError:
@@ -62,7 +63,7 @@ async def rpc_error(pending: Awaitable[Any]) -> aio.AioRpcError:
 
 
 async def test_tls_carries_an_authenticated_request_end_to_end(
-    secure_mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub, mesh_secrets: Secrets
+    secure_mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, mesh_secrets: Secrets
 ) -> None:
     request = orchestrator_pb2.RecommendRequest(mood_prompt=PROMPT, size=8)
     answer = await orchestrator.Recommend(
@@ -79,7 +80,7 @@ async def test_tls_carries_an_authenticated_request_end_to_end(
 
 @pytest.mark.parametrize("algorithm", ["HS256", "RS256", "ES256"])
 async def test_jwts_signed_with_each_configured_key_are_accepted(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, mesh_secrets: Secrets, algorithm: str
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, mesh_secrets: Secrets, algorithm: str
 ) -> None:
     token = mesh_secrets.jwt(algorithm, **claims(f"service-{algorithm.lower()}"))
     reply = await orchestrator.Prefetch(
@@ -115,7 +116,7 @@ def _unauthenticated_cases(s: Secrets) -> list[tuple[str, tuple[tuple[str, str],
 
 
 async def test_unauthenticated_callers_are_refused(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, mesh_secrets: Secrets
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, mesh_secrets: Secrets
 ) -> None:
     cases = _unauthenticated_cases(mesh_secrets)
     for what, credential, message in cases:
@@ -146,12 +147,12 @@ async def test_an_internal_service_refuses_a_non_peer(secure_mesh: Mesh, pki: Pk
     }
     for what, channel in not_peers.items():
         async with channel:
-            stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(channel)
+            stub = stubs.reccobeat_gateway(channel)
             error = await rpc_error(stub.SearchArtists(request, timeout=5))
             assert error.code() == grpc.StatusCode.UNAVAILABLE, what  # refused in the TLS handshake
 
     async with aio.secure_channel(address, client_credentials(pki)) as channel:
-        stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub(channel)
+        stub = stubs.reccobeat_gateway(channel)
         for credential in ((), ((MESH_CREDENTIAL_HEADER, "a-guess-at-the-mesh-credential"),)):
             error = await rpc_error(stub.SearchArtists(request, metadata=credential, timeout=5))
             assert error.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -177,7 +178,7 @@ async def test_an_internal_service_refuses_a_non_peer(secure_mesh: Mesh, pki: Pk
 
 
 async def test_a_caller_past_its_quota_gets_resource_exhausted_with_retry_after(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, mesh_secrets: Secrets
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, mesh_secrets: Secrets
 ) -> None:
     greedy = (spotify(63), bearer(mesh_secrets.quota_caller_token))
     codes = []
@@ -202,7 +203,7 @@ async def test_a_caller_past_its_quota_gets_resource_exhausted_with_retry_after(
 
 
 async def test_a_user_past_their_quota_gets_resource_exhausted(
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub, mesh_secrets: Secrets
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, mesh_secrets: Secrets
 ) -> None:
     caller = bearer(mesh_secrets.jwt("ES256", **claims("user-quota-test")))
     request = orchestrator_pb2.RecommendRequest(mood_prompt=PROMPT, size=3)
@@ -220,7 +221,7 @@ async def spotify_calls(http: httpx.AsyncClient, endpoint: str) -> int:
 
 
 async def test_prefetch_past_its_bounds_is_dropped_not_queued(
-    secure_mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorStub, mesh_secrets: Secrets
+    secure_mesh: Mesh, orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, mesh_secrets: Secrets
 ) -> None:
     async with httpx.AsyncClient(base_url=secure_mesh.sim_url, timeout=10) as http:
         warms_before = await handled(secure_mesh, "seed_gatherer", "WarmUserContext")

@@ -26,6 +26,7 @@ from segue.v1 import (
 )
 
 from segue_cli.mesh import Mesh
+from services.common import stubs
 from sim.app import DEFAULT_SEED
 from sim.catalog import build_catalog
 from sim.catalog.users import TIME_RANGES, top_tracks
@@ -51,8 +52,8 @@ def top_track_ids(user: int) -> set[str]:
 
 @dataclass
 class Warm:
-    orchestrator: orchestrator_pb2_grpc.OrchestratorStub
-    seeds: seed_gatherer_pb2_grpc.SeedGathererStub
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub
+    seeds: seed_gatherer_pb2_grpc.SeedGathererAsyncStub
     victims_answer: orchestrator_pb2.RecommendResponse
 
 
@@ -63,11 +64,11 @@ async def warm(open_mesh: Mesh) -> AsyncIterator[Warm]:
         aio.insecure_channel(open_mesh.orchestrator) as orchestrator,
         aio.insecure_channel(open_mesh.addresses["seed_gatherer"]) as seeds,
     ):
-        stub = orchestrator_pb2_grpc.OrchestratorStub(orchestrator)
+        stub = stubs.orchestrator(orchestrator)
         request = orchestrator_pb2.RecommendRequest(user_id=VICTIM_ID, mood_prompt=PROMPT, size=20)
         answer = await stub.Recommend(request, metadata=spotify_token_metadata(VICTIM_TOKEN), timeout=60)
         assert len(answer.tracks) == 20
-        yield Warm(stub, seed_gatherer_pb2_grpc.SeedGathererStub(seeds), answer)
+        yield Warm(stub, stubs.seed_gatherer(seeds), answer)
 
 
 async def spotify_top_calls(sim_http: httpx.AsyncClient) -> int:

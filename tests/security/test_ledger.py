@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 import pytest
 from grpc import aio
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import orchestrator_pb2
 
 from segue_cli.mesh import Mesh
+from services.common import stubs
 from tests.integration.probes import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -33,7 +34,7 @@ async def test_each_recommend_leaves_one_line_with_the_true_upstream_calls(
 ) -> None:
     token = "user-80-ledger-token"
     async with aio.insecure_channel(open_mesh.orchestrator) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+        stub = stubs.orchestrator(channel)
         await sim_http.post("/__sim/reset")
         answer = await stub.Recommend(
             orchestrator_pb2.RecommendRequest(mood_prompt=PROMPT, size=6),

@@ -15,9 +15,10 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from grpc import aio
-from segue.v1 import orchestrator_pb2, orchestrator_pb2_grpc
+from segue.v1 import orchestrator_pb2
 
 from segue_cli.mesh import SERVICES, Mesh
+from services.common import stubs
 from tests.security.certs import Pki
 from tests.security.conftest import (
     ATTACKER_TOKEN,
@@ -93,7 +94,7 @@ async def test_no_secret_in_any_log_metric_or_redis_entry(
 ) -> None:
     # Secrets through both meshes: good and bad Spotify tokens, a caller token, a JWT.
     async with aio.insecure_channel(open_mesh.orchestrator) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+        stub = stubs.orchestrator(channel)
         request = orchestrator_pb2.RecommendRequest(mood_prompt="quiet morning coffee", size=3)
         await stub.Recommend(request, metadata=(("x-spotify-token", VICTIM_TOKEN),), timeout=60)
         for token in (EXPIRED_TOKEN, ATTACKER_TOKEN):
@@ -101,7 +102,7 @@ async def test_no_secret_in_any_log_metric_or_redis_entry(
             with pytest.raises(aio.AioRpcError):
                 await stub.Recommend(request, metadata=(("x-spotify-token", token),), timeout=60)
     async with aio.secure_channel(secure_mesh.orchestrator, client_credentials(pki)) as channel:
-        stub = orchestrator_pb2_grpc.OrchestratorStub(channel)
+        stub = stubs.orchestrator(channel)
         jwt = mesh_secrets.jwt("RS256", sub="secret-scan", aud=AUDIENCE, iss=ISSUER, exp=2**31 - 1)
         request = orchestrator_pb2.RecommendRequest(mood_prompt="quiet morning coffee", size=3)
         for caller in (mesh_secrets.caller_token, jwt):

@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
 
-from services.common import call_context, upstream_calls
+from services.common import call_context, stubs, upstream_calls
 from services.common.channels import make_channel
 from services.common.config import ConfigError, EnvReader, SecurityConfig, ServerConfig, read_server_config
 from services.common.mesh_security import MESH_CREDENTIAL_HEADER, describe
@@ -58,7 +58,7 @@ async def test_with_a_mesh_credential_only_peers_that_send_it_get_through(guarde
     address = f"127.0.0.1:{guarded.port}"
     request = llm_gateway_pb2.AnalyzeMoodRequest(prompt="x")
     async with aio.insecure_channel(address) as channel:
-        stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+        stub = stubs.llm_gateway(channel)
         for metadata in ((), ((MESH_CREDENTIAL_HEADER, CREDENTIAL[:-1]),), ((MESH_CREDENTIAL_HEADER, ""),)):
             with pytest.raises(aio.AioRpcError) as refused:
                 await stub.AnalyzeMood(request, metadata=metadata, timeout=5)
@@ -69,7 +69,7 @@ async def test_with_a_mesh_credential_only_peers_that_send_it_get_through(guarde
 
     peer = make_channel(address, metrics=client_metrics(), security=SecurityConfig(mesh_credential=CREDENTIAL))
     try:
-        stub = llm_gateway_pb2_grpc.LlmGatewayStub(peer)
+        stub = stubs.llm_gateway(peer)
         counted = upstream_calls.start()
         answer = await stub.AnalyzeMood(request, timeout=5)
         assert answer.mood.interpretation
@@ -83,7 +83,7 @@ async def test_an_unsafe_or_long_request_id_is_replaced(guarded: RunningService)
         f"127.0.0.1:{guarded.port}", metrics=client_metrics(), security=SecurityConfig(mesh_credential=CREDENTIAL)
     )
     try:
-        stub = llm_gateway_pb2_grpc.LlmGatewayStub(peer)
+        stub = stubs.llm_gateway(peer)
         seen = []
         for offered in ("req-1.a_B", "r" * 65, "two words", '{"json": 1}', "../../x"):
             answer = await stub.AnalyzeMood(

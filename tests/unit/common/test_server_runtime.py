@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
 
 from segue_cli.mesh import free_port
-from services.common import call_context
+from services.common import call_context, stubs
 from services.common.channels import make_channel
 from services.common.config import ServerConfig
 from services.common.errors import InvalidArgument, ResourceExhausted
@@ -83,7 +83,7 @@ def handled(registry: CollectorRegistry, code: str) -> float:
 
 async def call(port: int, prompt: str, **kw: object) -> llm_gateway_pb2.AnalyzeMoodResponse:
     async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+        stub = stubs.llm_gateway(channel)
         return await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt=prompt), timeout=5, **kw)
 
 
@@ -179,7 +179,7 @@ async def test_client_interceptor_propagates_request_id_lane_and_caps_timeout(ru
         f"127.0.0.1:{svc.port}", metrics=GrpcMetrics.create(client_registry, "client"), default_timeout_s=30
     )
     try:
-        stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+        stub = stubs.llm_gateway(channel)
         call_context.set_request_id("parent-req")
         call_context.set_deadline_in(2.0)
         await stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="fine"))
@@ -232,7 +232,7 @@ async def test_health_serving_then_not_serving_while_in_flight_calls_finish(runn
         watch = health.Watch(health_pb2.HealthCheckRequest(service="segue.v1.LlmGateway"), timeout=10)
         assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
 
-        stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+        stub = stubs.llm_gateway(channel)
         in_flight = asyncio.ensure_future(
             stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="slow"), timeout=10)
         )
@@ -264,7 +264,7 @@ async def test_connection_ageing_does_not_cut_a_call_within_its_deadline() -> No
     svc = await start(definition, cfg, CollectorRegistry())
     try:
         async with aio.insecure_channel(f"127.0.0.1:{svc.port}") as channel:
-            stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+            stub = stubs.llm_gateway(channel)
             pending = asyncio.ensure_future(
                 stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="slow"), timeout=30)
             )
@@ -282,7 +282,7 @@ async def test_a_call_cut_before_its_deadline_is_logged_and_one_past_it_counts_a
 ) -> None:  # type: ignore[no-untyped-def]
     svc, servicer, registry = running
     async with aio.insecure_channel(f"127.0.0.1:{svc.port}") as channel:
-        stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+        stub = stubs.llm_gateway(channel)
         cut = stub.AnalyzeMood(llm_gateway_pb2.AnalyzeMoodRequest(prompt="slow"), timeout=30)
         await servicer.arrived.wait()
         with caplog.at_level("WARNING"):
@@ -313,7 +313,7 @@ async def test_a_peer_with_no_ready_connection_fails_within_the_connect_budget_t
         default_timeout_s=30,
         connect_timeout_s=0.5,
     )
-    stub = llm_gateway_pb2_grpc.LlmGatewayStub(channel)
+    stub = stubs.llm_gateway(channel)
     request = llm_gateway_pb2.AnalyzeMoodRequest(prompt="hello")
     try:
         async with asyncio.timeout(10):  # far below the call's 30 s: a dead peer costs the connect budget

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
-from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
+from segue.v1 import common_pb2, llm_gateway_pb2
 
+from services.common import stubs
 from services.common.cache import Cache, MemoryStore
 from services.common.metrics import WorkSharingMetrics
 from services.llm_gateway.budget import LocalGeminiBudget
@@ -157,7 +158,7 @@ async def test_the_gateway_bundles_once_its_local_per_minute_budget_is_spent(sim
         "LLM_BUNDLE_WINDOW_MS": "30000",  # the bundle goes when full: no dependence on machine speed
         "LLM_BUNDLE_MAX_PROMPTS": "3",
     }
-    async with serving(from_env(env), build, llm_gateway_pb2_grpc.LlmGatewayStub) as gateway:
+    async with serving(from_env(env), build, stubs.llm_gateway) as gateway:
 
         async def analyze(prompt: str) -> llm_gateway_pb2.AnalyzeMoodResponse:
             reply: llm_gateway_pb2.AnalyzeMoodResponse = await gateway.stub.AnalyzeMood(

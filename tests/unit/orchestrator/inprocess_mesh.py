@@ -10,12 +10,10 @@ from typing import Any
 
 from grpc import aio
 from segue.v1 import (
-    llm_gateway_pb2_grpc,
     orchestrator_pb2_grpc,
-    reccobeat_gateway_pb2_grpc,
-    seed_gatherer_pb2_grpc,
 )
 
+from services.common import stubs
 from services.llm_gateway import config as llm_config
 from services.llm_gateway import server as llm_server
 from services.orchestrator import config as orchestrator_config
@@ -32,7 +30,7 @@ Stub = Callable[[aio.Channel], Any]
 
 @dataclass
 class InProcessMesh:
-    stub: orchestrator_pb2_grpc.OrchestratorStub
+    stub: orchestrator_pb2_grpc.OrchestratorAsyncStub
     services: dict[str, Served[Any]]
     sim: RunningSim
 
@@ -51,28 +49,28 @@ async def in_process_mesh(extra_env: Mapping[str, Mapping[str, str]] | None = No
             "reccobeat_gateway",
             recco_config,
             recco_server,
-            reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub,
+            stubs.reccobeat_gateway,
             {"RECCOBEAT_BASE_URL": sim.reccobeats_url},
         )
         llm = await serve(
             "llm_gateway",
             llm_config,
             llm_server,
-            llm_gateway_pb2_grpc.LlmGatewayStub,
+            stubs.llm_gateway,
             {"GEMINI_BASE_URL": sim.gemini_url, "GEMINI_API_KEY": "unit-test-key"},
         )
         seeds = await serve(
             "seed_gatherer",
             seeds_config,
             seeds_server,
-            seed_gatherer_pb2_grpc.SeedGathererStub,
+            stubs.seed_gatherer,
             {"SPOTIFY_BASE_URL": sim.spotify_url, "RECCOBEAT_GATEWAY_ADDR": recco.address},
         )
         orchestrator = await serve(
             "orchestrator",
             orchestrator_config,
             orchestrator_server,
-            orchestrator_pb2_grpc.OrchestratorStub,
+            stubs.orchestrator,
             {
                 "SPOTIFY_BASE_URL": sim.spotify_url,
                 "LLM_GATEWAY_ADDR": llm.address,

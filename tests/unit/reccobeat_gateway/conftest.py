@@ -9,13 +9,14 @@ from functools import partial
 import pytest
 from segue.v1 import reccobeat_gateway_pb2_grpc
 
+from services.common import stubs
 from services.common.config import ServerConfig
 from services.reccobeat_gateway.config import Config
 from services.reccobeat_gateway.server import build
 from tests.unit.inprocess import Served, serving
 from tests.unit.reccobeat_gateway.fake_reccobeats import BASE_URL, FakeReccoBeats
 
-Stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub
+Stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub
 
 
 def gateway_config(**overrides: object) -> Config:
@@ -42,5 +43,7 @@ def upstream() -> FakeReccoBeats:
 
 @pytest.fixture
 async def gateway(upstream: FakeReccoBeats) -> AsyncIterator[Gateway]:
-    async with serving(gateway_config(), partial(build, transport=upstream.transport()), Stub) as served:
+    async with serving(
+        gateway_config(), partial(build, transport=upstream.transport()), stubs.reccobeat_gateway
+    ) as served:
         yield Gateway(served.stub, served.registry, served.running, upstream)

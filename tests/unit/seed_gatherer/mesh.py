@@ -11,8 +11,9 @@ from functools import partial
 from typing import Any
 
 import httpx
-from segue.v1 import reccobeat_gateway_pb2_grpc, seed_gatherer_pb2_grpc
+from segue.v1 import seed_gatherer_pb2_grpc
 
+from services.common import stubs
 from services.reccobeat_gateway import config as gateway_config
 from services.reccobeat_gateway import server as gateway_server
 from services.seed_gatherer import config, server
@@ -55,7 +56,7 @@ def unused_port() -> int:
         return int(s.getsockname()[1])
 
 
-Mesh = Served[seed_gatherer_pb2_grpc.SeedGathererStub]
+Mesh = Served[seed_gatherer_pb2_grpc.SeedGathererAsyncStub]
 
 
 @asynccontextmanager
@@ -78,11 +79,11 @@ async def running_mesh(
                 serving(
                     gateway_config.from_env({**LOOPBACK, **(gateway_env or {})}),
                     partial(gateway_server.build, transport=reccobeats),
-                    reccobeat_gateway_pb2_grpc.ReccoBeatGatewayStub,
+                    stubs.reccobeat_gateway,
                 )
             )
             gateway_addr = gateway.address
         cfg = config.from_env({**LOOPBACK, "RECCOBEAT_GATEWAY_ADDR": gateway_addr, **(env or {})})
         yield await stack.enter_async_context(
-            serving(cfg, partial(server.build, transport=spotify), seed_gatherer_pb2_grpc.SeedGathererStub)
+            serving(cfg, partial(server.build, transport=spotify), stubs.seed_gatherer)
         )
