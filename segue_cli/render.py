@@ -79,8 +79,15 @@ def target(t: common_pb2.FeatureTarget) -> str:
 def _mood_lines(profile: common_pb2.MoodProfile) -> list[str]:
     source = common_pb2.MoodSource.Name(profile.source).removeprefix("MOOD_SOURCE_").lower()
     lines = [f"{profile.interpretation or profile.primary_emotion} (from {source})"]
-    if profile.genres:
-        lines.append(f"genres: {', '.join(profile.genres)}")
+    # What was read off the prompt, each list only when there is one: the reader sees what the mesh understood.
+    listed = (
+        ("genres", profile.genres),
+        ("artists", profile.artists),
+        ("tracks", [f"{m.title} by {m.artist}" if m.artist else m.title for m in profile.mentioned_tracks]),
+        ("avoid", profile.avoid),
+        ("keywords", profile.keywords),
+    )
+    lines += [f"{label}: {', '.join(items)}" for label, items in listed if items]
     if profile.targets:
         lines.append(f"targets: {', '.join(target(t) for t in profile.targets)}")
     return lines

@@ -3,8 +3,9 @@
 It says how the request ended (the gRPC status), for whom (the caller, and the user as a keyed hash — or
 `identity: unverified` and why, with no user, when Spotify could not say whose token it was),
 what degraded (warning codes), what it cost upstream (every HTTP call to Spotify, ReccoBeats and Gemini
-made for it, by any service — see services.common.upstream_calls), and where the time went. It holds
-no token, prompt or raw user id.
+made for it, by any service — see services.common.upstream_calls), and where the time went, inside the
+peers too (`peers`: what the seed gatherer and the ReccoBeat gateway report of their part, see `note`).
+It holds no token, prompt or raw user id.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from segue.v1 import common_pb2, orchestrator_pb2
@@ -24,6 +26,7 @@ from services.common.identity import Identity
 from services.orchestrator.callers import current_caller
 
 log = logging.getLogger(__name__)
+_current: ContextVar[Entry | None] = ContextVar("ledger_entry", default=None)
 
 
 def outcome_of(exc: BaseException | None) -> str:
@@ -57,7 +60,7 @@ class Entry:
             warnings=[
                 {"code": common_pb2.WarningCode.Name(w.code), "component": w.component} for w in response.warnings
             ],
-            timings_ms={t.phase: round(t.seconds * 1000, 1) for t in response.timings},
+            timings_ms=milliseconds(response.timings),
             cache={"hits": response.cache.hits, "misses": response.cache.misses},
             llm={
                 "calls": response.llm.calls,
@@ -75,11 +78,25 @@ class Entry:
 
 @contextmanager
 def recorded(method: str) -> Iterator[Entry]:
-    """Writes the entry when the block ends, however it ends."""
+    """Writes the entry when the block ends, however it ends; `note` adds to it meanwhile."""
     entry = Entry(method)
+    reset = _current.set(entry)
     try:
         yield entry
     except BaseException as exc:
         entry.write(exc)
         raise
+    finally:
+        _current.reset(reset)
     entry.write(None)
+
+
+def note(peer_step: str, what: dict[str, Any]) -> None:
+    """What a peer reported of its part of the request being recorded (nothing outside one, e.g. in a Prefetch)."""
+    entry = _current.get()
+    if entry is not None:
+        entry.fields.setdefault("peers", {})[peer_step] = what
+
+
+def milliseconds(timings: Iterable[common_pb2.PhaseTiming]) -> dict[str, float]:
+    return {t.phase: round(t.seconds * 1000, 1) for t in timings}

@@ -49,7 +49,7 @@ from services.common.degradation import (
 from services.common.errors import DeadlineExceeded, NotFound, SegueError, Unavailable
 from services.common.fanout import alongside, task_group
 from services.common.genres import genre_index, with_genres
-from services.orchestrator import ranking, seed_fallback
+from services.orchestrator import ledger, ranking, seed_fallback
 from services.orchestrator.overload import Plan, mood_timeout
 from services.orchestrator.peers import PeerFailed, Peers, call, token_metadata
 from services.orchestrator.ranking import Candidate
@@ -173,7 +173,13 @@ async def analyze_mood(
 
 async def warm_user_context(peers: Peers, user_id: str, token: str) -> None:
     request = seed_gatherer_pb2.WarmUserContextRequest(user_id=user_id)
-    await call(SEED_GATHERER, peers.seeds.WarmUserContext(request, metadata=token_metadata(token)))
+    warmed: seed_gatherer_pb2.WarmUserContextResponse = await call(
+        SEED_GATHERER, peers.seeds.WarmUserContext(request, metadata=token_metadata(token))
+    )
+    ledger.note(
+        "seed_gatherer.WarmUserContext",
+        {"top_tracks": warmed.top_tracks, "top_artists": warmed.top_artists, "from_cache": warmed.from_cache},
+    )
 
 
 async def gather_seeds(
@@ -190,6 +196,8 @@ async def gather_seeds(
         if exc.code != grpc.StatusCode.UNAVAILABLE:
             raise
         answer = await seed_fallback.seeds_from_mood_artists(peers.reccobeats, mood, MAX_SEEDS, exc.message)
+    else:
+        ledger.note("seed_gatherer.GatherSeeds", {"timings_ms": ledger.milliseconds(answer.timings)})
     tally.absorb(answer.cache, answer.warnings)
     return answer
 
@@ -211,6 +219,8 @@ async def discover_artists(
     )
     if answer is not None:
         tally.absorb(answer.cache, answer.warnings)
+        # A discovery served from the cache took no time of its own: its timings are cleared.
+        ledger.note("seed_gatherer.DiscoverArtists", {"timings_ms": ledger.milliseconds(answer.timings)})
     return answer
 
 
@@ -235,6 +245,16 @@ async def recommend_around(
     if answer is None:
         return []
     tally.absorb(answer.cache, answer.warnings)
+    # The gateway's guardrails may drop seeds (unknown to ReccoBeats) and negatives (too many, or overlapping).
+    ledger.note(
+        "reccobeat_gateway.GetRecommendations",
+        {
+            "seeds": len(seed_ids),
+            "seeds_used": len(answer.seeds_used),
+            "negative_seeds": len(request.negative_seeds),
+            "negative_seeds_used": len(answer.negative_seeds_used),
+        },
+    )
     return list(answer.tracks)
 
 

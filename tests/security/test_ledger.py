@@ -56,6 +56,13 @@ async def test_each_recommend_leaves_one_line_with_the_true_upstream_calls(
         assert seen["spotify"] >= 3 and seen["gemini"] == 1 and seen["reccobeats"] >= 1
         assert ledger["tracks"] == 6 and set(ledger["timings_ms"]) >= {"mood", "seeds", "candidates", "rank"}
         assert ledger["llm"]["calls"] == 1 and len(ledger["user"]) == 32
+        # Where the time went inside the peers, as they report it: a new user's context came from Spotify.
+        peers = ledger["peers"]
+        assert set(peers["seed_gatherer.GatherSeeds"]["timings_ms"]) >= {"user_context", "select"}
+        assert peers["seed_gatherer.WarmUserContext"]["from_cache"] is False
+        assert peers["seed_gatherer.WarmUserContext"]["top_tracks"] > 0
+        used = peers["reccobeat_gateway.GetRecommendations"]
+        assert 0 < used["seeds_used"] <= used["seeds"] and used["negative_seeds_used"] <= used["negative_seeds"]
         assert (
             token not in json.dumps(entry) and PROMPT not in json.dumps(entry) and "simuser80" not in json.dumps(entry)
         )

@@ -74,6 +74,23 @@ def test_an_unknown_session_is_said_to_have_started_anew() -> None:
     assert "not found" not in render.full(RESPONSE, asked_session="s1"), "a known session continues"
 
 
+def test_the_mood_shows_what_was_read_off_the_prompt() -> None:
+    read = common_pb2.MoodProfile(
+        interpretation="Songs like a named track",
+        artists=["Amber Avenue"],
+        mentioned_tracks=[common_pb2.MentionedTrack(title="Shadow of Feather", artist="Amber Avenue")],
+        avoid=["pop"],
+        keywords=["rainy", "sunday"],
+    )
+    assert render.mood(read).splitlines()[1:] == [
+        "artists: Amber Avenue",
+        "tracks: Shadow of Feather by Amber Avenue",
+        "avoid: pop",
+        "keywords: rainy, sunday",
+    ]
+    assert render.mood(MOOD).splitlines()[1] == "genres: jazz, folk", "an empty list is not shown"
+
+
 def test_without_progress_the_end_shows_the_mood_once() -> None:
     shown = render.full(RESPONSE)
     assert shown.startswith("mood: A calm, warm mood (from llm)\n")

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from segue.v1 import llm_gateway_pb2_grpc
 
 from services.common import stubs
 from services.llm_gateway.config import from_env
@@ -16,7 +15,7 @@ from tests.unit.llm_gateway.fake_gemini import FakeGemini
 
 API_KEY = "test-gemini-key-7Hq2Zx9"
 
-Gateway = Served[llm_gateway_pb2_grpc.LlmGatewayAsyncStub]
+Gateway = Served["llm_gateway_pb2_grpc.LlmGatewayAsyncStub"]
 
 
 @asynccontextmanager

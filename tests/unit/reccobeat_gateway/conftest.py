@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import TypeAlias
 
 import pytest
 from segue.v1 import reccobeat_gateway_pb2_grpc
@@ -16,7 +17,8 @@ from services.reccobeat_gateway.server import build
 from tests.unit.inprocess import Served, serving
 from tests.unit.reccobeat_gateway.fake_reccobeats import BASE_URL, FakeReccoBeats
 
-Stub = reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub
+# Only the generated .pyi has the async stub type: named as a string, it is never looked up at run time.
+Stub: TypeAlias = "reccobeat_gateway_pb2_grpc.ReccoBeatGatewayAsyncStub"
 
 
 def gateway_config(**overrides: object) -> Config:

@@ -10,11 +10,12 @@ import pytest
 from segue.v1 import common_pb2, reccobeat_gateway_pb2_grpc
 from segue.v1 import reccobeat_gateway_pb2 as pb
 
+from services.common import stubs
 from services.reccobeat_gateway.server import build
 from sim.catalog import Catalog
 from sim.testing import RunningSim, running_sim
 from tests.unit.inprocess import serving
-from tests.unit.reccobeat_gateway.conftest import Stub, gateway_config
+from tests.unit.reccobeat_gateway.conftest import gateway_config
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Mesh:
 async def mesh() -> AsyncIterator[Mesh]:
     async with (
         running_sim(profile="fast") as sim,
-        serving(gateway_config(base_url=sim.reccobeats_url), build, Stub) as gateway,
+        serving(gateway_config(base_url=sim.reccobeats_url), build, stubs.reccobeat_gateway) as gateway,
     ):
         yield Mesh(sim, gateway.stub)
 

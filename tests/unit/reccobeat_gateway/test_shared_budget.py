@@ -14,6 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from segue.v1 import reccobeat_gateway_pb2 as pb
 
+from services.common import stubs
 from services.common.gcra import Limit
 from services.common.metrics import SchedulerMetrics
 from services.common.redis_client import connect
@@ -21,7 +22,7 @@ from services.common.scheduler import SharedScheduler
 from services.reccobeat_gateway.client import UPSTREAM
 from services.reccobeat_gateway.server import build
 from tests.unit.inprocess import serving
-from tests.unit.reccobeat_gateway.conftest import Gateway, Stub, gateway_config
+from tests.unit.reccobeat_gateway.conftest import Gateway, gateway_config
 from tests.unit.reccobeat_gateway.fake_reccobeats import FakeReccoBeats, artist_row
 
 
@@ -29,7 +30,7 @@ from tests.unit.reccobeat_gateway.fake_reccobeats import FakeReccoBeats, artist_
 async def shared_gateway(redis_url: str, upstream: FakeReccoBeats) -> AsyncIterator[Gateway]:
     cfg = gateway_config()
     cfg = replace(cfg, server=replace(cfg.server, redis_url=redis_url))
-    async with serving(cfg, partial(build, transport=upstream.transport()), Stub) as served:
+    async with serving(cfg, partial(build, transport=upstream.transport()), stubs.reccobeat_gateway) as served:
         yield Gateway(served.stub, served.registry, served.running, upstream)
 
 

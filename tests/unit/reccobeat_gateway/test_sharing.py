@@ -17,6 +17,7 @@ import pytest
 from segue.v1 import common_pb2
 from segue.v1 import reccobeat_gateway_pb2 as pb
 
+from services.common import stubs
 from services.reccobeat_gateway.server import build
 from sim.catalog import Catalog
 from sim.testing import RunningSim, running_sim
@@ -61,7 +62,7 @@ async def shared() -> AsyncIterator[Shared]:
     gate = Gate()
     async with (
         running_sim(profile="fast") as sim,
-        serving(sharing_config(sim.reccobeats_url), partial(build, transport=gate), Stub) as gateway,  # type: ignore[arg-type]
+        serving(sharing_config(sim.reccobeats_url), partial(build, transport=gate), stubs.reccobeat_gateway) as gateway,  # type: ignore[arg-type]
     ):
         yield Shared(sim, gate, gateway)
 
@@ -137,7 +138,7 @@ async def test_a_failed_batch_reaches_exactly_the_callers_whose_ids_were_in_it()
     second_batch = analysed[40:43]
     gate = Gate(upstream.transport())
     cfg = gateway_config(max_concurrency=2, max_attempts=1)
-    async with serving(cfg, partial(build, transport=gate), Stub) as gateway:
+    async with serving(cfg, partial(build, transport=gate), stubs.reccobeat_gateway) as gateway:
 
         def queued() -> float:
             return gateway.metric("segue_batch_keys_total", batcher=FEATURES, result="queued")
@@ -168,7 +169,7 @@ async def test_a_caller_whose_every_id_failed_gets_the_upstream_error() -> None:
     upstream = FakeReccoBeats()
     upstream.fail_ids = {upstream.tracks[0].spotify_id}
     cfg = gateway_config(max_attempts=1)
-    async with serving(cfg, partial(build, transport=upstream.transport()), Stub) as gateway:
+    async with serving(cfg, partial(build, transport=upstream.transport()), stubs.reccobeat_gateway) as gateway:
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await gateway.stub.GetAudioFeatures(
                 pb.GetAudioFeaturesRequest(ids=[upstream.tracks[0].spotify_id]), timeout=60

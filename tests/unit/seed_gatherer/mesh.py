@@ -11,7 +11,6 @@ from functools import partial
 from typing import Any
 
 import httpx
-from segue.v1 import seed_gatherer_pb2_grpc
 
 from services.common import stubs
 from services.reccobeat_gateway import config as gateway_config
@@ -56,7 +55,7 @@ def unused_port() -> int:
         return int(s.getsockname()[1])
 
 
-Mesh = Served[seed_gatherer_pb2_grpc.SeedGathererAsyncStub]
+Mesh = Served["seed_gatherer_pb2_grpc.SeedGathererAsyncStub"]
 
 
 @asynccontextmanager
