@@ -17,7 +17,6 @@ caller must refresh it).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from segue.v1 import common_pb2, reccobeat_gateway_pb2_grpc, seed_gatherer_pb2
 
 from services.common.degradation import SEED_GATHERER, SPOTIFY, Accounting, absorb, degraded, fallback_used
 from services.common.errors import SegueError, Unauthenticated
+from services.common.fanout import task_group
 from services.common.genres import Excluder, genre_index, with_genres
 from services.common.identity import Identities, Identity
 from services.seed_gatherer import anchors, exclusions, mentions
@@ -118,17 +118,15 @@ class SeedGatherer:
     ) -> GatherResult:
         clock = PhaseClock(self._metrics)
         result = GatherResult(timings=clock.timings)
-        try:
-            async with asyncio.TaskGroup() as group:
-                top_task = group.create_task(_left_out() if impersonal else self._user_top(clock, identity, token))
-                finding = mentions.resolve(self._search, token, mood.mentioned_tracks)
-                named_task = group.create_task(_timed(clock, "mentions", finding))
-                searching = anchors.search_mood_tracks(self._search, token, mood, prompt)
-                anchor_task = group.create_task(_timed(clock, "anchors", searching))
-                ruling = exclusions.resolve(self._search, token, mood)
-                ruled_task = group.create_task(_timed(clock, "exclusions", ruling))
-        except* Unauthenticated as caught:
-            raise caught.exceptions[0] from None
+        # A failure (a rejected token above all) cancels the other sources and is raised as itself.
+        async with task_group() as group:
+            top_task = group.create_task(_left_out() if impersonal else self._user_top(clock, identity, token))
+            finding = mentions.resolve(self._search, token, mood.mentioned_tracks)
+            named_task = group.create_task(_timed(clock, "mentions", finding))
+            searching = anchors.search_mood_tracks(self._search, token, mood, prompt)
+            anchor_task = group.create_task(_timed(clock, "anchors", searching))
+            ruling = exclusions.resolve(self._search, token, mood)
+            ruled_task = group.create_task(_timed(clock, "exclusions", ruling))
         top, named, anchored, ruled = top_task.result(), named_task.result(), anchor_task.result(), ruled_task.result()
         result.absorb(top.lookup.cache, top.warnings + top.lookup.warnings)
         result.looked_up(named.searches, named.cache_hits, named.warnings)

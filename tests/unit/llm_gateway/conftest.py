@@ -27,14 +27,6 @@ async def running_gateway(gemini_url: str, **extra_env: str) -> AsyncIterator[Ga
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeGemini]:
-    server = FakeGemini()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def gateway(fake: FakeGemini) -> AsyncIterator[Gateway]:
     async with running_gateway(fake.url) as gw:
         yield gw

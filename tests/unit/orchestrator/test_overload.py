@@ -44,14 +44,6 @@ from tests.unit.llm_gateway.fake_gemini import FakeGemini, Reply, rate_limited
 NO_WAIT = {SPOTIFY: 0.0, RECCOBEATS: 0.0}
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeGemini]:
-    server = FakeGemini()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 SLOW = 0.01  # units per second: nothing refills during a test
 
 
