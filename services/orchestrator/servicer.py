@@ -89,7 +89,11 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             params = _recommend_params(request, ctx)
             self._with_default_deadline()
             # Before the identity check, whose GET /me takes a Spotify slot: a request is shed at once.
-            async with self._overload.admitted(follow_up=bool(params.session_id)) as admitted:
+            # A session's first prompt has its mood asked for meanwhile: it is nobody's in particular.
+            async with (
+                self._overload.admitted(follow_up=bool(params.session_id)) as admitted,
+                workflow.mood_ahead(self._peers, params, admitted.plan.mood_budget_s) as ahead,
+            ):
                 identity = await self._admission.user(params.token, params.user_id)
                 admitted_s = time.perf_counter() - started
                 if isinstance(identity, Unverified):
@@ -109,7 +113,7 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
                     plan = admitted.plan if fresh else Plan(mood_budget_s=admitted.plan.mood_budget_s)
                 if not params.session_id:  # a later prompt of a session may be a tweak ("more upbeat"), not a mood
                     self._recent.add(params.prompt)
-                response = await workflow.recommend(self._peers, params, session, admitted.watch(emit), plan)
+                response = await workflow.recommend(self._peers, params, session, admitted.watch(emit), plan, ahead)
                 response.session_started = session.started
             if fresh:
                 self._overload.observe_answer(response.timings)

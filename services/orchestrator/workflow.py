@@ -17,10 +17,12 @@ mood names (seed_fallback).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -47,7 +49,7 @@ from services.common.degradation import (
     missing_features,
 )
 from services.common.errors import DeadlineExceeded, NotFound, SegueError, Unavailable
-from services.common.fanout import alongside, task_group
+from services.common.fanout import alongside, task_group, tolerant
 from services.common.genres import genre_index, with_genres
 from services.orchestrator import ledger, ranking, seed_fallback
 from services.orchestrator.overload import Plan, mood_timeout
@@ -169,6 +171,41 @@ async def analyze_mood(
     tally.add_llm(answer.usage)
     tally.warnings.extend(answer.warnings)
     return answer.mood
+
+
+@dataclass
+class MoodAhead:
+    """The mood of a prompt that begins a session, asked for while the user's identity is being checked.
+
+    Such a mood depends on the prompt alone, never on whose request it is (and the LLM gateway shares it
+    between users), so the LLM step need not wait for Spotify's GET /me. Its LLM usage and warnings join the
+    pass that takes it; a request refused by the identity check cancels it.
+    """
+
+    asking: asyncio.Task[common_pb2.MoodProfile | SegueError]
+    tally: Tally
+
+    async def take(self, tally: Tally) -> common_pb2.MoodProfile:
+        mood = await self.asking
+        tally.add_llm(self.tally.llm)
+        tally.warnings.extend(self.tally.warnings)
+        if isinstance(mood, SegueError):
+            raise mood
+        return mood
+
+
+@asynccontextmanager
+async def mood_ahead(peers: Peers, params: RecommendParams, budget_s: float | None) -> AsyncIterator[MoodAhead | None]:
+    """The mood asked for beside the block (see MoodAhead); None for a prompt naming a session, whose mood
+    depends on that session (a tweak refines it), known only once the user is."""
+    if params.session_id:
+        yield None
+        return
+    tally = Tally()
+    # Its error comes back as its result, raised where the pass takes it: it must not cancel the identity check.
+    asking = tolerant(analyze_mood(peers, params, Session(session_id=""), tally, budget_s), fatal=())
+    async with alongside(asking, "mood-ahead") as task:
+        yield MoodAhead(task, tally)
 
 
 async def warm_user_context(peers: Peers, user_id: str, token: str) -> None:
@@ -378,9 +415,15 @@ def no_playlist(tally: Tally, verified: bool = True, pool_size: int = 0) -> Segu
 
 
 async def recommend(
-    peers: Peers, params: RecommendParams, session: Session, emit: Emit, plan: Plan | None = None
+    peers: Peers,
+    params: RecommendParams,
+    session: Session,
+    emit: Emit,
+    plan: Plan | None = None,
+    ahead: MoodAhead | None = None,
 ) -> orchestrator_pb2.RecommendResponse:
-    """`plan`: what overload admission allows (default: everything, the mood within the deadline)."""
+    """`plan`: what overload admission allows (default: everything, the mood within the deadline).
+    `ahead`: the mood, already asked for (a session's first prompt); else it is asked for here."""
     plan = plan or Plan()
     tally = Tally()
     clock = Clock(emit, tally)
@@ -396,7 +439,10 @@ async def recommend(
         else contextlib.nullcontext()
     )
     async with warming:
-        mood = await analyze_mood(peers, params, session, tally, plan.mood_budget_s)
+        if ahead is not None and session.mood_for(params.prompt) is None:  # a repeat keeps its session's mood
+            mood = await ahead.take(tally)
+        else:
+            mood = await analyze_mood(peers, params, session, tally, plan.mood_budget_s)
         clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
         reused = session.pool_for(mood)
         if reused is None:

@@ -190,3 +190,50 @@ async def test_a_token_spotify_cannot_check_gets_a_playlist_from_the_prompt_and_
     seeds = mesh.services["seed_gatherer"]
     gather = {"grpc_type": "unary", "grpc_service": "segue.v1.SeedGatherer", "grpc_method": "GatherSeeds"}
     assert seeds.metric("grpc_server_started_total", **gather) == 0, "GatherSeeds would verify the token again"
+
+
+async def calls_of(http: httpx.AsyncClient, upstream: str, endpoint: str) -> list[dict[str, float]]:
+    """The simulator's log of one endpoint's calls, first started first."""
+    return sorted(
+        (
+            c
+            for c in (await http.get("/__sim/calls")).json()["calls"]
+            if (c["upstream"], c["endpoint"]) == (upstream, endpoint)
+        ),
+        key=lambda c: c["started"],
+    )
+
+
+async def test_a_first_prompt_is_read_while_the_token_is_checked_and_a_refused_token_stops_the_reading(
+    mesh: InProcessMesh,
+) -> None:
+    generate = ("gemini", "POST /models/{model}:generateContent")
+    async with httpx.AsyncClient(base_url=mesh.sim.base_url) as http:
+        body = {"upstream": "spotify", "extra_latency_s": 0.5}  # GET /me is slow: the mood need not wait for it
+        (await http.post("/__sim/faults", json=body)).raise_for_status()
+        answer = await mesh.stub.Recommend(
+            recommend("slow jazz for a rainy sunday", size=5), metadata=TOKEN, timeout=30
+        )
+        me = (await calls_of(http, "spotify", "GET /me"))[0]  # the orchestrator's (the seed gatherer checks too)
+        (llm,) = await calls_of(http, *generate)
+        assert len(answer.tracks) == 5 and answer.llm.calls == 1, "its LLM usage joined the answer's"
+        assert llm["started"] < me["finished"], "the LLM call went out before Spotify said whose token it was"
+
+        # A follow-up in the session: its mood depends on the session's, so it waits until the user is known.
+        await http.post("/__sim/reset")
+        await mesh.stub.Recommend(
+            orchestrator_pb2.RecommendRequest(mood_prompt="now country for a road trip", session_id=answer.session_id),
+            metadata=(("x-spotify-token", "user-5-second-token"),),  # a new token of the same user: GET /me again
+            timeout=30,
+        )
+        me = (await calls_of(http, "spotify", "GET /me"))[0]
+        (llm,) = await calls_of(http, *generate)
+        assert llm["started"] >= me["finished"]
+
+        with pytest.raises(aio.AioRpcError) as refused:
+            await mesh.stub.Recommend(
+                recommend("a brand new prompt for an expired token"),
+                metadata=(("x-spotify-token", "expired-token"),),
+                timeout=30,
+            )
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
