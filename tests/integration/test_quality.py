@@ -125,15 +125,16 @@ def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
 async def test_the_seed_sources_run_side_by_side(
     orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub, sim_http: httpx.AsyncClient
 ) -> None:
-    """The user's context loads while the LLM reads the prompt; then the named track's search, the anchors'
-    and exclusions' searches and artist discovery's search go out together, and discovery looks its artists'
-    tracks up side by side. (Each call is slowed far beyond any scheduling delay, so overlaps are by design.)"""
+    """The LLM reads the prompt while the token is checked and then while the user's context loads; then the
+    named track's search, the anchors' and exclusions' searches and artist discovery's search go out together,
+    and discovery looks its artists' tracks up side by side. (Each call is slowed far beyond any scheduling
+    delay, so overlaps are by design.)"""
     # Searches are cached for everyone: genres no other test asks for, so each goes upstream here.
     artist = popular_artist(CATALOG, "bossa nova")
     title = CATALOG.tracks[artist.track_indices[0]].title
     await sim_http.post("/__sim/faults", json={"upstream": "spotify", "extra_latency_s": 1.0})
     await sim_http.post("/__sim/faults", json={"upstream": "reccobeats", "extra_latency_s": 0.5})
-    await sim_http.post("/__sim/faults", json={"upstream": "gemini", "extra_latency_s": 1.0})
+    await sim_http.post("/__sim/faults", json={"upstream": "gemini", "extra_latency_s": 3.0})  # > GET /me + context
     await sim_http.post("/__sim/reset", json={"limits": False})
     try:
         await recommend(orchestrator, f'bossa nova like "{title}" by {artist.name}, no punk', 205)
@@ -147,6 +148,7 @@ async def test_the_seed_sources_run_side_by_side(
         return found[0]
 
     llm = one(GEMINI)
+    assert overlap(one("GET /me"), llm), "the LLM reads the prompt while Spotify says whose token it is"
     assert overlap(one("GET /me/top/tracks"), llm), "the user's context loads while the LLM reads the prompt"
     named = one("GET /search", "track:", "type=track")
     discovery = one("GET /search", "type=artist")
