@@ -211,6 +211,12 @@ def _limit(ranges: dict[str, Range], limits: list[tuple[str, Range]]) -> dict[st
     return out
 
 
+def keywords(prompt: str) -> list[str]:
+    """The words of the prompt that carry the mood (not those it rules out), as the heuristics read them:
+    every profile's `keywords`, whoever read the rest (the LLM is not asked for them: its output costs time)."""
+    return clean_names([word for word, _, negated in _cues(_tokens(prompt)) if not negated], 6)
+
+
 def mood_profile(prompt: str) -> common_pb2.MoodProfile:
     """A usable profile from keywords alone (source HEURISTIC): always a few targets, maybe genres."""
     cues = _cues(_tokens(prompt))
@@ -244,7 +250,7 @@ def mood_profile(prompt: str) -> common_pb2.MoodProfile:
         genres=[g for g in clean_names(genres, 8) if not genre_matches(g, avoid)][:5],
         artists=mentions.artists,
         mentioned_tracks=mentions.tracks,
-        keywords=clean_names(matched, 6),
+        keywords=keywords(prompt),
         avoid=clean_names(avoid, 8),
         source=common_pb2.MOOD_SOURCE_HEURISTIC,
     )

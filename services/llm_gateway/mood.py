@@ -39,19 +39,21 @@ MOOD_FAILURES: tuple[type[Exception], ...] = (*LLM_FAILURES, TimeoutError)
 FALLBACK_MARGIN_S = 0.1  # kept back from the caller's deadline to answer with the keyword reading
 # Part of the cache key: change it whenever the instruction or the schema changes meaning.
 # mood-3: FeatureTarget.feature became an AudioFeature (field 6): a cached mood-2 answer has no features.
-PROMPT_VERSION = "mood-3"
+# mood-4: a shorter answer (every output token is ~5 ms of the cold path): no ideal inside each range (the
+# middle is), no keywords (read off the prompt by the heuristics), at most 8 artists (discovery uses fewer).
+PROMPT_VERSION = "mood-4"
 
 SYSTEM_INSTRUCTION = """\
 You are a music curator. A listener describes, in their own words, the playlist they want right now.
 Read their mood prompt and describe it in terms a music catalog understands.
 
 feature_targets: the 3 to 6 audio features that matter most for this mood, each with an acceptable
-range (min to max), the ideal target inside it, and a weight from 0 to 1 for how much it matters.
+range (min to max) whose middle is ideal, and a weight from 0 to 1 for how much it matters.
 Scales: acousticness, danceability, energy, instrumentalness, liveness, speechiness and valence
 (musical positiveness) go from 0 to 1; tempo is in BPM (40 to 220); loudness is in dB (-60 to 0).
 genres: 2 to 5 genres that fit, best first. artists: every artist the prompt names, then others
-that fit the mood, up to 12 artists in all. mentioned_tracks: only songs the prompt names explicitly
-(title and artist). keywords: up to 6 keywords for searching. avoid: whatever the prompt rules out
+that fit the mood, up to 8 artists in all. mentioned_tracks: only songs the prompt names explicitly
+(title and artist). avoid: whatever the prompt rules out
 ("nothing sad" -> "sad", "no rap" -> "rap"); leave it empty when nothing is ruled out."""
 
 
@@ -93,9 +95,7 @@ def normalise_prompt(prompt: str) -> str:
 
 def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
     """The LLM's answer, clamped and cleaned; heuristic targets stand in if it gave no usable ones."""
-    targets = unique_targets(
-        feature_target(t.feature, t.min, t.max, t.target, t.weight) for t in answer.feature_targets
-    )
+    targets = unique_targets(feature_target(t.feature, t.min, t.max, None, t.weight) for t in answer.feature_targets)
     if not targets:
         targets = list(mood_heuristics.mood_profile(prompt).targets)
     profile = common_pb2.MoodProfile(
@@ -103,9 +103,9 @@ def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
         primary_emotion=one_line(answer.primary_emotion, 50),
         targets=targets,
         genres=clean_names(answer.genres, 8),
-        artists=clean_names(answer.artists, 15),
+        artists=clean_names(answer.artists, 8),
         mentioned_tracks=clean_tracks(((t.title, t.artist) for t in answer.mentioned_tracks), 10),
-        keywords=clean_names(answer.keywords, 8),
+        keywords=mood_heuristics.keywords(prompt),
         avoid=clean_names(answer.avoid, 8),
         source=common_pb2.MOOD_SOURCE_LLM,
     )

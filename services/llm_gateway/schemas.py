@@ -23,8 +23,7 @@ class MentionedTrackAnswer(BaseModel):
 class FeatureTargetAnswer(BaseModel):
     feature: str = Field(json_schema_extra={"enum": list(FEATURE_NAMES)})
     min: float
-    max: float
-    target: float = Field(description="The ideal value, between min and max.")
+    max: float  # the ideal is the middle: asking for it would cost output tokens and say little more
     weight: float = Field(description="How much this feature matters for the mood, 0 to 1.")
 
 
@@ -33,9 +32,11 @@ class MoodAnswer(BaseModel):
     primary_emotion: str = Field(description="One word, e.g. calm, joyful, melancholic, energetic.")
     feature_targets: list[FeatureTargetAnswer] = Field(description="The 3 to 6 audio features that matter most.")
     genres: list[str] = Field(description="2 to 5 genres that fit the mood, most fitting first.")
-    artists: list[str] = Field(description="Artists the prompt names, then others that fit; at most 12.")
+    # maxItems bounds what the model writes; not checked on parsing, so a longer list is cut, not refused.
+    artists: list[str] = Field(
+        description="Artists the prompt names, then others that fit; at most 8.", json_schema_extra={"maxItems": 8}
+    )
     mentioned_tracks: list[MentionedTrackAnswer] = Field(description="Only songs the prompt names explicitly.")
-    keywords: list[str] = Field(description="Up to 6 short search keywords.")
     avoid: list[str] = Field(description="Moods, genres or artists the prompt rules out, e.g. 'sad'.")
 
 

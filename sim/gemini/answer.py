@@ -29,7 +29,7 @@ from .request import Node, read_request
 # the user's own words within a prompt: "Mood prompt: ...", "Mood: ...", "Input: ..."
 _LABEL = re.compile(r"^[ \t*#>-]*(?:mood(?:\s+prompt)?|prompt|input|request|query)\s*:\s*(\S.*)$", re.I | re.M)
 MAX_ARTISTS = 12  # what the mood instruction asks for ("up to 12 artists in all")
-MAX_KEYWORDS = 6  # ("up to 6 keywords")
+MAX_KEYWORDS = 6  # (the legacy instruction: "3 to 6 keywords")
 DEFAULT_FEATURES = ("energy", "valence", "danceability")  # the feature targets of a mood that constrains none
 
 # choices among listed candidates, by property name → how they are chosen (choices.choose)
@@ -150,8 +150,8 @@ class _Filler:
             return recommend_artists(mood, self.kb, MAX_ARTISTS) if fitting else list(mood.artists)
         if name in TRACK_LISTS:
             return [Subject(track=t) for t in mood.tracks]
-        if name in ("keywords", "search_keywords"):  # the mood instruction asks for 6, the legacy one for 3 to 6
-            count = MAX_KEYWORDS if name == "keywords" else min(max(len(mood.keywords), 3), MAX_KEYWORDS)
+        if name == "search_keywords":  # the legacy model's mood instruction asks for 3 to 6
+            count = min(max(len(mood.keywords), 3), MAX_KEYWORDS)
             return list(dict.fromkeys([*mood.keywords, *mood.genres[:2]]))[:count]
         if name == "avoid":
             return list(mood.avoid)

@@ -21,16 +21,15 @@ MOOD_ANSWER: dict[str, Any] = {
     "interpretation": "A slow, warm jazz afternoon while it rains.",
     "primary_emotion": "calm",
     "feature_targets": [
-        {"feature": "energy", "min": -0.5, "max": 0.4, "target": 0.9, "weight": 0.9},  # clamped
-        {"feature": "tempo", "min": 140, "max": 60, "target": 90, "weight": 2.0},  # swapped, weight clamped
-        {"feature": "loudness", "min": -80, "max": -10, "target": -14, "weight": 0.3},
-        {"feature": "groove", "min": 0, "max": 1, "target": 0.5, "weight": 0.5},  # unknown: dropped
-        {"feature": "energy", "min": 0.8, "max": 1, "target": 0.9, "weight": 0.5},  # duplicate: dropped
+        {"feature": "energy", "min": -0.5, "max": 0.4, "weight": 0.9},  # clamped
+        {"feature": "tempo", "min": 140, "max": 60, "weight": 2.0},  # swapped, weight clamped
+        {"feature": "loudness", "min": -80, "max": -10, "weight": 0.3},
+        {"feature": "groove", "min": 0, "max": 1, "weight": 0.5},  # unknown: dropped
+        {"feature": "energy", "min": 0.8, "max": 1, "weight": 0.5},  # duplicate: dropped
     ],
     "genres": ["jazz", "Jazz", "bossa nova", " "],
     "artists": ["Chet Baker"],
     "mentioned_tracks": [{"title": "Blue in Green", "artist": "Miles Davis"}],
-    "keywords": ["rain", "jazz"],
     "avoid": ["sad"],
 }
 
@@ -62,18 +61,23 @@ async def test_analyze_mood_maps_and_clamps_the_llm_answer(gateway: Gateway, fak
     assert mood.source == common_pb2.MOOD_SOURCE_LLM
     assert [feature_name(t.feature) for t in mood.targets] == ["energy", "tempo", "loudness"]
     energy, tempo, loudness = target(mood, "energy"), target(mood, "tempo"), target(mood, "loudness")
-    assert (energy.min, energy.max, energy.target) == (0.0, 0.4, 0.4)
-    assert (tempo.min, tempo.max, tempo.target, tempo.weight) == (60, 140, 90, 1.0)
+    assert (energy.min, energy.max, energy.target) == (0.0, 0.4, 0.2), "the ideal is the range's middle"
+    assert (tempo.min, tempo.max, tempo.target, tempo.weight) == (60, 140, 100, 1.0)
     assert (loudness.min, loudness.max) == (-60, -10)
     assert list(mood.genres) == ["jazz", "bossa nova"]
     assert list(mood.artists) == ["Chet Baker"]
     assert [(t.title, t.artist) for t in mood.mentioned_tracks] == [("Blue in Green", "Miles Davis")]
     assert list(mood.avoid) == ["sad"] and mood.primary_emotion == "calm"
+    assert "jazz" in mood.keywords and "sad" not in mood.keywords, "the prompt's mood words, not what it rules out"
     assert response.usage == common_pb2.LlmUsage(calls=1, prompt_tokens=120, output_tokens=80)
     assert not response.warnings
     [seen] = fake.requests
     assert PROMPT in seen.prompt
-    assert {"feature_targets", "genres", "artists", "mentioned_tracks", "avoid"} <= set(seen.schema["properties"])
+    asked = seen.schema["properties"]
+    assert {"feature_targets", "genres", "artists", "mentioned_tracks", "avoid"} <= set(asked)
+    assert "keywords" not in asked, "nothing the mesh reads elsewhere is asked: every output token costs time"
+    assert 8 in (asked["artists"].get("maxItems"), asked["artists"].get("max_items"))  # the SDK writes max_items
+    assert "target" not in asked["feature_targets"]["items"]["properties"]
     assert gateway.metric("segue_llm_calls_total", task="analyze_mood", outcome="ok") == 1
     assert gateway.metric("segue_llm_tokens_total", direction="output") == 80
 
