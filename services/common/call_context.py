@@ -101,6 +101,10 @@ def set_lane(value: Lane) -> contextvars.Token[Lane]:
     return _lane.set(value)
 
 
+def reset_lane(token: contextvars.Token[Lane]) -> None:
+    _lane.reset(token)
+
+
 def lane_from_header(value: str) -> Lane:
     """Only an explicit "background" lowers a call's priority; anything else is a user waiting."""
     return Lane.BACKGROUND if value.strip().lower() == Lane.BACKGROUND else Lane.INTERACTIVE

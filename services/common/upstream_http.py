@@ -61,6 +61,10 @@ class HedgePolicy:
     default_delay_s: float = 1.0  # until `min_samples` answers of the endpoint have been seen
     min_samples: int = 20
     window: int = 200  # recent latencies kept per endpoint
+    # Only from the spare share of the budget: the hedge asks in the background lane, which never takes the
+    # last share of a burst (SCHEDULER_BACKGROUND_RESERVE). For an upstream whose budget is the bottleneck
+    # under load (Spotify): an idle mesh hedges its slow tail, a loaded one spends nothing on copies.
+    spare_only: bool = False
 
 
 class LatencyWindow:
@@ -361,10 +365,14 @@ class UpstreamClient:
     async def _send_hedge(self, get: _Get) -> Attempt | None:
         """The hedge, or None when no token is free now: the first attempt then goes on alone."""
         # A token now or no hedge: a hedge must never queue behind, or overdraw, the upstream's budget.
+        lane = call_context.set_lane(call_context.Lane.BACKGROUND) if self._hedge.spare_only else None
         try:
             await self._pacer.acquire(self.name, 0.0)
         except UpstreamRateLimited:
             return None
+        finally:
+            if lane is not None:
+                call_context.reset_lane(lane)
         self._metrics.hedges.labels(self.name, get.endpoint, "sent").inc()
         return await self._send(get, call_context.budget(self.timeout_for(get.endpoint)))
 

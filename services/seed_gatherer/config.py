@@ -34,9 +34,10 @@ class Config:
     identity: IdentityConfig
     search_cache_ttl_s: float = 86_400.0  # Spotify catalog searches, shared by every user
     discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
-    # Off: a hedged copy costs Spotify quota, and the rolling 30 s app-wide limit is the mesh's bottleneck
-    # under load (reliability-notes §6: hedging against rate-limited third-party APIs raises 429s).
-    spotify_hedge: bool = False
+    # A slow Spotify call gets one hedged copy only from the spare share of the budget: the rolling 30 s
+    # app-wide limit is the mesh's bottleneck under load, when no copy is sent (reliability-notes §6:
+    # hedging against a rate-limited third-party API must never raise its 429s or take a user's slot).
+    spotify_hedge: bool = True
     # How long a call waits for the ReccoBeat gateway with no ready connection before going on without it.
     peer_connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     # Spotify's app-wide limit (services.common.spotify_limit), shared with the orchestrator's identity check.

@@ -40,7 +40,7 @@ async def build(
         cfg.spotify_base_url,
         timeout_s=cfg.spotify_timeout_s,
         metrics=UpstreamMetrics.create(registry),
-        hedge=HedgePolicy(enabled=cfg.spotify_hedge),
+        hedge=HedgePolicy(enabled=cfg.spotify_hedge, spare_only=True),
         pacer=pacer,
         transport=transport,
     )

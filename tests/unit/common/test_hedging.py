@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import httpx
+import pytest
 from prometheus_client import CollectorRegistry
 
+from services.common import call_context
 from services.common.errors import UpstreamRateLimited
 from services.common.metrics import UpstreamMetrics
 from services.common.upstream_http import HedgePolicy, LatencyWindow, UpstreamClient
@@ -193,3 +195,38 @@ async def test_the_client_hedges_at_the_endpoints_p95_once_it_has_seen_enough_an
     off, _ = client(handler, HedgePolicy())
     assert off.hedge_delay("GET /x") is None
     await off.aclose()
+
+
+class LaneRecorder:
+    """A pacer that grants every token and notes the lane each acquisition asked in."""
+
+    def __init__(self) -> None:
+        self.lanes: list[call_context.Lane] = []
+
+    async def acquire(self, upstream: str, max_wait_s: float, *, tokens: int = 0) -> float:
+        self.lanes.append(call_context.lane())
+        return 0.0
+
+    async def pause(self, upstream: str, seconds: float) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("spare_only", "hedge_lane"), [(True, "background"), (False, "interactive")])
+async def test_a_spare_only_hedge_asks_for_its_token_in_the_background_lane(spare_only: bool, hedge_lane: str) -> None:
+    """The background lane never takes the last share of a burst: a loaded budget refuses such a hedge."""
+    pacer = LaneRecorder()
+    seen = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal seen
+        seen += 1
+        if seen == 1:
+            await asyncio.sleep(1.0)  # the first attempt stalls: the hedge answers
+        return httpx.Response(200, json={"copy": seen})
+
+    policy = HedgePolicy(enabled=True, min_delay_s=0.01, default_delay_s=0.01, spare_only=spare_only)
+    c, _ = client(handler, policy, pacer)  # type: ignore[arg-type]
+    assert await c.get_json("GET /x", "x") == {"copy": 2}
+    assert pacer.lanes == ["interactive", hedge_lane], "the first attempt keeps the caller's lane"
+    assert call_context.lane() == "interactive", "the caller's lane is untouched"
+    await c.aclose()
