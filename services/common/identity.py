@@ -19,7 +19,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field, ValidationError
@@ -119,10 +119,13 @@ class Identities:
     def _token_key(self, token: str) -> str:
         return self._cache.key(self._hash("token", token))
 
-    async def verify(self, token: str, claimed_user_id: str = "") -> Identity:
+    async def verify(
+        self, token: str, claimed_user_id: str = "", *, meanwhile: Callable[[], None] | None = None
+    ) -> Identity:
         """The token's user. UNAUTHENTICATED for a refused token, PERMISSION_DENIED when `claimed_user_id`
-        (if given) names someone else; Spotify's trouble propagates (nobody is let in unverified)."""
-        user_id = await self._user_of(token)
+        (if given) names someone else; Spotify's trouble propagates (nobody is let in unverified).
+        `meanwhile` is called when Spotify must be asked (a token not yet known): what may start during it."""
+        user_id = await self._user_of(token, meanwhile)
         claimed = normalise_user_id(claimed_user_id)
         if claimed and not hmac.compare_digest(claimed.encode(), user_id.encode()):
             raise PermissionDenied(
@@ -147,13 +150,15 @@ class Identities:
         if self._refused_ttl_s > 0:
             await self._cache.set(self._token_key(token), _REFUSED, self._refused_ttl_s)
 
-    async def _user_of(self, token: str) -> str:
+    async def _user_of(self, token: str, meanwhile: Callable[[], None] | None = None) -> str:
         key = self._token_key(token)
         known = await self._cache.get(key)
         if known == _REFUSED:
             raise token_refused()
         if known is not None and known.startswith(_KNOWN):
             return known[len(_KNOWN) :].decode()
+        if meanwhile is not None:
+            meanwhile()
         try:
             body = await self._spotify.get_json("GET /me", "me", headers={"authorization": f"Bearer {token}"})
         except UpstreamRejected as exc:

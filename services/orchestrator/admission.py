@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
@@ -126,15 +126,18 @@ class Admission:
     async def caller(self) -> None:
         await self._quotas.hit("caller", current_caller().name, self._caller_quota, "this caller's request")
 
-    async def identity(self, token: str, claimed_user_id: str) -> Identity:
-        """The user the token belongs to (UNAUTHENTICATED, or PERMISSION_DENIED when the claim names another)."""
-        return await self._identities.verify(token, claimed_user_id)
+    async def identity(self, token: str, claimed_user_id: str, meanwhile: Callable[[], None] | None = None) -> Identity:
+        """The user the token belongs to (UNAUTHENTICATED, or PERMISSION_DENIED when the claim names another).
+        `meanwhile`: called when Spotify must be asked whose token it is (see Identities.verify)."""
+        return await self._identities.verify(token, claimed_user_id, meanwhile=meanwhile)
 
-    async def user(self, token: str, claimed_user_id: str) -> Identity | Unverified:
+    async def user(
+        self, token: str, claimed_user_id: str, meanwhile: Callable[[], None] | None = None
+    ) -> Identity | Unverified:
         """The verified user, once the user's own request quota allows one more; `Unverified` when Spotify
         could not say whose token it is for a transient reason (no user, so no user quota to count)."""
         try:
-            identity = await self.identity(token, claimed_user_id)
+            identity = await self.identity(token, claimed_user_id, meanwhile)
         except SegueError as exc:
             unverified = unverified_by(exc)
             if unverified is None:

@@ -89,12 +89,13 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
             params = _recommend_params(request, ctx)
             self._with_default_deadline()
             # Before the identity check, whose GET /me takes a Spotify slot: a request is shed at once.
-            # A session's first prompt has its mood asked for meanwhile: it is nobody's in particular.
+            # While Spotify says whose new token it is, a session's first prompt has its mood asked for: a mood
+            # is nobody's in particular.
             async with (
                 self._overload.admitted(follow_up=bool(params.session_id)) as admitted,
                 workflow.mood_ahead(self._peers, params, admitted.plan.mood_budget_s) as ahead,
             ):
-                identity = await self._admission.user(params.token, params.user_id)
+                identity = await self._admission.user(params.token, params.user_id, ahead.start if ahead else None)
                 admitted_s = time.perf_counter() - started
                 if isinstance(identity, Unverified):
                     # Whose token this is stays unknown: no per-user artifact is read or written (no session).

@@ -173,22 +173,37 @@ async def analyze_mood(
     return answer.mood
 
 
-@dataclass
 class MoodAhead:
-    """The mood of a prompt that begins a session, asked for while the user's identity is being checked.
+    """The mood of a prompt that begins a session, asked for while Spotify says whose token it is.
 
     Such a mood depends on the prompt alone, never on whose request it is (and the LLM gateway shares it
-    between users), so the LLM step need not wait for Spotify's GET /me. Its LLM usage and warnings join the
-    pass that takes it; a request refused by the identity check cancels it.
+    between users), so the LLM step need not wait for a new token's GET /v1/me. It starts only when that
+    call goes out (`start`): a known token is checked in Redis at once, and a repeat reuses its session's
+    mood. Its LLM usage and warnings join the pass that takes it; a refused token cancels it.
     """
 
-    asking: asyncio.Task[common_pb2.MoodProfile | SegueError]
-    tally: Tally
+    def __init__(self, group: asyncio.TaskGroup, peers: Peers, params: RecommendParams, budget_s: float | None):
+        self._group, self._peers, self._params, self._budget_s = group, peers, params, budget_s
+        self._tally = Tally()
+        self._asking: asyncio.Task[common_pb2.MoodProfile | SegueError] | None = None
 
-    async def take(self, tally: Tally) -> common_pb2.MoodProfile:
-        mood = await self.asking
-        tally.add_llm(self.tally.llm)
-        tally.warnings.extend(self.tally.warnings)
+    def start(self) -> None:
+        if self._asking is None:
+            mood = analyze_mood(self._peers, self._params, Session(session_id=""), self._tally, self._budget_s)
+            # Its error comes back as its result, raised where the pass takes it: never cancelling the check.
+            self._asking = self._group.create_task(tolerant(mood, fatal=()), name="mood-ahead")
+
+    def cancel(self) -> None:
+        if self._asking is not None:
+            self._asking.cancel()
+
+    async def take(self, tally: Tally) -> common_pb2.MoodProfile | None:
+        """The mood, if it was asked for ahead (None: it was not)."""
+        if self._asking is None:
+            return None
+        mood = await self._asking
+        tally.add_llm(self._tally.llm)
+        tally.warnings.extend(self._tally.warnings)
         if isinstance(mood, SegueError):
             raise mood
         return mood
@@ -196,16 +211,17 @@ class MoodAhead:
 
 @asynccontextmanager
 async def mood_ahead(peers: Peers, params: RecommendParams, budget_s: float | None) -> AsyncIterator[MoodAhead | None]:
-    """The mood asked for beside the block (see MoodAhead); None for a prompt naming a session, whose mood
-    depends on that session (a tweak refines it), known only once the user is."""
+    """What may ask for the mood ahead during the block (see MoodAhead), cancelled if still running when the
+    block ends; None for a prompt naming a session, whose mood builds on the session's (a tweak refines it)."""
     if params.session_id:
         yield None
         return
-    tally = Tally()
-    # Its error comes back as its result, raised where the pass takes it: it must not cancel the identity check.
-    asking = tolerant(analyze_mood(peers, params, Session(session_id=""), tally, budget_s), fatal=())
-    async with alongside(asking, "mood-ahead") as task:
-        yield MoodAhead(task, tally)
+    async with task_group() as group:
+        ahead = MoodAhead(group, peers, params, budget_s)
+        try:
+            yield ahead
+        finally:
+            ahead.cancel()
 
 
 async def warm_user_context(peers: Peers, user_id: str, token: str) -> None:
@@ -439,10 +455,9 @@ async def recommend(
         else contextlib.nullcontext()
     )
     async with warming:
-        if ahead is not None and session.mood_for(params.prompt) is None:  # a repeat keeps its session's mood
-            mood = await ahead.take(tally)
-        else:
-            mood = await analyze_mood(peers, params, session, tally, plan.mood_budget_s)
+        repeat = session.mood_for(params.prompt) is not None  # a repeat keeps its session's mood
+        taken = await ahead.take(tally) if ahead is not None and not repeat else None
+        mood = taken if taken is not None else await analyze_mood(peers, params, session, tally, plan.mood_budget_s)
         clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
         reused = session.pool_for(mood)
         if reused is None:

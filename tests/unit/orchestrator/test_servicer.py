@@ -237,3 +237,15 @@ async def test_a_first_prompt_is_read_while_the_token_is_checked_and_a_refused_t
                 timeout=30,
             )
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_known_tokens_repeat_asks_nothing_of_the_llm_gateway(mesh: InProcessMesh) -> None:
+    """The mood is asked ahead only while Spotify is asked whose token it is: a repeat by a known token reuses
+    its session's mood without even a cached AnalyzeMood."""
+    orchestrator = mesh.services["orchestrator"]
+    to_llm = {"grpc_type": "unary", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMood"}
+    first = await mesh.stub.Recommend(recommend("late night synthwave drive", size=5), metadata=TOKEN, timeout=30)
+    assert orchestrator.metric("grpc_client_started_total", **to_llm) == 1
+    again = await mesh.stub.Recommend(recommend("late night synthwave drive", size=5), metadata=TOKEN, timeout=30)
+    assert again.mood == first.mood and again.llm.calls == 0
+    assert orchestrator.metric("grpc_client_started_total", **to_llm) == 1, "no AnalyzeMood for a repeat"
