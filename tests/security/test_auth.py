@@ -251,8 +251,10 @@ async def test_prefetch_past_its_bounds_is_dropped_not_queued(
             return await handled(secure_mesh, "seed_gatherer", "WarmUserContext") >= warms_before + 2
 
         await eventually(warmed, "the two accepted prefetches warmed their users")
+        assert await handled(secure_mesh, "seed_gatherer", "WarmUserContext") == warms_before + 2, "no more"
         assert await spotify_calls(http, "GET /me") == me_before + 2, "a dropped prefetch costs Spotify nothing"
-        assert await spotify_calls(http, "GET /me/top/tracks") == top_before + 2
+        # The two users' top tracks; a call this slow may have had one hedged copy (from the spare budget).
+        assert top_before + 2 <= await spotify_calls(http, "GET /me/top/tracks") <= top_before + 4
 
     # One user: PREFETCH_USER_QUOTA is 1 a minute. (First wait until the flood's two have let go of their slots.)
     one_user = (spotify(720), bearer(mesh_secrets.prefetch_caller_token))
