@@ -54,7 +54,9 @@ _CLIENT_CONFIG = json.dumps(
                     "initialBackoff": "0.1s",
                     "maxBackoff": "1s",
                     "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
+                    # CANCELLED too: this client never cancels a call, and a call that reaches a server just as
+                    # it stops is answered CANCELLED, not UNAVAILABLE, before any handler ran (grpc/grpc#41785).
+                    "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"],
                 },
             }
         ]
