@@ -65,6 +65,10 @@ class HedgePolicy:
     # last share of a burst (SCHEDULER_BACKGROUND_RESERVE). For an upstream whose budget is the bottleneck
     # under load (Spotify): an idle mesh hedges its slow tail, a loaded one spends nothing on copies.
     spare_only: bool = False
+    # How long a hedge may wait for its token (0: a token now or no hedge). A slow answer on the critical path
+    # often meets a burst its own request's other calls just spent; a short wait still beats the attempt's
+    # timeout and retry. The background lane (spare_only) never books ahead, so it never waits.
+    max_token_wait_s: float = 0.0
 
 
 class LatencyWindow:
@@ -363,11 +367,11 @@ class UpstreamClient:
                     task.cancel()
 
     async def _send_hedge(self, get: _Get) -> Attempt | None:
-        """The hedge, or None when no token is free now: the first attempt then goes on alone."""
-        # A token now or no hedge: a hedge must never queue behind, or overdraw, the upstream's budget.
+        """The hedge, or None when no token is free within `max_token_wait_s`: the first attempt goes on alone."""
+        # Never overdrawn: a hedge takes a token like any call, waiting at most its own short allowance.
         lane = call_context.set_lane(call_context.Lane.BACKGROUND) if self._hedge.spare_only else None
         try:
-            await self._pacer.acquire(self.name, 0.0)
+            await self._pacer.acquire(self.name, self._hedge.max_token_wait_s)
         except UpstreamRateLimited:
             return None
         finally:

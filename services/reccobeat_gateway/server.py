@@ -42,7 +42,12 @@ async def build(
         cfg.base_url,
         timeout_s=max(timeouts.values()),
         endpoint_timeouts=timeouts,
-        hedge=HedgePolicy(enabled=cfg.hedge, min_delay_s=cfg.hedge_min_delay_s, default_delay_s=cfg.hedge_delay_s),
+        hedge=HedgePolicy(
+            enabled=cfg.hedge,
+            min_delay_s=cfg.hedge_min_delay_s,
+            default_delay_s=cfg.hedge_delay_s,
+            max_token_wait_s=cfg.hedge_max_wait_s,
+        ),
         metrics=UpstreamMetrics.create(registry),
         pacer=pacer,
         retry=RetryPolicy(max_attempts=cfg.max_attempts),

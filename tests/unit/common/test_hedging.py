@@ -230,3 +230,46 @@ async def test_a_spare_only_hedge_asks_for_its_token_in_the_background_lane(spar
     assert pacer.lanes == ["interactive", hedge_lane], "the first attempt keeps the caller's lane"
     assert call_context.lane() == "interactive", "the caller's lane is untouched"
     await c.aclose()
+
+
+class TokenIn:
+    """A pacer whose next token is `after_s` away: granted to whoever may wait that long, refused to others."""
+
+    def __init__(self, after_s: float) -> None:
+        self.after_s = after_s
+        self.asked: list[float] = []
+
+    async def acquire(self, upstream: str, max_wait_s: float, *, tokens: int = 0) -> float:
+        self.asked.append(max_wait_s)
+        if not self.asked[1:]:
+            return 0.0  # the first attempt's token was free
+        if max_wait_s < self.after_s:
+            raise UpstreamRateLimited(upstream, self.after_s)
+        await asyncio.sleep(self.after_s)
+        return self.after_s
+
+    async def pause(self, upstream: str, seconds: float) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("max_wait_s", "answer", "sent"), [(0.2, 2, 1), (0.0, 1, 0)])
+async def test_a_hedge_waits_for_its_token_only_as_long_as_its_policy_allows(
+    max_wait_s: float, answer: int, sent: int
+) -> None:
+    pacer = TokenIn(after_s=0.05)
+    seen = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal seen
+        seen += 1
+        mine = seen
+        if mine == 1:
+            await asyncio.sleep(0.5)  # the first attempt is slow: a hedge that got its token answers first
+        return httpx.Response(200, json={"copy": mine})
+
+    policy = HedgePolicy(enabled=True, min_delay_s=0.01, default_delay_s=0.01, max_token_wait_s=max_wait_s)
+    c, registry = client(handler, policy, pacer)  # type: ignore[arg-type]
+    assert await c.get_json("GET /x", "x") == {"copy": answer}
+    assert pacer.asked[1:] == [max_wait_s], "the hedge asked with its own allowance"
+    assert hedges(registry, "sent") == sent
+    await c.aclose()
