@@ -167,10 +167,39 @@ class Mesh:
         self.processes["redis"] = await start_redis_server(port, self.log_dir / "redis.log", self.redis_maxmemory)
 
 
+def _ephemeral_low() -> int:
+    """Where the kernel's range for outgoing connections' source ports begins (IANA's 49152 elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
+
+
+_PICKED: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free loopback port for a process started later, never one this process picked before.
+
+    Not from the kernel's ephemeral range: between the pick and the service's bind, any outgoing connection
+    (this process and the services open many, to Redis and the simulator) may take such a port as its source
+    port, and the service would fail to start ("Failed to bind"). Ports just below that range are never given
+    out that way.
+    """
+    high = _ephemeral_low()
+    low = max(1024, high - 12_000)
+    for _ in range(1000):
+        port = secrets.randbelow(high - low) + low
+        if port in _PICKED:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # someone listens there
+        _PICKED.add(port)
+        return port
+    raise MeshError(f"no free port between {low} and {high}")
 
 
 def check_port_free(port: int, what: str) -> None:

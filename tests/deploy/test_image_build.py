@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from segue_cli.mesh import free_port
 from tests.deploy.conftest import ROOT
 from tests.deploy.dockerfile import DOCKERIGNORE, Stage, stages
 
@@ -148,12 +148,6 @@ def chain(target: str) -> list[Stage]:
     while order[-1].base in by_name:
         order.append(by_name[order[-1].base])
     return order[::-1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cmd_of(stage: Stage) -> list[str]:
