@@ -214,7 +214,15 @@ def _limit(ranges: dict[str, Range], limits: list[tuple[str, Range]]) -> dict[st
 def keywords(prompt: str) -> list[str]:
     """The words of the prompt that carry the mood (not those it rules out), as the heuristics read them:
     every profile's `keywords`, whoever read the rest (the LLM is not asked for them: its output costs time)."""
-    return clean_names([word for word, _, negated in _cues(_tokens(prompt)) if not negated], 6)
+    return _keywords(_cues(_tokens(prompt)))
+
+
+def _mood_words(cues: list[tuple[str, Cue, bool]]) -> list[str]:
+    return [word for word, _, negated in cues if not negated]
+
+
+def _keywords(cues: list[tuple[str, Cue, bool]]) -> list[str]:
+    return clean_names(_mood_words(cues), 6)
 
 
 def mood_profile(prompt: str) -> common_pb2.MoodProfile:
@@ -238,7 +246,7 @@ def mood_profile(prompt: str) -> common_pb2.MoodProfile:
     targets = unique_targets(feature_target(f, lo, hi, None, w) for f, (lo, hi, w) in merged.items())
     mentions = extract_mentions(prompt)
     avoid += mentions.banned
-    matched = [word for word, _, negated in cues if not negated]
+    matched = _mood_words(cues)
     return common_pb2.MoodProfile(
         interpretation=(
             "Read from keywords: " + ", ".join(clean_names(matched, 8))
@@ -250,7 +258,7 @@ def mood_profile(prompt: str) -> common_pb2.MoodProfile:
         genres=[g for g in clean_names(genres, 8) if not genre_matches(g, avoid)][:5],
         artists=mentions.artists,
         mentioned_tracks=mentions.tracks,
-        keywords=keywords(prompt),
+        keywords=_keywords(cues),
         avoid=clean_names(avoid, 8),
         source=common_pb2.MOOD_SOURCE_HEURISTIC,
     )
