@@ -58,6 +58,25 @@ def hedges(registry: CollectorRegistry, result: str) -> float:
 QUICK_HEDGE = HedgePolicy(enabled=True, min_delay_s=0.01, default_delay_s=0.01)
 
 
+def numbered(before_answering: Callable[[int], Awaitable[None]]) -> Handler:
+    """Answers {"copy": n} to the n-th attempt, once `before_answering(n)` has returned."""
+    seen = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal seen
+        seen += 1
+        mine = seen
+        await before_answering(mine)
+        return httpx.Response(200, json={"copy": mine})
+
+    return handler
+
+
+def first_attempt_stalls(seconds: float) -> Handler:
+    """The first attempt answers only after `seconds`: a hedge sent meanwhile wins."""
+    return numbered(lambda n: asyncio.sleep(seconds if n == 1 else 0))
+
+
 async def test_a_stalled_attempt_is_hedged_once_and_the_hedges_answer_wins() -> None:
     seen = 0
     stalled_cancelled = asyncio.Event()
@@ -101,20 +120,15 @@ async def test_a_fast_answer_sends_no_hedge() -> None:
 
 async def test_the_original_wins_when_it_answers_before_the_hedge() -> None:
     first_may_answer = asyncio.Event()
-    seen = 0
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal seen
-        seen += 1
-        mine = seen
-        if mine == 1:
+    async def before_answering(attempt: int) -> None:
+        if attempt == 1:
             await first_may_answer.wait()
         else:
             first_may_answer.set()
             await asyncio.Event().wait()  # the hedge itself stalls
-        return httpx.Response(200, json={"copy": mine})
 
-    c, registry = client(handler, QUICK_HEDGE)
+    c, registry = client(numbered(before_answering), QUICK_HEDGE)
     assert await c.get_json("GET /x", "x") == {"copy": 1}
     assert hedges(registry, "sent") == 1 and hedges(registry, "won") == 0
     await c.aclose()
@@ -215,17 +229,8 @@ class LaneRecorder:
 async def test_a_spare_only_hedge_asks_for_its_token_in_the_background_lane(spare_only: bool, hedge_lane: str) -> None:
     """The background lane never takes the last share of a burst: a loaded budget refuses such a hedge."""
     pacer = LaneRecorder()
-    seen = 0
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal seen
-        seen += 1
-        if seen == 1:
-            await asyncio.sleep(1.0)  # the first attempt stalls: the hedge answers
-        return httpx.Response(200, json={"copy": seen})
-
     policy = HedgePolicy(enabled=True, min_delay_s=0.01, default_delay_s=0.01, spare_only=spare_only)
-    c, _ = client(handler, policy, pacer)  # type: ignore[arg-type]
+    c, _ = client(first_attempt_stalls(1.0), policy, pacer)  # type: ignore[arg-type]
     assert await c.get_json("GET /x", "x") == {"copy": 2}
     assert pacer.lanes == ["interactive", hedge_lane], "the first attempt keeps the caller's lane"
     assert call_context.lane() == "interactive", "the caller's lane is untouched"
@@ -257,18 +262,8 @@ async def test_a_hedge_waits_for_its_token_only_as_long_as_its_policy_allows(
     max_wait_s: float, answer: int, sent: int
 ) -> None:
     pacer = TokenIn(after_s=0.05)
-    seen = 0
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal seen
-        seen += 1
-        mine = seen
-        if mine == 1:
-            await asyncio.sleep(0.5)  # the first attempt is slow: a hedge that got its token answers first
-        return httpx.Response(200, json={"copy": mine})
-
     policy = HedgePolicy(enabled=True, min_delay_s=0.01, default_delay_s=0.01, max_token_wait_s=max_wait_s)
-    c, registry = client(handler, policy, pacer)  # type: ignore[arg-type]
+    c, registry = client(first_attempt_stalls(0.5), policy, pacer)  # type: ignore[arg-type]
     assert await c.get_json("GET /x", "x") == {"copy": answer}
     assert pacer.asked[1:] == [max_wait_s], "the hedge asked with its own allowance"
     assert hedges(registry, "sent") == sent
