@@ -129,10 +129,15 @@ class Knowledge:
         return partial if exact is None else (exact, *(g for g in partial if g != exact))
 
     def version(self, title_key: str, artists: Sequence[str]) -> tuple[str, str] | None:
-        """The catalog's (title, artist) for a title: by one of `artists` if any has it, else the best known."""
+        """The catalog's (title, artist) for a title: by one of `artists` if any has it, else its only artist's.
+        A title several artists recorded, with none of them named, comes without an artist: a careful model
+        does not guess whose version is meant (the mesh asks again, showing the versions it found)."""
         found = self.versions.get(title_key, [])
         lowered = {a.lower() for a in artists}
-        return next((v for v in found if v[1].lower() in lowered), found[0] if found else None)
+        named = next((v for v in found if v[1].lower() in lowered), None)
+        if named is not None or not found:
+            return named
+        return found[0] if len({artist for _, artist in found}) == 1 else (found[0][0], "")
 
 
 knowledge = functools.lru_cache(maxsize=4)(Knowledge)  # one per catalog (a Catalog hashes by identity)
