@@ -53,6 +53,7 @@ class GatherResult(Accounting):
     excluded: common_pb2.Exclusions = field(default_factory=common_pb2.Exclusions)
     user_top_share: float = 0.0
     top_artists: list[common_pb2.Artist] = field(default_factory=list)
+    ambiguous_mentions: list[seed_gatherer_pb2.AmbiguousMention] = field(default_factory=list)
     timings: list[common_pb2.PhaseTiming] = field(default_factory=list)
 
 
@@ -143,6 +144,10 @@ class SeedGatherer:
                 with_genres(item.track, known)
             excluder = Excluder(ruled.excluded, mood.avoid)
             allowed = [s for s in top_ranked if excluder.admits(s.track)]
+            ambiguous = mentions.settle(named, mood.artists, [a.name for a in result.top_artists])
+            result.ambiguous_mentions = [
+                seed_gatherer_pb2.AmbiguousMention(named=v.named, versions=v.tracks) for v in ambiguous
+            ]
             mentioned = [ScoredTrack(t, 0.0) for t in named.found]
             # Anchors are taken in Spotify's order (most popular first): their features come later, with the
             # recommendations', in one batch, so the recommendations need not wait for them.

@@ -35,6 +35,7 @@ class SeedGathererServicer(seed_gatherer_pb2_grpc.SeedGathererServicer):
             excluded=result.excluded,
             user_top_share=result.user_top_share,
             top_artists=result.top_artists,
+            ambiguous_mentions=result.ambiguous_mentions,
         )
 
     async def DiscoverArtists(
