@@ -87,6 +87,22 @@ def _best_track(catalog: Catalog, artist: Artist) -> Track:
     return sorted(own, key=lambda t: (-t.popularity, t.index))[0]
 
 
+def shared_title(catalog: Catalog) -> tuple[Track, Track]:
+    """A title of two words or more that exactly two artists recorded, in genres apart, both known to
+    ReccoBeats with features: (the best known version, the other). Named alone, it is ambiguous."""
+    versions: dict[str, list[Track]] = {}
+    for track in catalog.tracks:
+        versions.setdefault(track.title, []).append(track)
+    for title, tracks in versions.items():
+        if len(tracks) != 2 or " " not in title or not all(t.has_audio_features for t in tracks):
+            continue
+        known, other = sorted(tracks, key=lambda t: (-t.popularity, t.index))
+        genres = [set(catalog.artists[t.artist_indices[0]].genres) for t in (known, other)]
+        if known.popularity > other.popularity and not genres[0] & genres[1]:
+            return known, other
+    raise ValueError("the catalog has no title that exactly two artists in different genres recorded")
+
+
 def cases(catalog: Catalog) -> list[QualityCase]:
     """The labelled prompt set: every name in it is one the catalog writes exactly that way."""
     liked = _artist_of_genre(catalog, "indie rock")
@@ -95,6 +111,8 @@ def cases(catalog: Catalog) -> list[QualityCase]:
     folk = _artist_of_genre(catalog, "folk")
     soul_track, folk_track = _best_track(catalog, soul), _best_track(catalog, folk)
     banned = _artist_of_genre(catalog, "indie rock", 2, exclude=(liked.name,))
+    _, meant = shared_title(catalog)  # named alone: the LLM is shown both versions and chooses
+    meant_by = catalog.artists[meant.artist_indices[0]]
     return [
         QualityCase("genre", "country songs for a long road trip", genres=("country",)),
         QualityCase("genre", "90s hip hop", genres=("hip hop",)),
@@ -114,6 +132,12 @@ def cases(catalog: Catalog) -> list[QualityCase]:
             f'"{folk_track.title}" by {folk.name}, and more like it',
             tracks=((folk_track.title, folk.name),),
             artists=(folk.name,),
+        ),
+        QualityCase(
+            "track",
+            f'"{meant.title}", the {meant_by.genres[0]} one, and more {meant_by.genres[0]} like it',
+            genres=(meant_by.genres[0],),
+            tracks=((meant.title, meant_by.name),),
         ),
         QualityCase("exclusion", "upbeat dance music, anything but pop", excluded_genres=("pop",)),
         QualityCase("exclusion", "energetic workout music, anything but metal", excluded_genres=("metal",)),

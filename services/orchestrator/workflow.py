@@ -51,7 +51,7 @@ from services.common.degradation import (
 from services.common.errors import DeadlineExceeded, NotFound, SegueError, Unavailable
 from services.common.fanout import alongside, task_group, tolerant
 from services.common.genres import genre_index, with_genres
-from services.orchestrator import ledger, ranking, seed_fallback
+from services.orchestrator import ledger, mention_versions, ranking, seed_fallback
 from services.orchestrator.overload import Plan, mood_timeout
 from services.orchestrator.peers import PeerFailed, Peers, call, token_metadata
 from services.orchestrator.ranking import Candidate
@@ -148,6 +148,11 @@ def step_timeout() -> float | None:
     return None if remaining is None else max(0.0, remaining - RESERVE_S)
 
 
+def llm_timeout(budget_s: float | None) -> float | None:
+    """An LLM call's time: the LLM step's own budget when admission set one, never past the deadline."""
+    return None if budget_s is None else mood_timeout(budget_s, call_context.time_remaining(), RESERVE_S)
+
+
 async def analyze_mood(
     peers: Peers, params: RecommendParams, session: Session, tally: Tally, budget_s: float | None = None
 ) -> common_pb2.MoodProfile:
@@ -157,10 +162,9 @@ async def analyze_mood(
     if reused is not None:
         return reused
     request = llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt, refines=session.mood)
-    timeout = None if budget_s is None else mood_timeout(budget_s, call_context.time_remaining(), RESERVE_S)
     try:
         answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
-            LLM_GATEWAY, peers.llm.AnalyzeMood(request, timeout=timeout)
+            LLM_GATEWAY, peers.llm.AnalyzeMood(request, timeout=llm_timeout(budget_s))
         )
     except PeerFailed as exc:
         if exc.code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
@@ -333,6 +337,30 @@ async def attach_features(peers: Peers, tracks: list[common_pb2.Track], tally: T
             track.audio_features.CopyFrom(item.features)
 
 
+async def choose_versions(
+    peers: Peers, prompt: str, seeds: seed_gatherer_pb2.GatherSeedsResponse, tally: Tally, budget_s: float | None
+) -> None:
+    """The LLM's choice among the versions of each title the prompt names alone (mention_versions): one
+    RunTasks call for all of them, the versions shown with their features, within the LLM step's budget."""
+    ambiguous = list(seeds.ambiguous_mentions)
+    if not ambiguous:
+        return
+    await attach_features(peers, mention_versions.versions_of(ambiguous), tally)
+    request = mention_versions.tasks_request(prompt, ambiguous)
+    answer = await optional_step(
+        LLM_GATEWAY,
+        peers.llm.RunTasks(request, timeout=llm_timeout(budget_s) if budget_s is not None else step_timeout()),
+        tally,
+        "choosing which version of a song named by its title alone is meant (the best known stands in)",
+    )
+    if answer is None:
+        return
+    tally.add_llm(answer.usage)
+    tally.warnings.extend(answer.warnings)
+    changed = mention_versions.apply_choices(seeds.candidates, ambiguous, answer.results)
+    ledger.note("llm_gateway.RunTasks", {"choices": len(request.tasks), "changed": changed})
+
+
 @dataclass
 class Gathered:
     """Everything a full pass found, ready to rank (and to keep in the session)."""
@@ -382,7 +410,9 @@ async def full_pass(
         clock.phase(
             "seeds", orchestrator_pb2.PHASE_SEEDS_GATHERED, f"{len(seeds.seeds)} seeds chosen", len(seeds.seeds)
         )
-        recommended = await recommend_around(peers, seeds, mood, params.size, tally) if plan.recommendations else []
+        async with task_group() as group:  # the stand-in versions of named titles meanwhile seed the recommendations
+            group.create_task(choose_versions(peers, params.prompt, seeds, tally, plan.mood_budget_s))
+            recommended = await recommend_around(peers, seeds, mood, params.size, tally) if plan.recommendations else []
         # One batch for the recommendations and the named tracks and anchors, which came without features.
         await attach_features(peers, [*recommended, *(c.track for c in seeds.candidates)], tally)
         return seeds, recommended

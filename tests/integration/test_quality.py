@@ -16,11 +16,13 @@ import redis.asyncio as aioredis
 from grpc import aio
 from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
+from bench.quality import shared_title
 from segue_cli.client import recommend_request
 from segue_cli.mesh import Mesh
 from services.common.identity import NAMESPACE as IDENTITY
 from sim.app import DEFAULT_SEED
 from sim.catalog import Artist, Catalog, Track, build_catalog
+from sim.catalog.users import top_artists
 from sim.profile import load_profile
 from tests.integration.conftest import POPULAR_MOOD
 
@@ -100,6 +102,30 @@ async def test_a_named_track_is_in_the_playlist_and_opens_it(
     assert response.tracks[0].track.spotify_id == track.spotify_id
     assert response.tracks[0].source == common_pb2.TRACK_SOURCE_USER_MENTIONED
     assert response.tracks[0].reason.startswith("you asked for this song")
+
+
+def user_without(catalog: Catalog, artists: set[int], first: int) -> int:
+    """A user none of whose top artists is one of `artists` (their version would settle a title at once)."""
+    ranges = ("short_term", "medium_term", "long_term")
+    return next(
+        n for n in range(first, first + 100) if not any(artists & set(top_artists(catalog, n, r)) for r in ranges)
+    )
+
+
+async def test_a_title_several_artists_recorded_is_settled_by_the_llm_shown_each_version(
+    orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub,
+) -> None:
+    known, other = shared_title(CATALOG)
+    genre = CATALOG.artists[other.artist_indices[0]].genres[0]
+    user = user_without(CATALOG, {known.artist_indices[0], other.artist_indices[0]}, 210)
+
+    response = await recommend(orchestrator, f'"{known.title}", the {genre} one, and more {genre} like it', user)
+
+    named = [e for e in response.tracks if e.source == common_pb2.TRACK_SOURCE_USER_MENTIONED]
+    # The model read each version's artist and features against the prompt: the lesser known one is meant.
+    assert [e.track.spotify_id for e in named] == [other.spotify_id]
+    assert known.spotify_id not in {e.track.spotify_id for e in response.tracks}
+    assert response.llm.calls == 2  # the mood, then one call for the request's ambiguous choices
 
 
 async def test_a_named_artist_appears(orchestrator: orchestrator_pb2_grpc.OrchestratorAsyncStub) -> None:
