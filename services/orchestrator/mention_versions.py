@@ -1,6 +1,6 @@
 """Which version of a named track the prompt means, when its title alone names several.
 
-The seed gatherer settles what heuristics can (the version by an artist the prompt names or the user plays)
+The seed gatherer settles what heuristics can (the version by an artist of the mood or one the user plays)
 and reports the rest as ambiguous. Those are the request's genuinely ambiguous choices: all of them go to the
 LLM in one RunTasks call, never blind — each version shown with its artists, popularity and audio features,
 the prompt as context. The best known version stands in meanwhile (the recommendations are asked around it),

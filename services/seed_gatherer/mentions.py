@@ -5,8 +5,9 @@ the named title (case and spacing aside), and, when the prompt names an artist, 
 the track's; a popular namesake by someone else is not what the listener asked for.
 
 A title named alone that several artists recorded is ambiguous. Heuristics settle it where they can (`settle`:
-the version by an artist the prompt names, else by one the user plays); what is left goes to the orchestrator,
-which asks the LLM with the versions shown. Meanwhile the best known version stands in.
+the version by an artist of the mood, named by the prompt or suggested for it, else by one the user plays);
+what is left goes to the orchestrator, which asks the LLM with the versions shown. Meanwhile the best known
+version stands in.
 """
 
 from __future__ import annotations
@@ -86,13 +87,13 @@ async def resolve(search: CatalogSearch, token: str, named: Sequence[common_pb2.
     return out
 
 
-def settle(mentions: Mentions, named_artists: Sequence[str], top_artists: Sequence[str]) -> list[Versions]:
-    """Settle each ambiguous title by heuristics where they can: the version by an artist the prompt names,
+def settle(mentions: Mentions, mood_artists: Sequence[str], top_artists: Sequence[str]) -> list[Versions]:
+    """Settle each ambiguous title by heuristics where they can: the version by an artist of the mood,
     else by one of the user's top artists, stands in (`mentions.found`). The rest, still ambiguous (among
     those versions when several fit), are returned for the LLM."""
     left: list[Versions] = []
     for versions in mentions.ambiguous:
-        fitting = _by_any(versions.tracks, named_artists) or _by_any(versions.tracks, top_artists) or versions.tracks
+        fitting = _by_any(versions.tracks, mood_artists) or _by_any(versions.tracks, top_artists) or versions.tracks
         mentions.found[versions.index] = fitting[0]
         if _by_several(fitting):
             left.append(Versions(versions.named, fitting, versions.index))

@@ -60,9 +60,9 @@ async def ambiguous_mentions() -> mentions.Mentions:
         return await mentions.resolve(search, TOKEN, [named("Midnight Stars")])
 
 
-async def test_the_version_by_an_artist_the_prompt_names_settles_the_title() -> None:
+async def test_the_version_by_an_artist_of_the_mood_settles_the_title() -> None:
     found = await ambiguous_mentions()
-    left = mentions.settle(found, ["Artist c"], ["Artist b"])  # the prompt's artists before the user's taste
+    left = mentions.settle(found, ["Artist c"], ["Artist b"])  # the mood's artists before the user's taste
     assert left == [] and [t.spotify_id for t in found.found] == ["soul"]
 
 
