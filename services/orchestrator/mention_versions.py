@@ -63,15 +63,16 @@ def apply_choices(
     ambiguous: Sequence[seed_gatherer_pb2.AmbiguousMention],
     results: Sequence[llm_gateway_pb2.LlmTaskResult],
 ) -> int:
-    """Put each chosen version in its stand-in's place among the named candidates; how many changed."""
-    versions = {v.spotify_id: v for m in ambiguous for v in m.versions}
+    """Put each chosen version (with the features it was shown with) in its stand-in's place among the named
+    candidates; how many changed."""
+    versions = {v.spotify_id: v for v in versions_of(ambiguous)}
     chosen = {r.task_id: r.choose.chosen_ids[0] for r in results if r.HasField("choose") and r.choose.chosen_ids}
     changed = 0
     for seed in candidates:
         pick = chosen.get(seed.track.spotify_id) if seed.source == _NAMED else None
-        if pick is not None and pick != seed.track.spotify_id and pick in versions:
+        if pick is not None and pick in versions:
+            changed += pick != seed.track.spotify_id
             seed.track.CopyFrom(versions[pick])
-            changed += 1
     return changed
 
 

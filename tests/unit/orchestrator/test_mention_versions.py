@@ -79,3 +79,4 @@ def test_an_answer_keeping_the_stand_in_or_choosing_nothing_changes_nothing() ->
     candidates = [seed_gatherer_pb2.Seed(track=version("jazz", "Ximena Fischer Quartet"), source=NAMED)]
     assert mention_versions.apply_choices(candidates, ambiguous(), [chose("jazz", "jazz"), chose("shoe")]) == 0
     assert candidates[0].track.spotify_id == "jazz"
+    assert candidates[0].track.audio_features.energy == 0.31  # kept, with the features it was shown with
