@@ -41,20 +41,22 @@ FALLBACK_MARGIN_S = 0.1  # kept back from the caller's deadline to answer with t
 # mood-3: FeatureTarget.feature became an AudioFeature (field 6): a cached mood-2 answer has no features.
 # mood-4: a shorter answer (every output token is ~5 ms of the cold path): no ideal inside each range (the
 # middle is), no keywords (read off the prompt by the heuristics), at most 8 artists (discovery uses fewer).
-PROMPT_VERSION = "mood-4"
+# mood-5: shorter still (124 output tokens where mood-4 took 214): targets as {"energy": [min, max, weight]},
+# no interpretation (written here from the answer), what discovery needs first.
+PROMPT_VERSION = "mood-5"
 
 SYSTEM_INSTRUCTION = """\
 You are a music curator. A listener describes, in their own words, the playlist they want right now.
 Read their mood prompt and describe it in terms a music catalog understands.
 
-feature_targets: the 3 to 6 audio features that matter most for this mood, each with an acceptable
-range (min to max) whose middle is ideal, and a weight from 0 to 1 for how much it matters.
-Scales: acousticness, danceability, energy, instrumentalness, liveness, speechiness and valence
-(musical positiveness) go from 0 to 1; tempo is in BPM (40 to 220); loudness is in dB (-60 to 0).
 genres: 2 to 5 genres that fit, best first. artists: every artist the prompt names, then others
-that fit the mood, up to 8 artists in all. mentioned_tracks: only songs the prompt names explicitly
-(title and artist). avoid: whatever the prompt rules out
-("nothing sad" -> "sad", "no rap" -> "rap"); leave it empty when nothing is ruled out."""
+that fit the mood, up to 8 artists in all. avoid: whatever the prompt rules out
+("nothing sad" -> "sad", "no rap" -> "rap"); leave it empty when nothing is ruled out.
+mentioned_tracks: only songs the prompt names explicitly (title and artist).
+feature_targets: only the 3 to 6 audio features that matter most for this mood, each as
+[min, max, weight]: an acceptable range whose middle is ideal, and how much it matters from 0 to 1.
+Scales: acousticness, danceability, energy, instrumentalness, liveness, speechiness and valence
+(musical positiveness) go from 0 to 1; tempo is in BPM (40 to 220); loudness is in dB (-60 to 0)."""
 
 
 @dataclass
@@ -93,13 +95,31 @@ def normalise_prompt(prompt: str) -> str:
     return " ".join(prompt.split()).casefold()
 
 
+def interpretation(profile: common_pb2.MoodProfile) -> str:
+    """One line on the mood, written from the answer: the model is not asked for one (~30 output tokens)."""
+    text = f"A {profile.primary_emotion or 'balanced'} mood"
+    if profile.genres:
+        text += " of " + _and(profile.genres[:3])
+    if profile.artists:
+        text += ", like " + _and(profile.artists[:2])
+    if profile.avoid:
+        text += ", avoiding " + _and(profile.avoid[:3])
+    return text + "."
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
     """The LLM's answer, clamped and cleaned; heuristic targets stand in if it gave no usable ones."""
-    targets = unique_targets(feature_target(t.feature, t.min, t.max, None, t.weight) for t in answer.feature_targets)
+    targets = unique_targets(
+        feature_target(name, values[0], values[1], None, values[2] if len(values) > 2 else 0.5)
+        for name, values in answer.targets()
+    )
     if not targets:
         targets = list(mood_heuristics.mood_profile(prompt).targets)
     profile = common_pb2.MoodProfile(
-        interpretation=one_line(answer.interpretation, 500),
         primary_emotion=one_line(answer.primary_emotion, 50),
         targets=targets,
         genres=clean_names(answer.genres, 8),
@@ -110,6 +130,7 @@ def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
         source=common_pb2.MOOD_SOURCE_LLM,
     )
     mood_heuristics.reconcile(profile, prompt)
+    profile.interpretation = one_line(interpretation(profile), 500)
     return profile
 
 

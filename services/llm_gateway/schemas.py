@@ -8,11 +8,9 @@ Python, so one unknown feature drops that target instead of invalidating the who
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, create_model
-
-from services.common.features import FEATURE_NAMES
 
 
 class MentionedTrackAnswer(BaseModel):
@@ -20,24 +18,49 @@ class MentionedTrackAnswer(BaseModel):
     artist: str = Field(description="Empty when the text names no artist for this song.")
 
 
-class FeatureTargetAnswer(BaseModel):
-    feature: str = Field(json_schema_extra={"enum": list(FEATURE_NAMES)})
-    min: float
-    max: float  # the ideal is the middle: asking for it would cost output tokens and say little more
-    weight: float = Field(description="How much this feature matters for the mood, 0 to 1.")
+# [min, max, weight] under the feature's name: ~7 output tokens a target where an object
+# {"feature": …, "min": …, "max": …, "weight": …} costs ~16, and each output token is ~5 ms of the cold path.
+# Optional: the model writes only the features that matter. Not checked on parsing (a short list is dropped).
+Target = Annotated[
+    list[float],
+    Field(default_factory=list, json_schema_extra={"minItems": 3, "maxItems": 3}, description="[min, max, weight]"),
+]
+
+
+class FeatureTargetsAnswer(BaseModel):
+    """One property per feature, named as FEATURE_NAMES names them (a test keeps the two the same)."""
+
+    acousticness: Target
+    danceability: Target
+    energy: Target
+    instrumentalness: Target
+    liveness: Target
+    speechiness: Target
+    valence: Target
+    tempo: Target
+    loudness: Target
 
 
 class MoodAnswer(BaseModel):
-    interpretation: str = Field(description="One or two sentences on what the listener wants.")
-    primary_emotion: str = Field(description="One word, e.g. calm, joyful, melancholic, energetic.")
-    feature_targets: list[FeatureTargetAnswer] = Field(description="The 3 to 6 audio features that matter most.")
+    """What discovery needs first comes first (genres, artists, exclusions, named songs), the targets after."""
+
     genres: list[str] = Field(description="2 to 5 genres that fit the mood, most fitting first.")
     # maxItems bounds what the model writes; not checked on parsing, so a longer list is cut, not refused.
     artists: list[str] = Field(
         description="Artists the prompt names, then others that fit; at most 8.", json_schema_extra={"maxItems": 8}
     )
-    mentioned_tracks: list[MentionedTrackAnswer] = Field(description="Only songs the prompt names explicitly.")
     avoid: list[str] = Field(description="Moods, genres or artists the prompt rules out, e.g. 'sad'.")
+    mentioned_tracks: list[MentionedTrackAnswer] = Field(description="Only songs the prompt names explicitly.")
+    feature_targets: FeatureTargetsAnswer = Field(
+        description="Only the 3 to 6 audio features that matter most, each [min, max, weight]."
+    )
+    primary_emotion: str = Field(description="One word, e.g. calm, joyful, melancholic, energetic.")
+
+    def targets(self) -> list[tuple[str, list[float]]]:
+        """(feature, [min, max, weight]) for each feature the answer gives, the weightiest first."""
+        given: dict[str, list[float]] = self.feature_targets.model_dump(exclude_unset=True)
+        usable = [(name, values) for name, values in given.items() if len(values) >= 2]
+        return sorted(usable, key=lambda item: -item[1][2] if len(item[1]) > 2 else 0.0)
 
 
 class ChooseAnswer(BaseModel):

@@ -123,13 +123,23 @@ class _Filler:
         """The value of property `name` of object `parent`, whose properties are `siblings`."""
         if node.type == "object":
             names = [n for n, _ in node.properties]
-            return {n: self.value(child, n, scope, subject, name, names) for n, child in node.properties}
+            return {
+                n: self.value(child, n, scope, subject, name, names)
+                for n, child in node.properties
+                if n in node.required or self._has_something_for(n, scope.mood)
+            }
         if node.type == "array":
             assert node.items is not None
             items = self._items(node, name, scope, siblings)[: node.max_items]
             items += [Subject()] * (node.min_items - len(items))
             return [self.value(node.items, name, scope, v) if isinstance(v, Subject) else v for v in items]
         return self._leaf(node, name, scope, subject, parent)
+
+    @staticmethod
+    def _has_something_for(name: str, mood: Mood) -> bool:
+        """Whether an optional property is written: a feature only when it matters for the mood (the model
+        is asked for the few that matter most); anything else always."""
+        return name not in SCALES or name in (mood.constrained or DEFAULT_FEATURES)
 
     def _items(self, node: Node, name: str, scope: Scope, siblings: Sequence[str]) -> list[Any]:
         """What an array holds: final values, or a Subject per object item."""
@@ -155,9 +165,10 @@ class _Filler:
             return list(dict.fromkeys([*mood.keywords, *mood.genres[:2]]))[:count]
         if name == "avoid":
             return list(mood.avoid)
-        if name in SCALES and item.type in ("number", "integer"):  # {"energy": [min, max]}
+        if name in SCALES and item.type in ("number", "integer"):  # {"energy": [min, max]} or [min, max, weight]
             wanted = mood.ranges[name]
-            return [_bounded(wanted.low, item), _bounded(wanted.high, item)]
+            values = [wanted.low, wanted.high] + ([wanted.weight] if node.min_items >= 3 else [])
+            return [_bounded(v, item) for v in values]
         return []
 
     def _leaf(self, node: Node, name: str, scope: Scope, subject: Subject, parent: str) -> Any:

@@ -41,6 +41,7 @@ class Node:
     maximum: float | None = None
     min_items: int = 0
     max_items: int | None = None
+    required: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def read_schema(raw: Any, path: str) -> Node:
         maximum=_get(raw, "maximum"),
         min_items=int(_get(raw, "minItems") or 0),
         max_items=None if _get(raw, "maxItems") is None else int(_get(raw, "maxItems")),
+        required=frozenset(raw.get("required") or ()),
     )
     for low, high, name in ((node.minimum, node.maximum, "minimum"), (node.min_items, node.max_items, "min_items")):
         if low is not None and high is not None and low > high:

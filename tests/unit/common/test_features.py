@@ -27,7 +27,7 @@ def test_every_feature_is_named_as_its_audio_features_field_and_back() -> None:
 
 def test_the_llm_schema_and_the_upstream_query_use_the_names() -> None:
     schema = MoodAnswer.model_json_schema()
-    assert list(FEATURE_NAMES) == schema["$defs"]["FeatureTargetAnswer"]["properties"]["feature"]["enum"]
+    assert list(FEATURE_NAMES) == list(schema["$defs"]["FeatureTargetsAnswer"]["properties"])
     target = common_pb2.FeatureTarget(feature=ENERGY, target=0.7)
     unknown = common_pb2.FeatureTarget(feature=common_pb2.AUDIO_FEATURE_UNSPECIFIED, target=0.1)
     assert targets_as_params([target, unknown]) == {"energy": 0.7}

@@ -9,7 +9,7 @@ from services.common import mood_heuristics
 from services.common.cleaning import feature_target
 from services.common.features import FEATURE_RANGES, feature_name
 from services.llm_gateway.mood import to_profile
-from services.llm_gateway.schemas import FeatureTargetAnswer, MoodAnswer
+from services.llm_gateway.schemas import MoodAnswer
 
 
 def targets(profile: common_pb2.MoodProfile) -> dict[str, common_pb2.FeatureTarget]:
@@ -64,15 +64,16 @@ def test_feature_target_clamps_orders_and_rejects_unknown_features() -> None:
 
 
 def test_an_answer_without_usable_targets_gets_heuristic_ones() -> None:
-    answer = MoodAnswer(
-        interpretation="x",
-        primary_emotion="calm",
-        feature_targets=[FeatureTargetAnswer(feature="vibes", min=0, max=1, target=0.5, weight=1)],
-        genres=[],
-        artists=[],
-        mentioned_tracks=[],
-        keywords=[],
-        avoid=[],
+    # "vibes" is no feature (ignored), and energy's one number is no range
+    answer = MoodAnswer.model_validate(
+        {
+            "genres": [],
+            "artists": [],
+            "avoid": [],
+            "mentioned_tracks": [],
+            "feature_targets": {"vibes": [0, 1, 1], "energy": [0.5]},
+            "primary_emotion": "calm",
+        }
     )
     profile = to_profile(answer, "slow and sad")
     assert profile.source == common_pb2.MOOD_SOURCE_LLM

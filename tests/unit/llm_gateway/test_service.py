@@ -11,26 +11,25 @@ import pytest
 from grpc import aio
 from segue.v1 import common_pb2, llm_gateway_pb2
 
-from services.common.features import feature_name
+from services.common.features import FEATURE_NAMES, feature_name
 from tests.unit.llm_gateway.conftest import API_KEY, Gateway
 from tests.unit.llm_gateway.fake_gemini import FakeGemini, Seen, answer, error, rate_limited
 
 PROMPT = "Rainy Sunday, slow jazz, nothing sad"
 
 MOOD_ANSWER: dict[str, Any] = {
-    "interpretation": "A slow, warm jazz afternoon while it rains.",
-    "primary_emotion": "calm",
-    "feature_targets": [
-        {"feature": "energy", "min": -0.5, "max": 0.4, "weight": 0.9},  # clamped
-        {"feature": "tempo", "min": 140, "max": 60, "weight": 2.0},  # swapped, weight clamped
-        {"feature": "loudness", "min": -80, "max": -10, "weight": 0.3},
-        {"feature": "groove", "min": 0, "max": 1, "weight": 0.5},  # unknown: dropped
-        {"feature": "energy", "min": 0.8, "max": 1, "weight": 0.5},  # duplicate: dropped
-    ],
     "genres": ["jazz", "Jazz", "bossa nova", " "],
     "artists": ["Chet Baker"],
-    "mentioned_tracks": [{"title": "Blue in Green", "artist": "Miles Davis"}],
     "avoid": ["sad"],
+    "mentioned_tracks": [{"title": "Blue in Green", "artist": "Miles Davis"}],
+    "feature_targets": {
+        "energy": [-0.5, 0.4, 0.9],  # clamped
+        "tempo": [140, 60, 2.0],  # swapped, weight clamped: the weightiest comes first
+        "loudness": [-80, -10, 0.3],
+        "groove": [0, 1, 0.5],  # unknown: dropped
+        "valence": [0.2],  # no range: dropped
+    },
+    "primary_emotion": "calm",
 }
 
 
@@ -59,7 +58,7 @@ async def test_analyze_mood_maps_and_clamps_the_llm_answer(gateway: Gateway, fak
 
     mood = response.mood
     assert mood.source == common_pb2.MOOD_SOURCE_LLM
-    assert [feature_name(t.feature) for t in mood.targets] == ["energy", "tempo", "loudness"]
+    assert [feature_name(t.feature) for t in mood.targets] == ["tempo", "energy", "loudness"]
     energy, tempo, loudness = target(mood, "energy"), target(mood, "tempo"), target(mood, "loudness")
     assert (energy.min, energy.max, energy.target) == (0.0, 0.4, 0.2), "the ideal is the range's middle"
     assert (tempo.min, tempo.max, tempo.target, tempo.weight) == (60, 140, 100, 1.0)
@@ -68,6 +67,8 @@ async def test_analyze_mood_maps_and_clamps_the_llm_answer(gateway: Gateway, fak
     assert list(mood.artists) == ["Chet Baker"]
     assert [(t.title, t.artist) for t in mood.mentioned_tracks] == [("Blue in Green", "Miles Davis")]
     assert list(mood.avoid) == ["sad"] and mood.primary_emotion == "calm"
+    # written from the answer: the model is not asked for a sentence
+    assert mood.interpretation == "A calm mood of jazz and bossa nova, like Chet Baker, avoiding sad."
     assert "jazz" in mood.keywords and "sad" not in mood.keywords, "the prompt's mood words, not what it rules out"
     assert response.usage == common_pb2.LlmUsage(calls=1, prompt_tokens=120, output_tokens=80)
     assert not response.warnings
@@ -77,7 +78,10 @@ async def test_analyze_mood_maps_and_clamps_the_llm_answer(gateway: Gateway, fak
     assert {"feature_targets", "genres", "artists", "mentioned_tracks", "avoid"} <= set(asked)
     assert "keywords" not in asked, "nothing the mesh reads elsewhere is asked: every output token costs time"
     assert 8 in (asked["artists"].get("maxItems"), asked["artists"].get("max_items"))  # the SDK writes max_items
-    assert "target" not in asked["feature_targets"]["items"]["properties"]
+    targets = asked["feature_targets"]["properties"]
+    assert set(targets) == set(FEATURE_NAMES) and not asked["feature_targets"].get("required")
+    assert 3 in (targets["energy"].get("minItems"), targets["energy"].get("min_items")), "[min, max, weight]"
+    assert "interpretation" not in asked
     assert gateway.metric("segue_llm_calls_total", task="analyze_mood", outcome="ok") == 1
     assert gateway.metric("segue_llm_tokens_total", direction="output") == 80
 
@@ -128,7 +132,7 @@ async def test_gemini_outage_falls_back_to_heuristics_with_a_warning(gateway: Ga
 
 
 async def test_two_answers_outside_the_schema_fall_back(gateway: Gateway, fake: FakeGemini) -> None:
-    fake.default = lambda seen: answer('{"interpretation": "cut off')
+    fake.default = lambda seen: answer('{"genres": ["cut off')
     response = await analyze(gateway, PROMPT)
     assert response.mood.source == common_pb2.MOOD_SOURCE_HEURISTIC
     assert "schema" in response.warnings[0].message
@@ -136,7 +140,7 @@ async def test_two_answers_outside_the_schema_fall_back(gateway: Gateway, fake: 
 
 
 async def test_one_answer_outside_the_schema_is_retried(gateway: Gateway, fake: FakeGemini) -> None:
-    fake.script = [answer({"interpretation": "no other fields"})]
+    fake.script = [answer({"genres": ["no other fields"]})]
     fake.default = mood_reply
     response = await analyze(gateway, PROMPT)
     assert response.mood.source == common_pb2.MOOD_SOURCE_LLM
