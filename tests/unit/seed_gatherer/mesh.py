@@ -56,6 +56,9 @@ def unused_port() -> int:
 
 
 Mesh = Served["seed_gatherer_pb2_grpc.SeedGathererAsyncStub"]
+# Calls counted are the calls the services must make: no hedged copies (a loaded machine answers late) and no
+# random re-check of an ID known absent (1 % of registry hits by default), unless a test asks for them.
+EXACT_CALLS = {"RECCOBEAT_HEDGE": "false", "SPOTIFY_HEDGE": "false", "ABSENT_RECHECK_FRACTION": "0"}
 
 
 @asynccontextmanager
@@ -69,20 +72,20 @@ async def running_mesh(
 ) -> AsyncIterator[Mesh]:
     """Transports script the upstreams; without one, the base URL in `env` / `gateway_env` is used (the sim).
 
-    `gateway_up=False` leaves the gateway down: its address refuses connections.
+    `gateway_up=False` leaves the gateway down: its address refuses connections. See EXACT_CALLS.
     """
     async with AsyncExitStack() as stack:
         gateway_addr = f"127.0.0.1:{unused_port()}"
         if gateway_up:
             gateway = await stack.enter_async_context(
                 serving(
-                    gateway_config.from_env({**LOOPBACK, **(gateway_env or {})}),
+                    gateway_config.from_env({**LOOPBACK, **EXACT_CALLS, **(gateway_env or {})}),
                     partial(gateway_server.build, transport=reccobeats),
                     stubs.reccobeat_gateway,
                 )
             )
             gateway_addr = gateway.address
-        cfg = config.from_env({**LOOPBACK, "RECCOBEAT_GATEWAY_ADDR": gateway_addr, **(env or {})})
+        cfg = config.from_env({**LOOPBACK, **EXACT_CALLS, "RECCOBEAT_GATEWAY_ADDR": gateway_addr, **(env or {})})
         yield await stack.enter_async_context(
             serving(cfg, partial(server.build, transport=spotify), stubs.seed_gatherer)
         )
