@@ -48,6 +48,31 @@ _SERVICE_CONFIG = json.dumps(
 DEFAULT_CONNECT_TIMEOUT_S = 2.0
 
 
+class _UnaryStreamOnly(aio.UnaryStreamClientInterceptor):
+    def __init__(self, inner: aio.UnaryStreamClientInterceptor) -> None:
+        self._inner = inner
+
+    async def intercept_unary_stream(
+        self, continuation: Any, client_call_details: aio.ClientCallDetails, request: Any
+    ) -> Any:
+        return await self._inner.intercept_unary_stream(continuation, client_call_details, request)
+
+
+def for_every_kind(interceptors: list[aio.ClientInterceptor]) -> list[aio.ClientInterceptor]:
+    """The interceptors, each one that also intercepts unary-stream calls listed again as only that.
+
+    grpc.aio files an interceptor under the first kind of call it implements (an if/elif on its class), so
+    one written for unary-unary and unary-stream calls alike would never see a stream (AnalyzeMoodStream):
+    no deadline, request id, metrics or mesh credential on it.
+    """
+    both = [
+        _UnaryStreamOnly(i)
+        for i in interceptors
+        if isinstance(i, aio.UnaryUnaryClientInterceptor) and isinstance(i, aio.UnaryStreamClientInterceptor)
+    ]
+    return [*interceptors, *both]
+
+
 class ConnectGate(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):
     """Lets a call start only on a channel with a ready connection, waiting at most the connect budget.
 
@@ -141,6 +166,7 @@ def make_channel(
     ]
     if security.mesh_credential:
         interceptors.append(MeshCredentialClientInterceptor(security.mesh_credential))
+    interceptors = for_every_kind(interceptors)
     if credentials is not None:
         channel = aio.secure_channel(target, credentials, options=options, interceptors=interceptors)
     else:
