@@ -29,7 +29,7 @@ ENDPOINTS: Final[dict[Upstream, tuple[str, ...]]] = {
         "GET /artist/search",
         "GET /artist/{id}/track",
     ),
-    "gemini": ("POST /models/{model}:generateContent",),
+    "gemini": ("POST /models/{model}:generateContent", "POST /models/{model}:streamGenerateContent"),
 }
 
 # Path prefix of each upstream on the simulator; the base URL a client uses is http://host:port + prefix.

@@ -3,12 +3,14 @@
 Order per call: forced outage (503) → random 5xx, timeout (504 after `timeout_s`) or 429 from the fault rates →
 the endpoint's handler (auth, rate limit, validation, the answer). Every reply, errors included, waits the
 endpoint's sampled latency plus any extra fault latency plus the reply's own work time (LLM generation),
-all multiplied by the time-scale.
+all multiplied by the time-scale. A streamed reply (Reply.events) then sends each event after its own work
+time; the call counts as finished when its last event is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import math
 import random
@@ -74,7 +76,20 @@ def _decide(state: SimState, routes: UpstreamRoutes, endpoint: str, call: Call) 
         return routes.error(call.request, 400, str(exc))
 
 
-async def _serve(routes: UpstreamRoutes, endpoint: str | None, request: web.Request) -> web.Response:
+async def _stream(state: SimState, request: web.Request, reply: Reply) -> web.StreamResponse:
+    """Send the reply's events as they are ready, each after its own work time: a client reads the start of
+    the answer before its end, and the whole takes as long as the unstreamed reply would."""
+    response = web.StreamResponse(status=reply.status, headers={**reply.headers, "Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    with contextlib.suppress(ConnectionResetError):  # a client that stops reading hangs up: nobody to send to
+        for event in reply.events:
+            await asyncio.sleep(state.scaled(event.work_s))
+            await response.write(event.encoded())
+        await response.write_eof()
+    return response
+
+
+async def _serve(routes: UpstreamRoutes, endpoint: str | None, request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     started = state.stats.start(routes.name, endpoint)
     status = 500  # what an unexpected exception becomes
@@ -90,7 +105,7 @@ async def _serve(routes: UpstreamRoutes, endpoint: str | None, request: web.Requ
             reply = _decide(state, routes, endpoint, call)
         status = reply.status
         await asyncio.sleep(state.scaled(delay + reply.work_s))
-        return reply.response()
+        return await _stream(state, request, reply) if reply.events else reply.response()
     finally:
         state.stats.finish(routes.name, endpoint, status, started, request.query_string)
         if reply is not None and (reply.tokens_in or reply.tokens_out):

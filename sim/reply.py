@@ -14,6 +14,21 @@ from multidict import MultiMapping
 from sim.state import SimState
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One server-sent event of a streamed reply, sent `work_s` simulated seconds after the one before it."""
+
+    data: Any  # JSON-serialisable
+    work_s: float = 0.0
+
+    def encoded(self) -> bytes:
+        return f"data: {_json(self.data)}\r\n\r\n".encode()
+
+
 @dataclass
 class Reply:
     status: int
@@ -22,9 +37,11 @@ class Reply:
     work_s: float = 0.0  # simulated seconds of server work on top of the endpoint latency (LLM output)
     tokens_in: int = 0
     tokens_out: int = 0
+    # A non-empty tuple makes the reply a text/event-stream of these events (sent after work_s), not `body`.
+    events: tuple[Event, ...] = ()
 
     def response(self) -> web.Response:
-        text = None if self.body is None else json.dumps(self.body, separators=(",", ":"))
+        text = None if self.body is None else _json(self.body)
         return web.Response(
             status=self.status,
             text=text,

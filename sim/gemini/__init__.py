@@ -6,6 +6,7 @@ from .answer import generate as generate
 from .envelope import GeminiAnswer as GeminiAnswer
 from .envelope import error_body as error_body
 from .envelope import response_envelope as response_envelope
+from .envelope import stream_envelopes as stream_envelopes
 from .knowledge import Knowledge as Knowledge
 from .knowledge import knowledge as knowledge
 from .request import GeminiRequestError as GeminiRequestError

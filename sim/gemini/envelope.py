@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 CHARS_PER_TOKEN = 4  # the usual rule of thumb for English text with Gemini's tokenizer
+# Text per streamed chunk: about 8 tokens, a whole number of tokens so the chunks' token estimates add up
+# to the answer's.
+STREAM_CHUNK_CHARS = 8 * CHARS_PER_TOKEN
 
 
 @dataclass(frozen=True)
@@ -23,24 +26,36 @@ def estimate_tokens(text: str) -> int:
 
 
 def response_envelope(answer: GeminiAnswer, model: str, response_id: str) -> dict[str, Any]:
-    return {
-        "candidates": [
-            {
-                "content": {"role": "model", "parts": [{"text": answer.text}]},
-                "finishReason": answer.finish_reason,
-                "index": 0,
-            }
-        ],
-        "usageMetadata": {
-            "promptTokenCount": answer.prompt_tokens,
-            "candidatesTokenCount": answer.output_tokens,
-            "totalTokenCount": answer.prompt_tokens + answer.output_tokens,
+    return _envelope(answer.text, model, response_id, answer)
+
+
+def stream_envelopes(answer: GeminiAnswer, model: str, response_id: str) -> list[tuple[int, dict[str, Any]]]:
+    """streamGenerateContent's chunks as (output tokens, envelope): the answer's text in pieces of
+    STREAM_CHUNK_CHARS, each envelope holding its own piece; only the last carries finishReason and
+    usageMetadata (the unary answer's). An empty answer is one empty chunk, so the finish reason is still sent."""
+    step = STREAM_CHUNK_CHARS
+    pieces = [answer.text[i : i + step] for i in range(0, len(answer.text), step)] or [""]
+    last = len(pieces) - 1
+    return [
+        (estimate_tokens(piece), _envelope(piece, model, response_id, answer if i == last else None))
+        for i, piece in enumerate(pieces)
+    ]
+
+
+def _envelope(text: str, model: str, response_id: str, final: GeminiAnswer | None) -> dict[str, Any]:
+    """A GenerateContentResponse holding `text`; with `final`, its finish reason and token counts too."""
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+    envelope: dict[str, Any] = {"candidates": [candidate]}
+    if final is not None:
+        candidate["finishReason"] = final.finish_reason
+        envelope["usageMetadata"] = {
+            "promptTokenCount": final.prompt_tokens,
+            "candidatesTokenCount": final.output_tokens,
+            "totalTokenCount": final.prompt_tokens + final.output_tokens,
             "thoughtsTokenCount": 0,
-            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": answer.prompt_tokens}],
-        },
-        "modelVersion": model,
-        "responseId": response_id,
-    }
+            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": final.prompt_tokens}],
+        }
+    return {**envelope, "modelVersion": model, "responseId": response_id}
 
 
 def duration(seconds: float) -> str:

@@ -1,9 +1,11 @@
 """The fake Gemini API (google-genai base_url http://host:port/gemini; /v1 and /v1beta both served).
 
-Only generateContent: the one method segue calls. The answers' content comes from sim.gemini (pure
-functions); this module owns the HTTP side: the `x-goog-api-key` check (any non-empty key; `?key=` works
-too), per-model RPM/TPM limits (429 RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo), the model's speed
-(time to first token plus time per output token, on top of the endpoint's latency) and token counting.
+The methods segue calls: generateContent and streamGenerateContent (the same answer as server-sent events,
+`data: <GenerateContentResponse>` per chunk of about 8 tokens, each sent when its tokens are generated). The
+answers' content comes from sim.gemini (pure functions); this module owns the HTTP side: the
+`x-goog-api-key` check (any non-empty key; `?key=` works too), per-model RPM/TPM limits (429
+RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo), the model's speed (time to first token plus time per
+output token, on top of the endpoint's latency) and token counting.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from aiohttp import web
 from sim import gemini as gem
 from sim.endpoints import PREFIXES
 from sim.pipeline import UpstreamRoutes
-from sim.reply import Call, Handler, Reply, ReplyError
+from sim.reply import Call, Event, Handler, Reply, ReplyError
 
 MODEL = re.compile(r"^(gemini|gemma)[a-z0-9.\-]*$")
 _STATUS = {
@@ -84,10 +86,10 @@ def _response_id(body: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(body).digest()[:16]).decode().rstrip("=")
 
 
-def generate_content(call: Call) -> Reply:
-    """Checks (key, model, body, rate limit), then the model's answer, paced by the model's speed."""
+def _answer(call: Call, method: str) -> tuple[str, gem.GeminiAnswer]:
+    """Both generate methods' checks (key, model, body, rate limit), then the model and its answer."""
     _check_key(call)
-    model = _model(call, "generateContent")
+    model = _model(call, method)
     body = _body(call)
     state = call.state
     breach = state.limiters.gemini.check(state.sim_now(), model, gem.read_request(body).prompt_tokens)
@@ -102,8 +104,13 @@ def generate_content(call: Call) -> Reply:
                 quota_id=quota_id,
             )
         )
-    answer = gem.generate(body, model, state.knowledge)
-    speed = state.profile.gemini.speed
+    return model, gem.generate(body, model, state.knowledge)
+
+
+def generate_content(call: Call) -> Reply:
+    """The whole answer at once, after the time to first token and every output token."""
+    model, answer = _answer(call, "generateContent")
+    speed = call.state.profile.gemini.speed
     return Reply(
         200,
         gem.response_envelope(answer, model, _response_id(call.body)),
@@ -113,7 +120,25 @@ def generate_content(call: Call) -> Reply:
     )
 
 
-_HANDLERS: dict[str, Handler] = {"POST /models/{model}:generateContent": generate_content}
+def stream_generate_content(call: Call) -> Reply:
+    """The same answer as server-sent events (google-genai asks `?alt=sse`): the first chunk after the time to
+    first token, each chunk after its own output tokens, so the whole takes as long as generateContent."""
+    model, answer = _answer(call, "streamGenerateContent")
+    speed = call.state.profile.gemini.speed
+    chunks = gem.stream_envelopes(answer, model, _response_id(call.body))
+    return Reply(
+        200,
+        work_s=speed.ttft_s,
+        tokens_in=answer.prompt_tokens,
+        tokens_out=answer.output_tokens,
+        events=tuple(Event(envelope, speed.s_per_output_token * tokens) for tokens, envelope in chunks),
+    )
+
+
+_HANDLERS: dict[str, Handler] = {
+    "POST /models/{model}:generateContent": generate_content,
+    "POST /models/{model}:streamGenerateContent": stream_generate_content,
+}
 
 ROUTES = UpstreamRoutes(
     name="gemini",
