@@ -11,6 +11,7 @@ from typing import Any, TypedDict
 import httpx
 
 GENERATE = "POST /models/{model}:generateContent"  # the stats key of Gemini's generateContent
+STREAM = "POST /models/{model}:streamGenerateContent"  # and of its streamed twin (the mood's call)
 Calls = dict[str, dict[str, int]]  # {upstream: {endpoint: calls}}
 
 
@@ -65,7 +66,8 @@ def rate_limited(stats: dict[str, Any]) -> dict[str, int]:
 
 
 def llm_calls(stats: dict[str, Any]) -> int:
-    return int(stats["upstreams"]["gemini"]["endpoints"][GENERATE]["calls"])
+    endpoints = stats["upstreams"]["gemini"]["endpoints"]
+    return sum(int(endpoints.get(method, {}).get("calls", 0)) for method in (GENERATE, STREAM))
 
 
 def llm_tokens(stats: dict[str, Any]) -> tuple[int, int]:

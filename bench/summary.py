@@ -196,7 +196,7 @@ def targets(
             f"≤ {most} LLM call per {name.split('_')[0]} request",
             f"max {calls}, mean {summary['llm']['calls_per_request']:.2f}",
             calls <= most,
-            f"{calls} generateContent calls in one request (simulator counters)",
+            f"{calls} Gemini calls in one request (simulator counters)",
         )
     for name in ("cold", "warm", "load"):
         after = scenarios[name]["rate_limited_after_first_cooldown"]
@@ -380,7 +380,7 @@ def quality_targets(quality: Mapping[str, Any], followups: Mapping[str, Any]) ->
             "popular mood for a new user: 0 LLM calls",
             "n/a" if calls is None else f"max {calls}, mean {popular['llm']['calls_per_request']:.2f}",
             None if calls is None else calls == 0,
-            f"{calls} generateContent calls in one request (simulator counters)",
+            f"{calls} Gemini calls in one request (simulator counters)",
         )
     )
     return rows
