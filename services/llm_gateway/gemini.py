@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol, TypeVar
 
 from google import genai
@@ -73,6 +74,7 @@ class StructuredLlm(Protocol):
         schema: type[M],
         usage: Usage,
         wire_schema: type[BaseModel] | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> M: ...
 
 
@@ -96,6 +98,24 @@ def parse_answer(response: types.GenerateContentResponse, schema: type[M]) -> M 
         return schema.model_validate_json(text)
     except ValidationError:
         return None
+
+
+async def streamed(
+    chunks: AsyncIterator[types.GenerateContentResponse], on_text: Callable[[str], None]
+) -> types.GenerateContentResponse:
+    """A streamed answer read to its end as one response (its whole text, the last chunk's finish reason and
+    usage), `on_text` called with the text so far after each chunk."""
+    text, last = "", types.GenerateContentResponse()
+    async for chunk in chunks:
+        last = chunk
+        if chunk.text:
+            text += chunk.text
+            on_text(text)
+    finish = last.candidates[0].finish_reason if last.candidates else None
+    content = types.Content(role="model", parts=[types.Part(text=text)])
+    return types.GenerateContentResponse(
+        candidates=[types.Candidate(content=content, finish_reason=finish)], usage_metadata=last.usage_metadata
+    )
 
 
 class GeminiClient:
@@ -151,17 +171,20 @@ class GeminiClient:
         schema: type[M],
         usage: Usage,
         wire_schema: type[BaseModel] | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> M:
         """One structured answer. `task` labels the metrics; `usage` accumulates every request sent.
 
         `wire_schema`, when given, is what Gemini is asked to answer in, while the answer is parsed with
         `schema`: a bundle sends strict parts but parses leniently, to judge each part on its own.
+        `on_text`, when given, streams the answer (streamGenerateContent) and is called with the text so far
+        after each chunk, so a caller can act on the start of the answer before the model has finished it.
         """
         answers = 0
 
         async def once() -> M | Failed:
             nonlocal answers
-            response, failure = await self._send(task, system, prompt, wire_schema or schema, usage)
+            response, failure = await self._send(task, system, prompt, wire_schema or schema, usage, on_text)
             if failure is not None:
                 self._metrics.calls.labels(task, failure.kind).inc()
                 # A 429's RetryInfo delay pauses every replica; without one the loop backs off.
@@ -189,7 +212,13 @@ class GeminiClient:
         )
 
     async def _send(
-        self, task: str, system: str, prompt: str, schema: type[BaseModel], usage: Usage
+        self,
+        task: str,
+        system: str,
+        prompt: str,
+        schema: type[BaseModel],
+        usage: Usage,
+        on_text: Callable[[str], None] | None = None,
     ) -> tuple[types.GenerateContentResponse | None, Failure | None]:
         budget = call_context.budget(self._timeout_s, self._margin_s)
         config = types.GenerateContentConfig(
@@ -207,9 +236,15 @@ class GeminiClient:
         t0 = time.perf_counter()
         try:
             async with asyncio.timeout(budget):
-                response = await self._client.aio.models.generate_content(
-                    model=self._model, contents=prompt, config=config
-                )
+                if on_text is None:
+                    response = await self._client.aio.models.generate_content(
+                        model=self._model, contents=prompt, config=config
+                    )
+                else:
+                    chunks = await self._client.aio.models.generate_content_stream(
+                        model=self._model, contents=prompt, config=config
+                    )
+                    response = await streamed(chunks, on_text)
         except Exception as exc:
             failure = classify(exc)
             if failure is None:

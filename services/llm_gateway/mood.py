@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+from pydantic_core import from_json
 from segue.v1 import common_pb2
 
 from services.common import call_context, mood_heuristics
@@ -26,7 +28,7 @@ from services.llm_gateway import mood_bundle, refine
 from services.llm_gateway.budget import GeminiBudget
 from services.llm_gateway.fallback import fallback_warning
 from services.llm_gateway.gemini import LLM_FAILURES, UPSTREAM, InvalidAnswer, StructuredLlm
-from services.llm_gateway.schemas import MoodAnswer
+from services.llm_gateway.schemas import MoodAnswer, MoodStart
 from services.llm_gateway.usage import Usage
 
 log = logging.getLogger(__name__)
@@ -111,27 +113,62 @@ def _and(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def start_profile(start: MoodStart, prompt: str) -> common_pb2.MoodProfile:
+    """The start of the LLM's answer, cleaned and reconciled with the prompt: no targets yet."""
+    profile = common_pb2.MoodProfile(
+        genres=clean_names(start.genres, 8),
+        artists=clean_names(start.artists, 8),
+        mentioned_tracks=clean_tracks(((t.title, t.artist) for t in start.mentioned_tracks), 10),
+        keywords=mood_heuristics.keywords(prompt),
+        avoid=clean_names(start.avoid, 8),
+        source=common_pb2.MOOD_SOURCE_LLM,
+    )
+    mood_heuristics.reconcile(profile, prompt)
+    return profile
+
+
 def to_profile(answer: MoodAnswer, prompt: str) -> common_pb2.MoodProfile:
     """The LLM's answer, clamped and cleaned; heuristic targets stand in if it gave no usable ones."""
+    profile = start_profile(answer, prompt)
     targets = unique_targets(
         feature_target(name, values[0], values[1], None, values[2] if len(values) > 2 else 0.5)
         for name, values in answer.targets()
     )
-    if not targets:
-        targets = list(mood_heuristics.mood_profile(prompt).targets)
-    profile = common_pb2.MoodProfile(
-        primary_emotion=one_line(answer.primary_emotion, 50),
-        targets=targets,
-        genres=clean_names(answer.genres, 8),
-        artists=clean_names(answer.artists, 8),
-        mentioned_tracks=clean_tracks(((t.title, t.artist) for t in answer.mentioned_tracks), 10),
-        keywords=mood_heuristics.keywords(prompt),
-        avoid=clean_names(answer.avoid, 8),
-        source=common_pb2.MOOD_SOURCE_LLM,
-    )
-    mood_heuristics.reconcile(profile, prompt)
+    profile.targets.extend(targets or mood_heuristics.mood_profile(prompt).targets)
+    profile.primary_emotion = one_line(answer.primary_emotion, 50)
     profile.interpretation = one_line(interpretation(profile), 500)
     return profile
+
+
+def mood_start(text: str) -> MoodStart | None:
+    """The start of a streamed MoodAnswer once it is whole: the model has written every property of it and
+    begun one after them all (properties come in schema order, but a model that strays is not trusted)."""
+    try:
+        so_far = from_json(text, allow_partial=True)
+    except ValueError:
+        return None
+    if not isinstance(so_far, dict):
+        return None
+    keys = list(so_far)  # in the order written
+    if not all(name in keys for name in MoodStart.model_fields) or keys[-1] in MoodStart.model_fields:
+        return None
+    try:
+        return MoodStart.model_validate({name: so_far.get(name) for name in MoodStart.model_fields})
+    except ValidationError:
+        return None
+
+
+def watch_start(prompt: str, on_start: Callable[[common_pb2.MoodProfile], None]) -> Callable[[str], None]:
+    """What reads a streamed answer's text as it grows and calls `on_start` once, when its start is whole."""
+    told = False
+
+    def on_text(text: str) -> None:
+        nonlocal told
+        if not told and (start := mood_start(text)) is not None:
+            told = True
+            on_start(start_profile(start, prompt))
+
+    return on_text
 
 
 class MoodAnalyzer:
@@ -166,10 +203,18 @@ class MoodAnalyzer:
     def cache_key(self, prompt: str) -> str:
         return self._cache.key("mood", digest(PROMPT_VERSION, self._llm.model, normalise_prompt(prompt)))
 
-    async def analyze(self, prompt: str, refines: common_pb2.MoodProfile | None = None) -> MoodResult:
+    async def analyze(
+        self,
+        prompt: str,
+        refines: common_pb2.MoodProfile | None = None,
+        on_start: Callable[[common_pb2.MoodProfile], None] | None = None,
+    ) -> MoodResult:
         """`prompt` already validated. Never fails for LLM trouble: heuristics answer instead, with a warning.
 
         With `refines` (the session's mood so far), a prompt that reads as a tweak of it costs no LLM call.
+        `on_start`: called with the start of the mood (genres, artists, exclusions, named songs; no targets)
+        as soon as the model has written it, when this call asks the LLM itself and on its own (not a cache
+        hit, a tweak, a joined flight or a bundle: those answer whole).
         """
         usage = Usage()
         if refines is not None:
@@ -188,7 +233,8 @@ class MoodAnalyzer:
                 profile, spent = answer
                 usage.add(spent)
                 return profile
-            return to_profile(await self._ask(prompt, usage), prompt)
+            on_text = watch_start(prompt, on_start) if on_start is not None else None
+            return to_profile(await self._ask(prompt, usage, on_text), prompt)
 
         try:
             # The caller's deadline is this step's budget (the orchestrator sets LLM_MOOD_BUDGET_S): the
@@ -207,9 +253,14 @@ class MoodAnalyzer:
             profile.source = common_pb2.MOOD_SOURCE_CACHE
         return MoodResult(profile, usage)
 
-    async def _ask(self, prompt: str, usage: Usage) -> MoodAnswer:
+    async def _ask(self, prompt: str, usage: Usage, on_text: Callable[[str], None] | None = None) -> MoodAnswer:
         return await self._llm.generate(
-            task=TASK, system=SYSTEM_INSTRUCTION, prompt=f"Mood prompt: {prompt}", schema=MoodAnswer, usage=usage
+            task=TASK,
+            system=SYSTEM_INSTRUCTION,
+            prompt=f"Mood prompt: {prompt}",
+            schema=MoodAnswer,
+            usage=usage,
+            on_text=on_text,
         )
 
     async def _ask_bundle(self, asks: Sequence[Ask]) -> dict[Ask, tuple[common_pb2.MoodProfile, Usage]]:

@@ -41,8 +41,8 @@ class FeatureTargetsAnswer(BaseModel):
     loudness: Target
 
 
-class MoodAnswer(BaseModel):
-    """What discovery needs first comes first (genres, artists, exclusions, named songs), the targets after."""
+class MoodStart(BaseModel):
+    """The start of a MoodAnswer: all artist discovery needs, so the mesh can begin it while the rest streams."""
 
     genres: list[str] = Field(description="2 to 5 genres that fit the mood, most fitting first.")
     # maxItems bounds what the model writes; not checked on parsing, so a longer list is cut, not refused.
@@ -51,6 +51,11 @@ class MoodAnswer(BaseModel):
     )
     avoid: list[str] = Field(description="Moods, genres or artists the prompt rules out, e.g. 'sad'.")
     mentioned_tracks: list[MentionedTrackAnswer] = Field(description="Only songs the prompt names explicitly.")
+
+
+class MoodAnswer(MoodStart):
+    """MoodStart's fields first (the model writes properties in schema order), then the targets."""
+
     feature_targets: FeatureTargetsAnswer = Field(
         description="Only the 3 to 6 audio features that matter most, each [min, max, weight]."
     )

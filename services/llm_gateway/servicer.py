@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
 from grpc import aio
-from segue.v1 import llm_gateway_pb2, llm_gateway_pb2_grpc
+from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
 
 from services.common.cache import cache_warnings
+from services.common.streams import Finished, as_events
 from services.llm_gateway.mood import MoodAnalyzer, validate_prompt
 from services.llm_gateway.tasks import TaskRunner, validate_request
 
@@ -18,8 +22,32 @@ class LlmGatewayServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
     async def AnalyzeMood(
         self, request: llm_gateway_pb2.AnalyzeMoodRequest, context: aio.ServicerContext
     ) -> llm_gateway_pb2.AnalyzeMoodResponse:
+        return await self._analyze(request)
+
+    async def AnalyzeMoodStream(
+        self, streamed: llm_gateway_pb2.AnalyzeMoodStreamRequest, context: aio.ServicerContext
+    ) -> AsyncIterator[llm_gateway_pb2.AnalyzeMoodStreamResponse]:
+        request = streamed.request
+        prompt = validate_prompt(request.prompt)  # before the stream starts: a bad prompt is refused at once
+
+        async def run(emit: Callable[[common_pb2.MoodProfile], None]) -> llm_gateway_pb2.AnalyzeMoodResponse:
+            return await self._analyze(request, prompt, emit)
+
+        async with contextlib.aclosing(as_events(run)) as events:
+            async for event in events:
+                if isinstance(event, Finished):
+                    yield llm_gateway_pb2.AnalyzeMoodStreamResponse(done=event.result)
+                else:
+                    yield llm_gateway_pb2.AnalyzeMoodStreamResponse(start=event)
+
+    async def _analyze(
+        self,
+        request: llm_gateway_pb2.AnalyzeMoodRequest,
+        prompt: str | None = None,
+        on_start: Callable[[common_pb2.MoodProfile], None] | None = None,
+    ) -> llm_gateway_pb2.AnalyzeMoodResponse:
         refines = request.refines if request.HasField("refines") else None
-        result = await self._mood.analyze(validate_prompt(request.prompt), refines)
+        result = await self._mood.analyze(prompt or validate_prompt(request.prompt), refines, on_start)
         return llm_gateway_pb2.AnalyzeMoodResponse(
             mood=result.profile, usage=result.usage.to_proto(), warnings=[*result.warnings, *cache_warnings()]
         )

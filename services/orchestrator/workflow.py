@@ -2,10 +2,12 @@
 
     user context (Spotify) ──────┐
     mood (LLM) ──┬─▶ seeds: named tracks, anchors, top tracks ─▶ recommendations ─▶ their features ─┬─▶ rank
-                 └─▶ artist discovery: artists ─▶ their tracks ─▶ features ──────────────────────────┘
+     its start ──┴─▶ artist discovery: artists ─▶ their tracks ─▶ features ──────────────────────────┘
 
-The user's context is warmed while the LLM reads the prompt, so seed selection finds it cached; the
-seeds and artist discovery then run side by side. A later pass in the same session re-ranks the
+The user's context is warmed while the LLM reads the prompt, so seed selection finds it cached. The
+LLM's answer streams, genres, artists and exclusions first: artist discovery, which needs nothing else,
+begins from that start while the model still writes the feature targets the seeds need; the seeds and
+discovery then run side by side. A later pass in the same session re-ranks the
 session's pool when the prompt asks the catalog for the same things (sessions.py). Upstream trouble
 degrades the answer (with a warning) instead of failing it wherever a useful playlist can still be
 made; an invalid token or request fails the call, and so does a pass that finds no track at all:
@@ -153,25 +155,53 @@ def llm_timeout(budget_s: float | None) -> float | None:
     return None if budget_s is None else mood_timeout(budget_s, call_context.time_remaining(), RESERVE_S)
 
 
+OnStart = Callable[[common_pb2.MoodProfile], None]
+
+
+async def read_mood_stream(
+    updates: AsyncIterator[llm_gateway_pb2.AnalyzeMoodStreamResponse], on_start: OnStart | None
+) -> llm_gateway_pb2.AnalyzeMoodResponse:
+    """The streamed mood's answer; its start, when one comes first, handed to `on_start` meanwhile. Read to
+    the stream's end, so the call ends with the gateway's status, not cancelled by us."""
+    answer = None
+    async for update in updates:
+        if update.HasField("done"):
+            answer = update.done
+        elif on_start is not None:
+            on_start(update.start)
+    if answer is None:
+        raise Unavailable("the LLM gateway ended the mood's stream without an answer")
+    return answer
+
+
 async def analyze_mood(
-    peers: Peers, params: RecommendParams, session: Session, tally: Tally, budget_s: float | None = None
+    peers: Peers,
+    params: RecommendParams,
+    session: Session,
+    tally: Tally,
+    budget_s: float | None = None,
+    on_start: OnStart | None = None,
 ) -> common_pb2.MoodProfile:
     """The mood within the LLM step's own budget (`budget_s`, never past the deadline): when the LLM
-    gateway cannot answer within it, the keyword reading answers in time."""
+    gateway cannot answer within it, the keyword reading answers in time. `on_start` gets the start of the
+    mood (no targets yet) while the LLM still writes the rest, when the LLM is asked."""
     reused = session.mood_for(params.prompt)
     if reused is not None:
         return reused
     request = llm_gateway_pb2.AnalyzeMoodRequest(prompt=params.prompt, refines=session.mood)
+    stream = peers.llm.AnalyzeMoodStream(
+        llm_gateway_pb2.AnalyzeMoodStreamRequest(request=request), timeout=llm_timeout(budget_s)
+    )
     try:
-        answer: llm_gateway_pb2.AnalyzeMoodResponse = await call(
-            LLM_GATEWAY, peers.llm.AnalyzeMood(request, timeout=llm_timeout(budget_s))
-        )
+        answer = await call(LLM_GATEWAY, read_mood_stream(stream, on_start))
     except PeerFailed as exc:
         if exc.code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
             raise
         # The same keyword reading the llm_gateway falls back on when Gemini fails.
         tally.warnings.append(fallback_used(ORCHESTRATOR, f"the mood was read by keyword heuristics: {exc.message}"))
         return mood_heuristics.mood_profile(params.prompt)
+    finally:
+        stream.cancel()  # a no-op once it has ended; else (the pass failed meanwhile) it stops the LLM's work
     tally.add_llm(answer.usage)
     tally.warnings.extend(answer.warnings)
     return answer.mood
@@ -190,10 +220,19 @@ class MoodAhead:
         self._group, self._peers, self._params, self._budget_s = group, peers, params, budget_s
         self._tally = Tally()
         self._asking: asyncio.Task[common_pb2.MoodProfile | SegueError] | None = None
+        self._start: common_pb2.MoodProfile | None = None  # the start of the mood, kept until a pass takes it
+        self._on_start: OnStart | None = None
+
+    def _started(self, start: common_pb2.MoodProfile) -> None:
+        self._start = start
+        if self._on_start is not None:
+            self._on_start(start)
 
     def start(self) -> None:
         if self._asking is None:
-            mood = analyze_mood(self._peers, self._params, Session(session_id=""), self._tally, self._budget_s)
+            mood = analyze_mood(
+                self._peers, self._params, Session(session_id=""), self._tally, self._budget_s, self._started
+            )
             # Its error comes back as its result, raised where the pass takes it: never cancelling the check.
             self._asking = self._group.create_task(tolerant(mood, fatal=()), name="mood-ahead")
 
@@ -201,10 +240,14 @@ class MoodAhead:
         if self._asking is not None:
             self._asking.cancel()
 
-    async def take(self, tally: Tally) -> common_pb2.MoodProfile | None:
-        """The mood, if it was asked for ahead (None: it was not)."""
+    async def take(self, tally: Tally, on_start: OnStart | None = None) -> common_pb2.MoodProfile | None:
+        """The mood, if it was asked for ahead (None: it was not); its start goes to `on_start` meanwhile
+        (at once if it came already)."""
         if self._asking is None:
             return None
+        self._on_start = on_start
+        if self._start is not None and on_start is not None:
+            on_start(self._start)
         mood = await self._asking
         tally.add_llm(self._tally.llm)
         tally.warnings.extend(self._tally.warnings)
@@ -388,10 +431,44 @@ def pool_of(
     return Gathered(pool, seeds.excluded, seeds.user_top_share, known)
 
 
+class EarlyDiscovery:
+    """Artist discovery begun from the start of the mood (genres, artists, exclusions: all it asks), while the
+    LLM still writes the feature targets, so the longest chain of the pass starts ~0.3 s sooner. Discovery
+    scores its tracks by the targets only for its own order: ranking scores every candidate again."""
+
+    def __init__(self, group: asyncio.TaskGroup, peers: Peers, params: RecommendParams, tally: Tally, plan: Plan):
+        self._group, self._peers, self._params, self._tally, self._plan = group, peers, params, tally, plan
+        self.task: asyncio.Task[seed_gatherer_pb2.DiscoverArtistsResponse | None] | None = None
+        self._begun_at = 0.0
+
+    def begin(self, start: common_pb2.MoodProfile) -> None:
+        if self.task is None:
+            self._begun_at = time.perf_counter()
+            discovering = discover_artists(self._peers, self._params, start, self._tally, self._plan)
+            self.task = self._group.create_task(discovering, name="early-discovery")
+
+    def note(self) -> None:
+        """Once the whole mood is in: how far ahead of it discovery began (the ledger's line of the request)."""
+        if self.task is not None:
+            ahead_ms = round((time.perf_counter() - self._begun_at) * 1000, 1)
+            ledger.note("orchestrator.early_discovery", {"ahead_of_mood_ms": ahead_ms})
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
 async def full_pass(
-    peers: Peers, params: RecommendParams, mood: common_pb2.MoodProfile, tally: Tally, clock: Clock, plan: Plan
+    peers: Peers,
+    params: RecommendParams,
+    mood: common_pb2.MoodProfile,
+    tally: Tally,
+    clock: Clock,
+    plan: Plan,
+    early: EarlyDiscovery | None = None,
 ) -> Gathered:
-    """Seeds → recommendations → their features, beside artist discovery; both under one TaskGroup.
+    """Seeds → recommendations → their features, beside artist discovery (begun `early` from the start of the
+    mood when it came before the rest); both under one TaskGroup.
 
     GatherSeeds does not wait for the warming: when the mood came at once (from a cache), the user's context
     is still loading, and the seed gatherer lets GatherSeeds share that load while it searches. Not
@@ -419,9 +496,13 @@ async def full_pass(
 
     async with task_group() as group:
         seeding = group.create_task(seeds_then_recommendations())
-        discovering = group.create_task(discover_artists(peers, params, mood, tally, plan))
+        if early is not None and early.task is not None:
+            discovering = early.task
+        else:
+            discovering = group.create_task(discover_artists(peers, params, mood, tally, plan))
+        discovered = await discovering
     seeds, recommended = seeding.result()
-    return pool_of(seeds, discovering.result(), recommended)
+    return pool_of(seeds, discovered, recommended)
 
 
 async def warm_beside(peers: Peers, user_id: str, token: str) -> None:
@@ -484,14 +565,22 @@ async def recommend(
         if plan.personalised
         else contextlib.nullcontext()
     )
-    async with warming:
+    async with warming, task_group() as group:
+        early = EarlyDiscovery(group, peers, params, tally, plan)
         repeat = session.mood_for(params.prompt) is not None  # a repeat keeps its session's mood
-        taken = await ahead.take(tally) if ahead is not None and not repeat else None
-        mood = taken if taken is not None else await analyze_mood(peers, params, session, tally, plan.mood_budget_s)
+        taken = await ahead.take(tally, early.begin) if ahead is not None and not repeat else None
+        mood = (
+            taken
+            if taken is not None
+            else await analyze_mood(peers, params, session, tally, plan.mood_budget_s, early.begin)
+        )
         clock.phase("mood", orchestrator_pb2.PHASE_MOOD_ANALYZED, mood.interpretation or "mood understood", mood=mood)
+        early.note()
         reused = session.pool_for(mood)
         if reused is None:
-            gathered = await full_pass(peers, params, mood, tally, clock, plan)
+            gathered = await full_pass(peers, params, mood, tally, clock, plan, early)
+        else:
+            early.cancel()  # the session's pool serves this mood: nothing to discover
     if reused is not None:
         record = session.record
         gathered = Gathered(reused, record.excluded, record.user_top_share, list(record.known_artists))

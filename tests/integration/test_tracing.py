@@ -131,7 +131,7 @@ async def test_one_recommend_is_one_trace_across_the_four_services(traced: Trace
     root = "/segue.v1.Orchestrator/Recommend"
     # Every hop is a client span in the caller and a server span in the callee, joined by traceparent.
     hops = [
-        ("orchestrator", "llm_gateway", "/segue.v1.LlmGateway/AnalyzeMood"),
+        ("orchestrator", "llm_gateway", "/segue.v1.LlmGateway/AnalyzeMoodStream"),
         ("orchestrator", "seed_gatherer", "/segue.v1.SeedGatherer/GatherSeeds"),
         ("orchestrator", "reccobeat_gateway", "/segue.v1.ReccoBeatGateway/GetRecommendations"),
     ]

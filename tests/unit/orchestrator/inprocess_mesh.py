@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -36,10 +37,13 @@ class InProcessMesh:
 
 
 @asynccontextmanager
-async def in_process_mesh(extra_env: Mapping[str, Mapping[str, str]] | None = None) -> AsyncIterator[InProcessMesh]:
-    """`extra_env`: more environment for a service, by name (e.g. {"llm_gateway": {...}})."""
+async def in_process_mesh(
+    extra_env: Mapping[str, Mapping[str, str]] | None = None, profile: str | Path = "fast"
+) -> AsyncIterator[InProcessMesh]:
+    """`extra_env`: more environment for a service, by name (e.g. {"llm_gateway": {...}}); `profile`: the
+    simulator's (a name or a file)."""
     extra = extra_env or {}
-    async with running_sim("fast") as sim, AsyncExitStack() as stack:
+    async with running_sim(profile) as sim, AsyncExitStack() as stack:
 
         async def serve(name: str, config: ModuleType, server: ModuleType, stub: Stub, env: dict[str, str]) -> Any:
             cfg = config.from_env({**LOOPBACK, **env, **extra.get(name, {})})

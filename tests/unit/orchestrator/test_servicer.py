@@ -52,7 +52,7 @@ async def test_recommend_answers_with_an_ordered_playlist_and_its_accounting(mes
     total = next(t.seconds for t in response.timings if t.phase == "total")
     assert orchestrator.metric("segue_recommend_phase_seconds_sum", phase="total") == pytest.approx(total)
     # the orchestrator's calls to its peers, seen from its side
-    to_llm = {"grpc_type": "unary", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMood"}
+    to_llm = {"grpc_type": "server_stream", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMoodStream"}
     assert orchestrator.metric("grpc_client_started_total", **to_llm) == 1
 
 
@@ -207,7 +207,7 @@ async def calls_of(http: httpx.AsyncClient, upstream: str, endpoint: str) -> lis
 async def test_a_first_prompt_is_read_while_the_token_is_checked_and_a_refused_token_stops_the_reading(
     mesh: InProcessMesh,
 ) -> None:
-    generate = ("gemini", "POST /models/{model}:generateContent")
+    generate = ("gemini", "POST /models/{model}:streamGenerateContent")
     async with httpx.AsyncClient(base_url=mesh.sim.base_url) as http:
         body = {"upstream": "spotify", "extra_latency_s": 0.5}  # GET /me is slow: the mood need not wait for it
         (await http.post("/__sim/faults", json=body)).raise_for_status()
@@ -243,9 +243,9 @@ async def test_a_known_tokens_repeat_asks_nothing_of_the_llm_gateway(mesh: InPro
     """The mood is asked ahead only while Spotify is asked whose token it is: a repeat by a known token reuses
     its session's mood without even a cached AnalyzeMood."""
     orchestrator = mesh.services["orchestrator"]
-    to_llm = {"grpc_type": "unary", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMood"}
+    to_llm = {"grpc_type": "server_stream", "grpc_service": "segue.v1.LlmGateway", "grpc_method": "AnalyzeMoodStream"}
     first = await mesh.stub.Recommend(recommend("late night synthwave drive", size=5), metadata=TOKEN, timeout=30)
     assert orchestrator.metric("grpc_client_started_total", **to_llm) == 1
     again = await mesh.stub.Recommend(recommend("late night synthwave drive", size=5), metadata=TOKEN, timeout=30)
     assert again.mood == first.mood and again.llm.calls == 0
-    assert orchestrator.metric("grpc_client_started_total", **to_llm) == 1, "no AnalyzeMood for a repeat"
+    assert orchestrator.metric("grpc_client_started_total", **to_llm) == 1, "no AnalyzeMoodStream for a repeat"
