@@ -24,7 +24,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -59,6 +59,9 @@ class HedgePolicy:
     quantile: float = 0.95  # hedge after this quantile of the endpoint's recent latencies
     min_delay_s: float = 0.25  # never sooner: a fast endpoint's p95 is no reason to double its calls
     default_delay_s: float = 1.0  # until `min_samples` answers of the endpoint have been seen
+    # The same, for endpoints much slower than the rest (a default below an endpoint's median hedges most
+    # of its calls, each copy a rate-limit token, until its window fills: a new replica, an idle hour).
+    endpoint_default_delays_s: Mapping[str, float] = field(default_factory=dict)
     min_samples: int = 20
     window: int = 200  # recent latencies kept per endpoint
     # Only from the spare share of the budget: the hedge asks in the background lane, which never takes the
@@ -340,7 +343,9 @@ class UpstreamClient:
             return None
         window = self._latency.get(endpoint)
         observed = window.quantile(self._hedge.quantile, self._hedge.min_samples) if window else None
-        return max(self._hedge.min_delay_s, self._hedge.default_delay_s if observed is None else observed)
+        if observed is None:
+            observed = self._hedge.endpoint_default_delays_s.get(endpoint, self._hedge.default_delay_s)
+        return max(self._hedge.min_delay_s, observed)
 
     async def _attempt(self, get: _Get) -> Attempt:
         """One attempt, hedged once if it is slow: the first usable answer, else the failure to act on.

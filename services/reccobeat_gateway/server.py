@@ -46,6 +46,7 @@ async def build(
             enabled=cfg.hedge,
             min_delay_s=cfg.hedge_min_delay_s,
             default_delay_s=cfg.hedge_delay_s,
+            endpoint_default_delays_s={"GET /track/recommendation": cfg.recommendation_hedge_delay_s},
             max_token_wait_s=cfg.hedge_max_wait_s,
         ),
         metrics=UpstreamMetrics.create(registry),

@@ -211,6 +211,26 @@ async def test_the_client_hedges_at_the_endpoints_p95_once_it_has_seen_enough_an
     await off.aclose()
 
 
+async def test_a_slow_endpoint_has_its_own_default_hedge_delay_until_its_answers_are_seen() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
+
+    policy = HedgePolicy(
+        enabled=True,
+        min_delay_s=0.0001,
+        default_delay_s=1.0,
+        endpoint_default_delays_s={"GET /slow": 2.0},
+        min_samples=3,
+    )
+    c, _ = client(handler, policy)
+    assert (c.hedge_delay("GET /slow"), c.hedge_delay("GET /x")) == (2.0, 1.0)
+    for _ in range(3):
+        await c.get_json("GET /slow", "slow")
+    observed = c.hedge_delay("GET /slow")
+    assert observed is not None and observed < 2.0, "then its own observed p95, as for any endpoint"
+    await c.aclose()
+
+
 class LaneRecorder:
     """A pacer that grants every token and notes the lane each acquisition asked in."""
 

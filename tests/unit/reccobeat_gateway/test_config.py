@@ -33,12 +33,14 @@ def test_overrides_are_read() -> None:
             "RECCOBEAT_HEDGE": "false",
             "RECCOBEAT_BATCH_WINDOW_MS": "20",
             "ABSENT_GENERATIONS": "3",
+            "RECCOBEAT_RECOMMENDATION_HEDGE_DELAY_S": "3.5",
         }
     )
     assert cfg.base_url == "http://127.0.0.1:9/reccobeats/v1"
     assert (cfg.max_concurrency, cfg.track_ttl_s, cfg.server.grpc_port) == (2, 60.0, 0)
     assert cfg.endpoint_timeouts()["GET /track/recommendation"] == 9.0
     assert (cfg.hedge, cfg.batch_window_s, cfg.absent_generations) == (False, 0.02, 3)
+    assert (cfg.hedge_delay_s, cfg.recommendation_hedge_delay_s) == (1.0, 3.5)
 
 
 def test_every_bad_variable_is_named_at_once() -> None:
