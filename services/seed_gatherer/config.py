@@ -29,7 +29,9 @@ class Config:
     reccobeat_gateway_addr: str
     peer_timeout_s: float = 10.0
     user_context_ttl_s: float = 1800.0
-    top_tracks_limit: int = 50
+    # 40: their audio features are one ReccoBeats batch (40 IDs at most), where 50 took two — a call of the
+    # ReccoBeats budget a new user's first request spends while the mood streams, just before discovery's burst.
+    top_tracks_limit: int = 40
     top_artists_limit: int = 50
     identity: IdentityConfig
     search_cache_ttl_s: float = 86_400.0  # Spotify catalog searches, shared by every user

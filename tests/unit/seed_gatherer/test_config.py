@@ -18,7 +18,7 @@ def test_defaults_are_the_real_spotify_api_in_development_mode() -> None:
     assert cfg.reccobeat_gateway_addr == "reccobeat-gateway:50054"
     assert cfg.peer_timeout_s == 10.0
     assert cfg.user_context_ttl_s == 1800.0
-    assert (cfg.top_tracks_limit, cfg.top_artists_limit) == (50, 50)
+    assert (cfg.top_tracks_limit, cfg.top_artists_limit) == (40, 50)
 
 
 def test_every_variable_is_read() -> None:
