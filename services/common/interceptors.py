@@ -9,9 +9,11 @@ to reach the servicer context and the outcome.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -400,6 +402,7 @@ class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStr
     def __init__(self, default_timeout_s: float, margin_s: float = margins.PROPAGATION_S) -> None:
         self._default = default_timeout_s
         self._margin = margin_s
+        self._pending: set[asyncio.Task[None]] = set()
 
     def _details(self, details: aio.ClientCallDetails) -> aio.ClientCallDetails:
         timeout = peer_timeout(details.timeout, self._default, self._margin)
@@ -430,4 +433,20 @@ class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStr
     async def intercept_unary_stream(
         self, continuation: Any, client_call_details: aio.ClientCallDetails, request: Any
     ) -> Any:
-        return await continuation(self._details(client_call_details), request)
+        call = await continuation(self._details(client_call_details), request)
+        # A stream's trailers come when the caller has read it to its end: counted then, into the counter of
+        # the call that made it (the done-callback runs outside its context).
+        counter = upstream_calls.counter()
+        if counter is not None:
+            call.add_done_callback(lambda done: self._absorb_later(done, counter))
+        return call
+
+    def _absorb_later(self, call: Any, counter: Counter[str]) -> None:
+        task = asyncio.ensure_future(self._absorb(call, counter))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    @staticmethod
+    async def _absorb(call: Any, counter: Counter[str]) -> None:
+        with contextlib.suppress(asyncio.CancelledError, aio.AioRpcError):
+            upstream_calls.absorb(await call.trailing_metadata(), into=counter)

@@ -53,9 +53,14 @@ def decode(text: str) -> dict[str, int]:
     return found
 
 
-def absorb(metadata: Iterable[tuple[str, str | bytes]] | None) -> None:
-    """Add what a peer reported in its trailing metadata to this call's counter."""
-    counter = _calls.get()
+def counter() -> Counter[str] | None:
+    """This call's counter itself: for a peer's report that arrives outside this call's context."""
+    return _calls.get()
+
+
+def absorb(metadata: Iterable[tuple[str, str | bytes]] | None, into: Counter[str] | None = None) -> None:
+    """Add what a peer reported in its trailing metadata to this call's counter (or to `into`)."""
+    counter = into if into is not None else _calls.get()
     if counter is None or not metadata:
         return
     for key, value in metadata:

@@ -29,7 +29,8 @@ from tests.integration.conftest import POPULAR_MOOD
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 CATALOG = build_catalog(DEFAULT_SEED, load_profile("fast").catalog)
-GEMINI = "POST /models/{model}:generateContent"
+GEMINI = "POST /models/{model}:generateContent"  # RunTasks' calls
+MOOD_CALL = "POST /models/{model}:streamGenerateContent"  # the mood's call streams
 
 
 def token(n: int) -> tuple[tuple[str, str], ...]:
@@ -173,7 +174,7 @@ async def test_the_seed_sources_run_side_by_side(
         assert found, f"no call to {endpoint} with {words}"
         return found[0]
 
-    llm = one(GEMINI)
+    llm = one(MOOD_CALL)
     assert overlap(one("GET /me"), llm), "the LLM reads the prompt while Spotify says whose token it is"
     assert overlap(one("GET /me/top/tracks"), llm), "the user's context loads while the LLM reads the prompt"
     named = one("GET /search", "track:", "type=track")
@@ -200,6 +201,7 @@ async def test_a_refinement_in_the_session_reuses_discovery_and_mentions(
         ("reccobeats", "GET /artist/search"),
         ("reccobeats", "GET /artist/{id}/track"),
         ("gemini", GEMINI),
+        ("gemini", MOOD_CALL),
     ]:
         assert endpoint_calls(before, after, upstream, endpoint) == 0, endpoint
     assert tweak.llm.calls == 0 and tweak.session_id == first.session_id
@@ -220,7 +222,8 @@ async def test_a_popular_mood_costs_a_new_user_no_llm_call_and_no_discovery(
     after = await stats(sim_http)
 
     assert len(response.tracks) == 20
-    assert response.llm.calls == 0 and endpoint_calls(before, after, "gemini", GEMINI) == 0
+    assert response.llm.calls == 0
+    assert endpoint_calls(before, after, "gemini", GEMINI) == endpoint_calls(before, after, "gemini", MOOD_CALL) == 0
     assert endpoint_calls(before, after, "reccobeats", "GET /artist/{id}/track") == 0
     assert any(e.source == common_pb2.TRACK_SOURCE_ARTIST_DISCOVERY for e in response.tracks)
 
