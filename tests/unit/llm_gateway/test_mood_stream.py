@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from grpc import aio
-from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
+from segue.v1 import common_pb2, llm_gateway_pb2
 
 from services.common import stubs
 from services.llm_gateway import config, server
