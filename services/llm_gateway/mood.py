@@ -4,6 +4,8 @@ Identical prompts in flight together share one answer (single-flight keyed by th
 budget view says Gemini's per-minute budget is the bottleneck, prompts arriving within a short window
 are answered by ONE bundled call (mood_bundle.py), each answer validated and cached on its own under
 the key a single call would use; with budget to spare each prompt keeps its own call (lower latency).
+A caller that wants the start of the mood early (AnalyzeMoodStream) gets it while the answer streams:
+the schema puts what artist discovery needs first, and `watch_start` reads the partial JSON as it grows.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ FALLBACK_MARGIN_S = 0.1  # kept back from the caller's deadline to answer with t
 # mood-3: FeatureTarget.feature became an AudioFeature (field 6): a cached mood-2 answer has no features.
 # mood-4: a shorter answer (every output token is ~5 ms of the cold path): no ideal inside each range (the
 # middle is), no keywords (read off the prompt by the heuristics), at most 8 artists (discovery uses fewer).
-# mood-5: shorter still (124 output tokens where mood-4 took 214): targets as {"energy": [min, max, weight]},
+# mood-5: shorter still (~126 output tokens where mood-4 took 214): targets as {"energy": [min, max, weight]},
 # no interpretation (written here from the answer), what discovery needs first.
 PROMPT_VERSION = "mood-5"
 
