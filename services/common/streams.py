@@ -8,6 +8,7 @@ stream — cancels the call and waits until it has ended: nothing outlives the s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -16,6 +17,7 @@ from services.common.fanout import task_group
 
 E = TypeVar("E")
 R = TypeVar("R")
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -50,3 +52,13 @@ async def as_events(run: Callable[[Callable[[E], None]], Awaitable[R]]) -> Async
         raise item.error
     assert item.result is not None
     yield item.result
+
+
+async def as_messages(
+    run: Callable[[Callable[[E], None]], Awaitable[R]], event: Callable[[E], M], result: Callable[[R], M]
+) -> AsyncGenerator[M, None]:
+    """What a server-streaming handler yields for `run`: each event, then the result, as stream messages. Use
+    under `contextlib.aclosing` too: a caller that hangs up closes the stream, which cancels the run at once."""
+    async with contextlib.aclosing(as_events(run)) as events:
+        async for item in events:
+            yield result(item.result) if isinstance(item, Finished) else event(item)

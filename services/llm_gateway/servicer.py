@@ -9,7 +9,7 @@ from grpc import aio
 from segue.v1 import common_pb2, llm_gateway_pb2, llm_gateway_pb2_grpc
 
 from services.common.cache import cache_warnings
-from services.common.streams import Finished, as_events
+from services.common.streams import as_messages
 from services.llm_gateway.mood import MoodAnalyzer, validate_prompt
 from services.llm_gateway.tasks import TaskRunner, validate_request
 
@@ -33,12 +33,13 @@ class LlmGatewayServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
         async def run(emit: Callable[[common_pb2.MoodProfile], None]) -> llm_gateway_pb2.AnalyzeMoodResponse:
             return await self._analyze(request, prompt, emit)
 
-        async with contextlib.aclosing(as_events(run)) as events:
-            async for event in events:
-                if isinstance(event, Finished):
-                    yield llm_gateway_pb2.AnalyzeMoodStreamResponse(done=event.result)
-                else:
-                    yield llm_gateway_pb2.AnalyzeMoodStreamResponse(start=event)
+        Message = llm_gateway_pb2.AnalyzeMoodStreamResponse
+        # Closed with the handler (a caller that hangs up): the run is cancelled and awaited at once.
+        async with contextlib.aclosing(
+            as_messages(run, lambda s: Message(start=s), lambda r: Message(done=r))
+        ) as messages:
+            async for message in messages:
+                yield message
 
     async def _analyze(
         self,

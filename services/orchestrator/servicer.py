@@ -13,7 +13,7 @@ from segue.v1 import common_pb2, orchestrator_pb2, orchestrator_pb2_grpc
 
 from services.common import call_context
 from services.common.identity import Identity
-from services.common.streams import Finished, as_events
+from services.common.streams import as_messages
 from services.orchestrator import ledger, workflow
 from services.orchestrator.admission import Admission, Unverified
 from services.orchestrator.metrics import RecommendMetrics
@@ -136,13 +136,13 @@ class OrchestratorServicer(orchestrator_pb2_grpc.OrchestratorServicer):
         def run(emit: workflow.Emit) -> Awaitable[orchestrator_pb2.RecommendResponse]:
             return self._run("RecommendStream", request.request, ctx, emit)
 
-        # A caller that hangs up closes the stream, which cancels the run and waits until it has ended.
-        async with contextlib.aclosing(as_events(run)) as events:
-            async for event in events:
-                if isinstance(event, Finished):
-                    yield orchestrator_pb2.RecommendStreamResponse(result=event.result)
-                else:
-                    yield orchestrator_pb2.RecommendStreamResponse(progress=event)
+        Message = orchestrator_pb2.RecommendStreamResponse
+        # Closed with the handler (a caller that hangs up): the run is cancelled and awaited at once.
+        async with contextlib.aclosing(
+            as_messages(run, lambda p: Message(progress=p), lambda r: Message(result=r))
+        ) as messages:
+            async for message in messages:
+                yield message
 
     async def Prefetch(
         self, request: orchestrator_pb2.PrefetchRequest, ctx: aio.ServicerContext
