@@ -14,7 +14,7 @@ import inspect
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import grpc
@@ -318,6 +318,13 @@ def server_interceptors(
     ]
 
 
+def _run_soon(pending: set[asyncio.Task[None]], work: Coroutine[Any, Any, None]) -> None:
+    """Work a call's done-callback starts (it cannot await), held in `pending` until it ends."""
+    task = asyncio.ensure_future(work)
+    pending.add(task)
+    task.add_done_callback(pending.discard)
+
+
 class ClientMetricsInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamClientInterceptor):
     """grpc_client_started_total / handled_total / handling_seconds for every outgoing call.
 
@@ -351,10 +358,7 @@ class ClientMetricsInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStreamC
         return call
 
     def _when_done(self, call: Any, labels: tuple[str, str, str], t0: float) -> None:
-        elapsed = time.perf_counter() - t0
-        task = asyncio.ensure_future(self._record(call, labels, elapsed))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        _run_soon(self._pending, self._record(call, labels, time.perf_counter() - t0))
 
     async def _record(self, call: Any, labels: tuple[str, str, str], elapsed: float) -> None:
         try:
@@ -438,13 +442,8 @@ class PropagatingClientInterceptor(aio.UnaryUnaryClientInterceptor, aio.UnaryStr
         # the call that made it (the done-callback runs outside its context).
         counter = upstream_calls.counter()
         if counter is not None:
-            call.add_done_callback(lambda done: self._absorb_later(done, counter))
+            call.add_done_callback(lambda done: _run_soon(self._pending, self._absorb(done, counter)))
         return call
-
-    def _absorb_later(self, call: Any, counter: Counter[str]) -> None:
-        task = asyncio.ensure_future(self._absorb(call, counter))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
 
     @staticmethod
     async def _absorb(call: Any, counter: Counter[str]) -> None:

@@ -22,7 +22,7 @@ class LlmGatewayServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
     async def AnalyzeMood(
         self, request: llm_gateway_pb2.AnalyzeMoodRequest, context: aio.ServicerContext
     ) -> llm_gateway_pb2.AnalyzeMoodResponse:
-        return await self._analyze(request)
+        return await self._analyze(request, validate_prompt(request.prompt))
 
     async def AnalyzeMoodStream(
         self, streamed: llm_gateway_pb2.AnalyzeMoodStreamRequest, context: aio.ServicerContext
@@ -44,11 +44,11 @@ class LlmGatewayServicer(llm_gateway_pb2_grpc.LlmGatewayServicer):
     async def _analyze(
         self,
         request: llm_gateway_pb2.AnalyzeMoodRequest,
-        prompt: str | None = None,
+        prompt: str,  # the request's, validated
         on_start: Callable[[common_pb2.MoodProfile], None] | None = None,
     ) -> llm_gateway_pb2.AnalyzeMoodResponse:
         refines = request.refines if request.HasField("refines") else None
-        result = await self._mood.analyze(prompt or validate_prompt(request.prompt), refines, on_start)
+        result = await self._mood.analyze(prompt, refines, on_start)
         return llm_gateway_pb2.AnalyzeMoodResponse(
             mood=result.profile, usage=result.usage.to_proto(), warnings=[*result.warnings, *cache_warnings()]
         )
